@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  backend:
+    description:
+      - Where the task acts.
+      - V(api) goes through the WaysCloud Databases HTTP API.
+      - V(host) works directly on the database host the task runs on (or is delegated to), with
+        C(psycopg2) for PostgreSQL and C(PyMySQL) for MariaDB.
+      - Both give the same result shape, so a playbook runs unchanged on either.
+    type: str
+    choices: [api, host]
+    default: api
+  login_host:
+    description:
+      - With O(backend=host), the host name or address of the database server to administer.
+      - When neither this nor O(login_unix_socket) is set, the engine's default local socket is used
+        (C(/var/run/postgresql) for PostgreSQL, C(/run/mysqld/mysqld.sock) for MariaDB).
+    type: str
+  login_port:
+    description:
+      - With O(backend=host), the server's port. Defaults to C(5432) for PostgreSQL and C(3306) for MariaDB.
+      - It is also the port put in connection strings.
+    type: int
+  login_user:
+    description:
+      - With O(backend=host), the administrative account. Defaults to C(postgres) for PostgreSQL
+        and C(root) for MariaDB (unix socket authentication when running as root).
+    type: str
+  login_password:
+    description:
+      - With O(backend=host), the administrative account's password; not needed with socket
+        (peer, trust or unix_socket) authentication.
+    type: str
+  login_unix_socket:
+    description:
+      - With O(backend=host), the local socket to connect through.
+      - For PostgreSQL the folder that holds the socket (a path to the C(.s.PGSQL.<port>) file works too);
+        for MariaDB the socket file.
+    type: str
+  state_dir:
+    description:
+      - With O(backend=host), the folder for the collection's catalog (owner customer, descriptions,
+        history) and locks. Created with mode C(0700).
+    type: path
+    default: /var/lib/wayscloud
+  public_host:
+    description:
+      - With O(backend=host), the host name clients use, put in connection strings.
+      - Defaults to O(login_host), or C(localhost) when connecting through a socket.
+    type: str
+notes:
+  - With O(backend=host) the module runs on the database host and needs C(psycopg2) (PostgreSQL)
+    or C(PyMySQL) (MariaDB) there; it imports only the library of the engine it manages.
+'''

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The few errors that cross from module_utils to a module; the module turns each into fail_json."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class WaysCloudError(Exception):
+    """Base class: its message is safe to show (it never holds a secret)."""
+
+
+class MissingLibrary(WaysCloudError):
+    """A Python library this backend needs is not installed where the module runs."""
+
+    def __init__(self, library, reason):
+        self.library = library
+        self.reason = reason
+        super(MissingLibrary, self).__init__('%s is required: %s' % (library, reason))
+
+
+class BackendError(WaysCloudError):
+    """The server (database or API) refused or failed an operation; ``code`` is the server's own."""
+
+    def __init__(self, message, code=None):
+        self.code = code
+        super(BackendError, self).__init__(message)
+
+
+class NotFound(BackendError):
+    """The database (or another addressed object) does not exist."""

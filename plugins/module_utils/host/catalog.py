@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The host's catalog: what the servers cannot tell us (owner customer, description, history).
+
+One SQLite file in ``state_dir`` (0600 in a 0700 folder). The database servers stay the truth for
+whether a database exists; the catalog adds what they do not record. History rows are only ever
+added. Per-database file locks serialise writers across processes (modules, the API server,
+scheduled runners) on the same host.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import contextlib
+import datetime
+import fcntl
+import os
+import sqlite3
+
+CATALOG_FILE = 'catalog.sqlite3'
+
+# Each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one.
+_MIGRATIONS = (
+    """
+    CREATE TABLE databases (
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        requested_name TEXT NOT NULL,
+        username TEXT NOT NULL,
+        created_at TEXT,
+        description TEXT,
+        connection_limit INTEGER,
+        PRIMARY KEY (db_type, db_name)
+    );
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        event TEXT NOT NULL,
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        username TEXT
+    );
+    CREATE INDEX history_customer ON history (customer_id, id);
+    """,
+)
+
+_DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
+                    'created_at', 'description', 'connection_limit')
+
+
+def utc_now():
+    """ISO 8601 UTC timestamp with a Z, the form every result of the collection uses."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def ensure_private_dir(path):
+    """Create ``path`` (0700) if needed; refuse a folder others can write to."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    mode = os.stat(path).st_mode
+    if mode & 0o022:
+        os.chmod(path, mode & ~0o077)
+    return path
+
+
+class Catalog:
+    def __init__(self, state_dir):
+        self.state_dir = ensure_private_dir(state_dir)
+        self.path = os.path.join(self.state_dir, CATALOG_FILE)
+        self._conn = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            old_umask = os.umask(0o077)
+            try:
+                self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            finally:
+                os.umask(old_umask)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute('PRAGMA journal_mode=WAL')
+            self._migrate()
+        return self._conn
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _migrate(self):
+        with self.transaction() as conn:
+            version = conn.execute('PRAGMA user_version').fetchone()[0]
+            for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(';'):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute('PRAGMA user_version = %d' % number)
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE: take the write lock up front so readers never upgrade into a deadlock."""
+        conn = self.conn
+        conn.execute('BEGIN IMMEDIATE')
+        try:
+            yield conn
+        except BaseException:
+            conn.execute('ROLLBACK')
+            raise
+        conn.execute('COMMIT')
+
+    @contextlib.contextmanager
+    def lock(self, db_type, db_name):
+        """Exclusive lock on one database across processes on this host (released on exit or death)."""
+        lock_dir = ensure_private_dir(os.path.join(self.state_dir, 'locks'))
+        fd = os.open(os.path.join(lock_dir, '%s-%s.lock' % (db_type, db_name)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def get(self, db_type, db_name):
+        row = self.conn.execute('SELECT * FROM databases WHERE db_type = ? AND db_name = ?',
+                                (db_type, db_name)).fetchone()
+        return dict(row) if row else None
+
+    def save(self, record):
+        """Insert or replace a database's row (metadata changes, or adopting one made elsewhere)."""
+        with self.transaction() as conn:
+            self._upsert(conn, record)
+
+    def record_created(self, record):
+        """Store a new database and its history row in one transaction."""
+        with self.transaction() as conn:
+            self._upsert(conn, record)
+            self._add_history(conn, 'created', record)
+
+    def record_deleted(self, record):
+        with self.transaction() as conn:
+            conn.execute('DELETE FROM databases WHERE db_type = ? AND db_name = ?',
+                         (record['db_type'], record['db_name']))
+            self._add_history(conn, 'deleted', record)
+
+    def history(self, customer_id=None):
+        query = 'SELECT at, event, db_type, db_name, customer_id, username FROM history'
+        params = ()
+        if customer_id is not None:
+            query += ' WHERE customer_id = ?'
+            params = (customer_id,)
+        return [dict(row) for row in self.conn.execute(query + ' ORDER BY id', params)]
+
+    @staticmethod
+    def _upsert(conn, record):
+        conn.execute('INSERT OR REPLACE INTO databases (%s) VALUES (%s)'
+                     % (', '.join(_DATABASE_FIELDS), ', '.join('?' * len(_DATABASE_FIELDS))),
+                     tuple(record.get(field) for field in _DATABASE_FIELDS))
+
+    @staticmethod
+    def _add_history(conn, event, record):
+        conn.execute('INSERT INTO history (at, event, db_type, db_name, customer_id, username)'
+                     ' VALUES (?, ?, ?, ?, ?, ?)',
+                     (utc_now(), event, record['db_type'], record['db_name'], record['customer_id'],
+                      record.get('username')))

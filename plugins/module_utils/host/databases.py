@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Database lifecycle on a host: the one implementation behind the host backend and the API server.
+
+The database server says whether a database exists and what its connection limit is; the catalog
+adds owner customer, description and creation time. Writers hold the database's catalog lock, so
+two processes creating the same database at once end with one creation and one "already exists".
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
+
+DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
+
+
+class HostDatabases:
+    def __init__(self, db_type, login, state_dir):
+        self.db_type = naming.check_db_type(db_type)
+        self.driver = DRIVERS[db_type](login)
+        self.catalog = Catalog(state_dir)
+
+    def close(self):
+        self.driver.close()
+        self.catalog.close()
+
+    @property
+    def queries(self):
+        return self.driver.queries
+
+    def _view(self, db_name, connection_limit, description, created_at):
+        customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
+        return database_result(
+            db_type=self.db_type, db_name=db_name, username=db_name, customer_id=customer_id,
+            host=self.driver.public_host, port=self.driver.port, connection_limit=connection_limit,
+            description=description, created_at=created_at,
+            connection_string=self.driver.connection_string(db_name, db_name))
+
+    def _record(self, db_name):
+        """The catalog row, or one made from the name for a database the catalog did not know."""
+        record = self.catalog.get(self.db_type, db_name)
+        if record is None:
+            customer_id, requested_name = naming.parse_technical_name(self.db_type, db_name)
+            record = dict(db_type=self.db_type, db_name=db_name, customer_id=customer_id,
+                          requested_name=requested_name, username=db_name)
+        return record
+
+    def get(self, db_name):
+        """The database as a result dict, or None when the server has no such database."""
+        server = self.driver.read_database(db_name)
+        if server is None:
+            return None
+        record = self.catalog.get(self.db_type, db_name)
+        description = record['description'] if record else server['comment']
+        return self._view(db_name, server['connection_limit'], description, record and record['created_at'])
+
+    def plan(self, db_name, connection_limit=None, description=None):
+        """What ``create`` would return, without touching anything (check mode)."""
+        return self._view(db_name, connection_limit, description, None)
+
+    def create(self, db_name, connection_limit=None, description=None):
+        """Create the database and its user; returns (database, password), password None if it existed."""
+        customer_id, requested_name = naming.parse_technical_name(self.db_type, db_name)
+        naming.check_connection_limit(connection_limit)
+        naming.check_description(description)
+        with self.catalog.lock(self.db_type, db_name):
+            existing = self.get(db_name)
+            if existing is not None:
+                return existing, None
+            password = generate_password()
+            self.driver.create_database(db_name, db_name, password, connection_limit, description)
+            record = dict(db_type=self.db_type, db_name=db_name, customer_id=customer_id,
+                          requested_name=requested_name, username=db_name, created_at=utc_now(),
+                          description=description, connection_limit=connection_limit)
+            self.catalog.record_created(record)
+        return self._view(db_name, connection_limit, description, record['created_at']), password
+
+    def update(self, db_name, changes):
+        """Apply ``changes`` (connection_limit, description); returns the database afterwards."""
+        naming.check_connection_limit(changes.get('connection_limit'))
+        naming.check_description(changes.get('description'))
+        with self.catalog.lock(self.db_type, db_name):
+            if self.driver.read_database(db_name) is None:
+                raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+            if 'connection_limit' in changes:
+                self.driver.set_connection_limit(db_name, db_name, changes['connection_limit'])
+            if 'description' in changes:
+                self.driver.set_description(db_name, changes['description'])
+            record = self._record(db_name)
+            record.update(changes)
+            self.catalog.save(record)
+        return self.get(db_name)
+
+    def count_sessions(self, db_name):
+        return self.driver.count_sessions(db_name)
+
+    def restart(self, db_name):
+        """Terminate every session on this database (not the server, not other databases)."""
+        if self.driver.read_database(db_name) is None:
+            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        return self.driver.terminate_sessions(db_name)
+
+    def user_exists(self, db_name):
+        return self.driver.user_exists(db_name)
+
+    def delete(self, db_name, drop_user=True):
+        """Drop the database (its sessions first) and, with ``drop_user``, its user. True if anything went."""
+        with self.catalog.lock(self.db_type, db_name):
+            exists = self.driver.read_database(db_name) is not None
+            user = drop_user and self.driver.user_exists(db_name)
+            if exists:
+                record = self._record(db_name)
+                self.driver.drop_database(db_name)
+                self.catalog.record_deleted(record)
+            if user:
+                self.driver.drop_user(db_name)
+        return exists or user

@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""PostgreSQL: databases and their owner roles, in SQL with quoted identifiers and bound values."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_sha_256_verifier
+
+DEFAULT_SOCKET_DIR = '/var/run/postgresql'
+
+
+def import_psycopg2():
+    """Imported on first use, so that modules not talking to PostgreSQL never need it."""
+    try:
+        import psycopg2
+        import psycopg2.sql
+    except ImportError as exc:
+        raise MissingLibrary('psycopg2', 'install psycopg2-binary (or psycopg2) for the Python that runs'
+                             ' the module (%s)' % exc)
+    return psycopg2
+
+
+class PostgreSQLDriver(Driver):
+    db_type = 'postgresql'
+    label = 'PostgreSQL'
+    default_port = 5432
+    default_user = 'postgres'
+    url_scheme = 'postgresql'
+
+    def _connect(self):
+        psycopg2 = import_psycopg2()
+        params = dict(dbname='postgres', user=self.login.user or self.default_user, port=self.port,
+                      connect_timeout=self.login.connect_timeout, application_name='wayscloud.databases')
+        host = self.login.unix_socket or self.login.host or DEFAULT_SOCKET_DIR
+        if os.path.basename(host).startswith('.s.PGSQL.'):
+            host = os.path.dirname(host)
+        params['host'] = host
+        if self.login.password:
+            params['password'] = self.login.password
+        try:
+            conn = psycopg2.connect(**params)
+        except psycopg2.Error as exc:
+            raise BackendError('could not connect to PostgreSQL at %s as %s: %s'
+                               % (self.where(), params['user'], first_line(exc)))
+        conn.autocommit = True
+        return conn
+
+    def _errors(self):
+        return import_psycopg2().Error
+
+    def sql(self, template, *identifiers):
+        """A statement with each {} replaced by a quoted identifier."""
+        sql = import_psycopg2().sql
+        return sql.SQL(template).format(*(sql.Identifier(name) for name in identifiers))
+
+    def read_database(self, db_name):
+        rows = self.execute(
+            "SELECT pg_get_userbyid(d.datdba), d.datconnlimit, shobj_description(d.oid, 'pg_database')"
+            " FROM pg_database d WHERE d.datname = %s", (db_name,))
+        if not rows:
+            return None
+        owner, limit, comment = rows[0]
+        return dict(owner=owner, connection_limit=None if limit < 0 else limit, comment=comment)
+
+    def user_exists(self, username):
+        return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))
+
+    def create_database(self, db_name, username, password, connection_limit, description):
+        """Owner role, then the database; a role this call made is dropped again if the database fails."""
+        limit = -1 if connection_limit is None else connection_limit
+        verifier = scram_sha_256_verifier(password)
+        created_role = not self.user_exists(username)
+        if created_role:
+            self.execute(self.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
+                                  ' NOREPLICATION CONNECTION LIMIT %s PASSWORD %s', username), (limit, verifier))
+        else:
+            self.execute(self.sql('ALTER ROLE {} WITH LOGIN CONNECTION LIMIT %s PASSWORD %s', username),
+                         (limit, verifier))
+        try:
+            self.execute(self.sql('CREATE DATABASE {} OWNER {} CONNECTION LIMIT %s', db_name, username), (limit,))
+        except BackendError:
+            if created_role:
+                self.drop_user(username)
+            raise
+        self.execute(self.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', db_name))
+        if description is not None:
+            self.set_description(db_name, description)
+
+    def set_connection_limit(self, db_name, username, connection_limit):
+        limit = -1 if connection_limit is None else connection_limit
+        self.execute(self.sql('ALTER DATABASE {} WITH CONNECTION LIMIT %s', db_name), (limit,))
+        if self.user_exists(username):
+            self.execute(self.sql('ALTER ROLE {} WITH CONNECTION LIMIT %s', username), (limit,))
+
+    def set_description(self, db_name, description):
+        self.execute(self.sql('COMMENT ON DATABASE {} IS %s', db_name), (description,))
+
+    def _sessions_query(self, action):
+        return ('SELECT %s FROM pg_stat_activity WHERE datname = %%s AND pid <> pg_backend_pid()'
+                ' AND backend_type = %%s' % action)
+
+    def count_sessions(self, db_name):
+        return self.execute(self._sessions_query('count(*)'), (db_name, 'client backend'))[0][0]
+
+    def terminate_sessions(self, db_name):
+        rows = self.execute(self._sessions_query('pg_terminate_backend(pid)'), (db_name, 'client backend'))
+        return sum(1 for row in rows if row[0])
+
+    def drop_database(self, db_name):
+        self.execute(self.sql('DROP DATABASE IF EXISTS {} WITH (FORCE)', db_name))
+
+    def drop_user(self, username):
+        self.execute(self.sql('DROP ROLE IF EXISTS {}', username))

@@ -1,0 +1,28 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Result shapes both backends return, so one playbook runs unchanged on either."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DATABASE_FIELDS = ('db_type', 'db_name', 'username', 'customer_id', 'host', 'port', 'connection_limit',
+                   'description', 'created_at', 'connection_string')
+
+# What a task may change on an existing database (the API's PATCH body).
+DATABASE_UPDATABLE = ('connection_limit', 'description')
+
+
+def database_result(**fields):
+    """The ``database`` dict of a result; unknown keys are a programming error."""
+    unknown = set(fields) - set(DATABASE_FIELDS)
+    if unknown:
+        raise KeyError('not database fields: %s' % ', '.join(sorted(unknown)))
+    return dict((field, fields.get(field)) for field in DATABASE_FIELDS)
+
+
+def database_changes(current, wanted):
+    """The updatable fields whose wanted value (None: not managed) differs from the current one."""
+    return dict((field, wanted[field]) for field in DATABASE_UPDATABLE
+                if wanted.get(field) is not None and wanted[field] != current.get(field))

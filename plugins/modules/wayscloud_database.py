@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wayscloud_database
+short_description: Create, update, restart and delete WaysCloud PostgreSQL and MariaDB databases
+version_added: 0.1.0
+description:
+  - Creates a database together with its user, named by the WaysCloud naming scheme
+    C(cust_{customer_id}_{pg|mdb}_{requested_name}); the user has the same name, owns the database
+    and has no rights on any other database.
+  - Changes a database's connection limit and description.
+  - Restarts a database, which terminates every session connected to it (the server and other
+    databases are not touched).
+  - Deletes a database and, unless told otherwise, its user.
+  - The generated password is returned only by the task that created the database; register the
+    result with C(no_log) and store the password (for example in Vault).
+author:
+  - WaysCloud Databases developers
+extends_documentation_fragment:
+  - wayscloud.databases.host
+attributes:
+  check_mode:
+    support: full
+    description: Decides exactly as a real run would and changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the database (never a password) before and after.
+options:
+  db_type:
+    description: The database engine.
+    type: str
+    required: true
+    choices: [postgresql, mariadb]
+  requested_name:
+    description:
+      - The name part chosen by the customer, up to 30 ASCII letters, digits and underscores.
+      - With O(customer_id) it gives the technical name; one of O(requested_name) and O(name) is required.
+    type: str
+  customer_id:
+    description:
+      - The customer owning the database, ASCII letters and digits.
+      - Required with O(requested_name) when O(backend=host).
+    type: str
+  name:
+    description:
+      - The technical name (C(cust_{customer_id}_{pg|mdb}_{requested_name})), another way to address a database.
+    type: str
+  connection_limit:
+    description:
+      - The most simultaneous connections to the database, from 10 to 1000.
+      - PostgreSQL sets it on the database and on its user; MariaDB sets the user's C(MAX_USER_CONNECTIONS).
+      - When omitted, an existing limit is left alone and a new database gets none (the server's limit applies).
+    type: int
+  description:
+    description:
+      - Notes about the database, up to 1024 characters. PostgreSQL also keeps it as the database's comment.
+      - When omitted, an existing description is left alone.
+    type: str
+  state:
+    description:
+      - V(present) creates the database if needed and applies O(connection_limit) and O(description).
+      - V(absent) deletes it (and its user, see O(drop_user)).
+      - V(restarted) terminates every session connected to the database; it reports a change only
+        when there were sessions to terminate.
+    type: str
+    choices: [present, absent, restarted]
+    default: present
+  drop_user:
+    description: With O(state=absent), whether to drop the database's user too.
+    type: bool
+    default: true
+notes:
+  - When the user of a new database already exists (left by a deletion with O(drop_user=false)),
+    it gets a new password, which the task returns.
+seealso:
+  - name: WaysCloud Databases API
+    description: The HTTP contract the api backend speaks.
+    link: https://api.wayscloud.services
+'''
+
+EXAMPLES = r'''
+- name: Create a PostgreSQL database for customer 6dd1d906 on this host
+  wayscloud.databases.wayscloud_database:
+    backend: host
+    db_type: postgresql
+    customer_id: 6dd1d906
+    requested_name: webapp_prod_db
+    connection_limit: 50
+    description: Web shop, production
+  register: webapp_db
+  no_log: true  # the result holds the new password once
+
+- name: Raise the connection limit of an existing MariaDB database, addressed by its technical name
+  wayscloud.databases.wayscloud_database:
+    backend: host
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_reports
+    connection_limit: 200
+
+- name: Drop every session of a database before a schema change
+  wayscloud.databases.wayscloud_database:
+    backend: host
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    state: restarted
+
+- name: Delete a database but keep its user
+  wayscloud.databases.wayscloud_database:
+    backend: host
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_reports
+    state: absent
+    drop_user: false
+'''
+
+RETURN = r'''
+database:
+  description:
+    - The database after the task (for O(state=absent), as it was before; empty when it did not exist).
+    - The same shape for both backends; it can be passed to the other modules of the collection.
+  returned: always
+  type: dict
+  contains:
+    db_type:
+      description: The engine.
+      type: str
+      sample: postgresql
+    db_name:
+      description: The technical name.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    username:
+      description: The database's user (named like the database).
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    customer_id:
+      description: The owning customer.
+      type: str
+      sample: 6dd1d906
+    host:
+      description: The host name clients connect to.
+      type: str
+      sample: db1.example.com
+    port:
+      description: The port clients connect to.
+      type: int
+      sample: 5432
+    connection_limit:
+      description: The connection limit, or null when none is set.
+      type: int
+      sample: 50
+    description:
+      description: The description, or null.
+      type: str
+      sample: Web shop, production
+    created_at:
+      description: When the database was created (UTC, ISO 8601), or null when unknown.
+      type: str
+      sample: '2026-11-27T20:15:00Z'
+    connection_string:
+      description: A URL to connect with, without password.
+      type: str
+      sample: postgresql://cust_6dd1d906_pg_webapp_prod_db@db1.example.com:5432/cust_6dd1d906_pg_webapp_prod_db
+password:
+  description: The generated password of the database's user; only from the task that created the database.
+  returned: when the database was created by this task (not in check mode)
+  type: str
+terminated_sessions:
+  description: Sessions terminated (with O(state=restarted), sessions that would be terminated in check mode).
+  returned: when O(state=restarted)
+  type: int
+  sample: 3
+queries:
+  description: The SQL statements run, with placeholders instead of values (O(backend=host)).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from contextlib import closing
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import argument_spec, open_databases, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
+
+
+def target_name(params):
+    """The technical name from ``name`` or from ``customer_id`` + ``requested_name``; validated."""
+    db_type = params['db_type']
+    if params['name']:
+        customer_id = naming.parse_technical_name(db_type, params['name'])[0]
+        if params['customer_id'] and params['customer_id'] != customer_id:
+            raise naming.ValidationError('customer_id %s does not match name %s' % (params['customer_id'], params['name']))
+        return params['name']
+    if not params['customer_id']:
+        raise naming.ValidationError('customer_id is required with requested_name when backend=host')
+    return naming.technical_name(db_type, params['customer_id'], params['requested_name'])
+
+
+def manage(module):
+    params = module.params
+    state = params['state']
+    db_name = target_name(params)
+    wanted = dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
+                  description=naming.check_description(params['description']))
+    result = dict(changed=False)
+    with closing(open_databases(params, params['db_type'])) as databases:
+        before = databases.get(db_name)
+        after = before
+        if state == 'present' and before is None:
+            after = databases.plan(db_name, **wanted)
+            result['changed'] = True
+            if not module.check_mode:
+                after, password = databases.create(db_name, **wanted)
+                if password is None:
+                    result['changed'] = False  # another process created it meanwhile
+                else:
+                    result['password'] = password
+        elif state == 'present':
+            changes = database_changes(before, wanted)
+            if changes:
+                after = dict(before, **changes)
+                if not module.check_mode:
+                    after = databases.update(db_name, changes)
+                result['changed'] = True
+        elif state == 'absent':
+            after = None
+            if before is not None or (params['drop_user'] and databases.user_exists(db_name)):
+                if not module.check_mode:
+                    databases.delete(db_name, drop_user=params['drop_user'])
+                result['changed'] = True
+        else:
+            if before is None:
+                raise WaysCloudError('cannot restart %s database %s: it does not exist' % (params['db_type'], db_name))
+            sessions = databases.count_sessions(db_name) if module.check_mode else databases.restart(db_name)
+            result.update(terminated_sessions=sessions, changed=sessions > 0)
+        result['database'] = (after if state != 'absent' else before) or {}
+        result['queries'] = list(databases.queries)
+    if state != 'restarted':
+        result['diff'] = dict(before=before or {}, after=after or {})
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            db_type=dict(type='str', required=True, choices=list(naming.DB_TYPES)),
+            requested_name=dict(type='str'),
+            customer_id=dict(type='str'),
+            name=dict(type='str'),
+            connection_limit=dict(type='int'),
+            description=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
+            drop_user=dict(type='bool', default=True),
+        ),
+        required_one_of=[('name', 'requested_name')],
+        mutually_exclusive=[('name', 'requested_name')],
+        supports_check_mode=True,
+    )
+    run(module, lambda: manage(module))
+
+
+if __name__ == '__main__':
+    main()

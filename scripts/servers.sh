@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 and MariaDB 10.11 servers for tests, the demo and benchmarks.
+#
+#   scripts/servers.sh start DIR [--fsync]   start both (fsync off unless --fsync); writes DIR/servers.env
+#   scripts/servers.sh stop DIR              stop both and remove DIR
+#
+# Both listen on 127.0.0.1 on free ports and on a socket in DIR. Administrators connect over the socket
+# (PostgreSQL: trust for local connections; MariaDB: unix_socket for root); every TCP login needs a password.
+set -euo pipefail
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for() {  # wait_for SECONDS CMD...
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+start() {
+  local dir=$1 fsync=off
+  [ "${2:-}" = "--fsync" ] && fsync=on
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if ! runuser -u postgres -- test -x "$dir"; then
+    echo "servers.sh: $dir is not reachable by the postgres user; every parent folder must be traversable (chmod o+x)" >&2
+    exit 1
+  fi
+  chmod 755 "$dir"
+
+  # PostgreSQL
+  local pg=$dir/postgresql pg_port
+  pg_port=$(free_port)
+  rm -rf "$pg"; mkdir -p "$pg"; chown postgres:postgres "$pg"; chmod 700 "$pg"
+  # initdb wants a superuser password for the scram host lines; nobody uses it (the socket is trusted).
+  head -c 24 /dev/urandom | base64 | runuser -u postgres -- tee "$pg/.pwfile" >/dev/null
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$pg/data" -U postgres --auth-local=trust \
+    --auth-host=scram-sha-256 --pwfile="$pg/.pwfile" --no-sync -E UTF8 --locale=C.UTF-8 >"$pg/initdb.log"
+  rm -f "$pg/.pwfile"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w -o \
+    "-p $pg_port -k $pg -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=300" start >/dev/null
+
+  # MariaDB
+  local mdb=$dir/mariadb mdb_port
+  mdb_port=$(free_port)
+  rm -rf "$mdb"; mkdir -p "$mdb"; chown mysql:mysql "$mdb"; chmod 750 "$mdb"
+  mariadb-install-db --no-defaults --user=mysql --datadir="$mdb/data" \
+    --auth-root-authentication-method=socket --skip-test-db >"$mdb/install.log" 2>&1
+  local flush=2
+  [ "$fsync" = on ] && flush=1
+  (mariadbd --no-defaults --user=mysql --datadir="$mdb/data" --socket="$mdb/mysqld.sock" \
+    --port="$mdb_port" --bind-address=127.0.0.1 --pid-file="$mdb/mysqld.pid" \
+    --log-error="$mdb/error.log" --skip-log-bin --innodb-flush-log-at-trx-commit=$flush \
+    --max-connections=300 </dev/null >/dev/null 2>&1 &)
+  if ! wait_for 30 mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e 'SELECT 1'; then
+    echo "servers.sh: MariaDB did not start; see $mdb/error.log" >&2
+    tail -20 "$mdb/error.log" >&2
+    exit 1
+  fi
+  chmod 755 "$mdb"
+  # No anonymous accounts: they would shadow customer users connecting from localhost.
+  mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES"
+
+  cat >"$dir/servers.env" <<EOF
+WAYSCLOUD_PG_SOCKET_DIR=$pg
+WAYSCLOUD_PG_PORT=$pg_port
+WAYSCLOUD_PG_DATA=$pg/data
+WAYSCLOUD_MDB_SOCKET=$mdb/mysqld.sock
+WAYSCLOUD_MDB_PORT=$mdb_port
+EOF
+  echo "servers.sh: PostgreSQL on 127.0.0.1:$pg_port and MariaDB on 127.0.0.1:$mdb_port (fsync $fsync); settings in $dir/servers.env"
+}
+
+stop() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  if [ -f "$dir/postgresql/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/postgresql/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  if [ -f "$dir/mariadb/mysqld.pid" ]; then
+    local pid
+    pid=$(cat "$dir/mariadb/mysqld.pid")
+    kill "$pid" 2>/dev/null || true
+    wait_for 30 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$dir"
+}
+
+case "${1:-}" in
+  start) start "$2" "${3:-}" ;;
+  stop) stop "$2" ;;
+  *) echo "usage: $0 start DIR [--fsync] | stop DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,27 @@
+# wayscloud.databases: the two commands a newcomer needs are `make demo` and `make test`.
+.PHONY: demo demo-clean test deps sanity unit integration lint
+
+demo:
+	scripts/demo.sh
+
+demo-clean:
+	scripts/servers.sh stop .demo/servers
+	rm -rf .demo
+
+test:
+	scripts/test.sh
+
+deps:
+	scripts/bootstrap.sh
+
+sanity:
+	GATES="sanity-oldest sanity-newest" scripts/test.sh
+
+unit:
+	GATES="unit engine" scripts/test.sh
+
+integration:
+	GATES=integration scripts/test.sh
+
+lint:
+	GATES=lint scripts/test.sh

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make test`: every quality gate, on real servers, from a fresh machine.
+#
+# Installs what is missing (scripts/bootstrap.sh), starts throwaway PostgreSQL and MariaDB servers,
+# copies the collection to an ansible_collections tree outside the work tree (ansible-test wants a
+# real copy, and one that git does not see as ignored), runs each gate, stops the servers, and ends
+# with one line "N passed, M failed" (one per gate). Exits non-zero when any gate fails.
+#
+#   GATES="unit integration" scripts/test.sh     run only some gates
+#   WAYSCLOUD_TEST_WORK=/path                     where servers, the copy and logs go
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SRC=$(pwd)
+WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine integration lint galaxy}
+COLLECTIONS=$WORK/collections
+COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
+LOGS=$WORK/logs
+PY=$SRC/.venv/bin/python
+
+scripts/bootstrap.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+scripts/servers.sh stop "$WORK/servers"
+rm -rf "$COPY" "$LOGS" "$WORK/state"
+mkdir -p "$COLLECTIONS/ansible_collections/wayscloud" "$LOGS"
+chmod 755 "$WORK"
+trap 'scripts/servers.sh stop "$WORK/servers"' EXIT
+scripts/servers.sh start "$WORK/servers" || { echo "0 passed, 1 failed"; exit 1; }
+set -a
+# shellcheck disable=SC1091
+source "$WORK/servers/servers.env"
+set +a
+
+rsync -a --delete --exclude '.venv*' --exclude .work --exclude .demo --exclude .ansible --exclude .git \
+  --exclude tests/output --exclude '*.tar.gz' --exclude __pycache__ ./ "$COPY/"
+cat >"$COPY/tests/integration/integration_config.yml" <<EOF
+---
+pg_socket_dir: $WAYSCLOUD_PG_SOCKET_DIR
+pg_port: $WAYSCLOUD_PG_PORT
+mdb_socket: $WAYSCLOUD_MDB_SOCKET
+mdb_port: $WAYSCLOUD_MDB_PORT
+state_dir: $WORK/state/integration
+EOF
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS PYTHONPATH=$COLLECTIONS
+
+gate_sanity-oldest() { SANITY_ONLY=old scripts/sanity.sh "$SRC" "$WORK/sanity"; }
+gate_sanity-newest() { SANITY_ONLY=new scripts/sanity.sh "$SRC" "$WORK/sanity"; }
+gate_unit() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/unit); }
+gate_engine() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/engine); }
+gate_integration() {
+  (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no)
+}
+gate_lint() {
+  (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor)
+}
+gate_galaxy() {
+  local out=$WORK/galaxy
+  rm -rf "$out" && mkdir -p "$out" &&
+    (cd "$SRC" && "$SRC/.venv/bin/ansible-galaxy" collection build --force --output-path "$out") &&
+    "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
+    ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" wayscloud.databases.wayscloud_database >/dev/null &&
+    ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)'
+}
+
+passed=0 failed=0 failed_gates=()
+for gate in $GATES; do
+  started=$SECONDS
+  if "gate_$gate" >"$LOGS/$gate.log" 2>&1; then
+    passed=$((passed + 1))
+    printf 'PASS  %-14s %4ss  (%s)\n' "$gate" $((SECONDS - started)) "$(grep -E 'passed|PLAY RECAP' -A1 "$LOGS/$gate.log" | grep -oE '[0-9]+ passed|ok=[0-9]+ +changed=[0-9]+' | tail -1)"
+  else
+    failed=$((failed + 1)) failed_gates+=("$gate")
+    printf 'FAIL  %-14s %4ss  log: %s\n' "$gate" $((SECONDS - started)) "$LOGS/$gate.log"
+    tail -n 60 "$LOGS/$gate.log" | sed 's/^/      | /'
+  fi
+done
+[ $failed -eq 0 ] || echo "failed gates: ${failed_gates[*]}"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Engine tests run the host engine's functions against the real servers scripts/servers.sh started."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+
+
+def _env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail('%s is not set: run the engine tests through scripts/test.sh (it starts the servers)' % name)
+    return value
+
+
+@pytest.fixture
+def logins():
+    return {
+        'postgresql': ServerLogin(unix_socket=_env('WAYSCLOUD_PG_SOCKET_DIR'), port=int(_env('WAYSCLOUD_PG_PORT')),
+                                  public_host='127.0.0.1'),
+        'mariadb': ServerLogin(unix_socket=_env('WAYSCLOUD_MDB_SOCKET'), port=int(_env('WAYSCLOUD_MDB_PORT')),
+                               public_host='127.0.0.1'),
+    }
+
+
+@pytest.fixture(params=['postgresql', 'mariadb'])
+def engine(request, logins, tmp_path):
+    """(HostDatabases, state_dir) for each engine; databases it made are dropped afterwards."""
+    state_dir = str(tmp_path / 'state')
+    databases = HostDatabases(request.param, logins[request.param], state_dir)
+    made = []
+    databases.made = made
+    yield databases, state_dir
+    for db_name in made:
+        databases.delete(db_name)
+    databases.close()

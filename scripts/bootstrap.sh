@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client rsync git)
+APT_PACKAGES=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client rsync git shellcheck)
 PYTHON=${WAYSCLOUD_PYTHON:-python3.11}
 VENV=.venv
 

@@ -13,12 +13,23 @@ __metaclass__ = type
 
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import MissingLibrary, WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 BACKEND_ARGUMENT_SPEC = dict(
     backend=dict(type='str', default='api', choices=['api', 'host']),
+)
+
+# Mirrors doc_fragments/api.py.
+API_ARGUMENT_SPEC = dict(
+    api_url=dict(type='str', default='https://api.wayscloud.services', fallback=(env_fallback, ['WAYSCLOUD_API_URL'])),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['WAYSCLOUD_API_KEY'])),
+    validate_certs=dict(type='bool', default=True),
+    api_timeout=dict(type='int', default=30),
+    api_retries=dict(type='int', default=5),
+    api_retry_max_delay=dict(type='int', default=30),
 )
 
 # Mirrors doc_fragments/host.py.
@@ -35,6 +46,7 @@ HOST_ARGUMENT_SPEC = dict(
 
 def argument_spec(**module_options):
     spec = dict(BACKEND_ARGUMENT_SPEC)
+    spec.update(API_ARGUMENT_SPEC)
     spec.update(HOST_ARGUMENT_SPEC)
     spec.update(module_options)
     return spec
@@ -43,8 +55,16 @@ def argument_spec(**module_options):
 def open_databases(params, db_type):
     """The backend object for ``db_type`` chosen by ``backend``; imports only what that backend needs."""
     if params['backend'] == 'api':
-        raise WaysCloudError('backend=api is not available in this release of wayscloud.databases yet;'
-                             ' use backend=host on the database host')
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
+        for option in ('api_timeout', 'api_retries', 'api_retry_max_delay'):
+            if params[option] < (1 if option != 'api_retries' else 0):
+                raise ValidationError('%s must be %s (got %d)' % (option, 'at least 0' if option == 'api_retries'
+                                                                   else 'at least 1', params[option]))
+        client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
+                           validate_certs=params['validate_certs'], retries=params['api_retries'],
+                           retry_max_delay=params['api_retry_max_delay'])
+        return ApiDatabases(db_type, client, customer_id=params.get('customer_id'))
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
     login = ServerLogin(host=params['login_host'], port=params['login_port'], user=params['login_user'],
@@ -62,4 +82,3 @@ def run(module, task):
     except WaysCloudError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
-

@@ -23,6 +23,7 @@ description:
 author:
   - WaysCloud Databases developers
 extends_documentation_fragment:
+  - wayscloud.databases.api
   - wayscloud.databases.host
 attributes:
   check_mode:
@@ -46,6 +47,8 @@ options:
     description:
       - The customer owning the database, ASCII letters and digits.
       - Required with O(requested_name) when O(backend=host).
+      - With O(backend=api) a customer key implies its customer and this is ignored by the API;
+        an internal key acts for the customer named here.
     type: str
   name:
     description:
@@ -172,12 +175,16 @@ password:
   returned: when the database was created by this task (not in check mode)
   type: str
 terminated_sessions:
-  description: Sessions terminated (with O(state=restarted), sessions that would be terminated in check mode).
+  description:
+    - Sessions terminated (in check mode, sessions that would be terminated).
+    - With O(backend=api), as the API reports it; an API that does not report a number gives 1.
   returned: when O(state=restarted)
   type: int
   sample: 3
 queries:
-  description: The SQL statements run, with placeholders instead of values (O(backend=host)).
+  description:
+    - With O(backend=host), the SQL statements run, with placeholders instead of values.
+    - With O(backend=api), the API requests made (method and path).
   returned: always
   type: list
   elements: str
@@ -193,37 +200,40 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.module import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 
-def target_name(params):
-    """The technical name from ``name`` or from ``customer_id`` + ``requested_name``; validated."""
+def identify(params):
+    """(customer_id, requested_name, db_name) from ``name`` or ``customer_id`` + ``requested_name``, validated.
+
+    db_name is None when only the API key can tell the customer (backend=api without customer_id).
+    """
     db_type = params['db_type']
     if params['name']:
-        customer_id = naming.parse_technical_name(db_type, params['name'])[0]
+        customer_id, requested_name = naming.parse_technical_name(db_type, params['name'])
         if params['customer_id'] and params['customer_id'] != customer_id:
             raise naming.ValidationError('customer_id %s does not match name %s' % (params['customer_id'], params['name']))
-        return params['name']
+        return customer_id, requested_name, params['name']
+    requested_name = naming.check_requested_name(params['requested_name'])
     if not params['customer_id']:
-        raise naming.ValidationError('customer_id is required with requested_name when backend=host')
-    return naming.technical_name(db_type, params['customer_id'], params['requested_name'])
+        return None, requested_name, None
+    return params['customer_id'], requested_name, naming.technical_name(db_type, params['customer_id'], requested_name)
 
 
 def manage(module):
     params = module.params
     state = params['state']
-    db_name = target_name(params)
+    customer_id, requested_name, db_name = identify(params)
     wanted = dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                   description=naming.check_description(params['description']))
     result = dict(changed=False)
     with closing(open_databases(params, params['db_type'])) as databases:
-        before = databases.get(db_name)
+        before = databases.get(db_name) if db_name else databases.find(requested_name)
+        db_name = before['db_name'] if before else db_name
         after = before
         if state == 'present' and before is None:
             after = databases.plan(db_name, **wanted)
             result['changed'] = True
             if not module.check_mode:
-                after, password = databases.create(db_name, **wanted)
-                if password is None:
-                    result['changed'] = False  # another process created it meanwhile
-                else:
+                after, password, result['changed'] = databases.create(customer_id, requested_name, **wanted)
+                if password is not None:
                     result['password'] = password
         elif state == 'present':
             changes = database_changes(before, wanted)
@@ -234,17 +244,20 @@ def manage(module):
                 result['changed'] = True
         elif state == 'absent':
             after = None
-            if before is not None or (params['drop_user'] and databases.user_exists(db_name)):
+            if before is not None or (db_name and params['drop_user'] and databases.user_exists(db_name)):
                 if not module.check_mode:
                     databases.delete(db_name, drop_user=params['drop_user'])
                 result['changed'] = True
         else:
             if before is None:
-                raise WaysCloudError('cannot restart %s database %s: it does not exist' % (params['db_type'], db_name))
+                raise WaysCloudError('cannot restart %s database %s: it does not exist'
+                                     % (params['db_type'], db_name or requested_name))
             sessions = databases.count_sessions(db_name) if module.check_mode else databases.restart(db_name)
             result.update(terminated_sessions=sessions, changed=sessions > 0)
         result['database'] = (after if state != 'absent' else before) or {}
         result['queries'] = list(databases.queries)
+        for warning in databases.warnings:
+            module.warn(warning)
     if state != 'restarted':
         result['diff'] = dict(before=before or {}, after=after or {})
     return result

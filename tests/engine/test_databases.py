@@ -19,10 +19,10 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets i
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 
-def name(databases, requested):
-    db_name = technical_name(databases.db_type, 'engtest', requested)
-    databases.made.append(db_name)
-    return db_name
+def create(databases, requested, **options):
+    """Create cust_engtest_<tag>_<requested>, dropped again after the test."""
+    databases.made.append(technical_name(databases.db_type, 'engtest', requested))
+    return databases.create('engtest', requested, **options)[:2]
 
 
 def connect_as(databases, user, password, db_name):
@@ -36,18 +36,17 @@ def connect_as(databases, user, password, db_name):
 
 def test_history_keeps_every_create_and_delete(engine):
     databases, state_dir = engine
-    db_name = name(databases, 'history')
-    databases.create(db_name)
+    db_name = create(databases, 'history')[0]['db_name']
     databases.delete(db_name)
-    databases.create(db_name)
+    create(databases, 'history')
     events = [(row['event'], row['db_name']) for row in databases.catalog.history('engtest')]
     assert events == [('created', db_name), ('deleted', db_name), ('created', db_name)]
 
 
 def test_catalog_is_private_and_holds_no_password(engine):
     databases, state_dir = engine
-    db_name = name(databases, 'private')
-    password = databases.create(db_name, description='x')[1]
+    database, password = create(databases, 'private', description='x')
+    db_name = database['db_name']
     catalog = os.path.join(state_dir, 'catalog.sqlite3')
     assert stat.S_IMODE(os.stat(state_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(catalog).st_mode) == 0o600
@@ -60,20 +59,20 @@ def test_catalog_is_private_and_holds_no_password(engine):
     assert password not in dump and db_name in dump
 
 
-def _race(db_type, login, state_dir, db_name, results):
+def _race(db_type, login, state_dir, results):
     databases = HostDatabases(db_type, login, state_dir)
     try:
-        results.put(databases.create(db_name)[1] is not None)
+        results.put(databases.create('engtest', 'race')[1] is not None)
     finally:
         databases.close()
 
 
 def test_concurrent_creates_make_one_database(engine, logins):
     databases, state_dir = engine
-    db_name = name(databases, 'race')
+    databases.made.append(technical_name(databases.db_type, 'engtest', 'race'))
     results = multiprocessing.Queue()
     racers = [multiprocessing.Process(target=_race, args=(databases.db_type, logins[databases.db_type],
-                                                          state_dir, db_name, results)) for dummy in range(4)]
+                                                          state_dir, results)) for dummy in range(4)]
     for racer in racers:
         racer.start()
     for racer in racers:
@@ -86,8 +85,8 @@ def test_concurrent_creates_make_one_database(engine, logins):
 def test_user_reaches_only_its_own_database(engine):
     """On MariaDB _ is a wildcard in GRANT: cust_engtest_mdb_x_y must not open cust_engtest_mdb_xzy."""
     databases, state_dir = engine
-    mine, password = databases.create(name(databases, 'x_y'))
-    other = databases.create(name(databases, 'xzy'))[0]
+    mine, password = create(databases, 'x_y')
+    other = create(databases, 'xzy')[0]
     with connect_as(databases, mine['username'], password, mine['db_name']) as conn:
         with conn.cursor() as cursor:
             cursor.execute('CREATE TABLE t (id int)')
@@ -98,13 +97,27 @@ def test_user_reaches_only_its_own_database(engine):
 
 def test_old_password_stops_working_when_an_orphaned_user_is_reused(engine):
     databases, state_dir = engine
-    db_name = name(databases, 'reuse')
-    first = databases.create(db_name)[1]
+    database, first = create(databases, 'reuse')
+    db_name = database['db_name']
     databases.delete(db_name, drop_user=False)
-    second = databases.create(db_name)[1]
+    second = create(databases, 'reuse')[1]
     connect_as(databases, db_name, second, db_name).close()
     with pytest.raises((import_psycopg2().Error, import_pymysql().Error)):
         connect_as(databases, db_name, first, db_name)
+
+
+def test_list_and_info_show_one_customers_databases(engine):
+    databases, state_dir = engine
+    shop = create(databases, 'shop', connection_limit=15, description='the shop')[0]
+    create(databases, 'blog')
+    listed = databases.list('engtest')
+    assert [item['db_name'] for item in listed] == sorted(item['db_name'] for item in listed)
+    assert shop in listed and len(listed) == 2
+    assert databases.list('nobody') == []
+    info = databases.info(shop['db_name'])
+    assert info['connection_limit'] == 15 and info['connection_count'] == 0 and info['size_mb'] >= 0
+    assert info['owner'] == shop['username'] and info['created_at'] == shop['created_at']
+    assert databases.info(shop['db_name'] + 'x') is None
 
 
 def test_scram_verifier_matches_postgresql(logins):

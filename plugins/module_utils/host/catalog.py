@@ -127,6 +127,16 @@ class Catalog:
                                 (db_type, db_name)).fetchone()
         return dict(row) if row else None
 
+    def list(self, db_type=None, customer_id=None):
+        query, params = 'SELECT * FROM databases WHERE 1 = 1', []
+        if db_type is not None:
+            query += ' AND db_type = ?'
+            params.append(db_type)
+        if customer_id is not None:
+            query += ' AND customer_id = ?'
+            params.append(customer_id)
+        return [dict(row) for row in self.conn.execute(query + ' ORDER BY db_type, db_name', params)]
+
     def save(self, record):
         """Insert or replace a database's row (metadata changes, or adopting one made elsewhere)."""
         with self.transaction() as conn:

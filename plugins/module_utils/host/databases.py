@@ -37,6 +37,10 @@ class HostDatabases:
     def queries(self):
         return self.driver.queries
 
+    @property
+    def warnings(self):
+        return []
+
     def _view(self, db_name, connection_limit, description, created_at):
         customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
         return database_result(
@@ -44,6 +48,12 @@ class HostDatabases:
             host=self.driver.public_host, port=self.driver.port, connection_limit=connection_limit,
             description=description, created_at=created_at,
             connection_string=self.driver.connection_string(db_name, db_name))
+
+    def _merge(self, server, record):
+        """A database's view from the server's row and the catalog's (None when unknown to the catalog)."""
+        description = record['description'] if record else server['comment']
+        return self._view(server['db_name'], server['connection_limit'], description,
+                          record['created_at'] if record else None)
 
     def _record(self, db_name):
         """The catalog row, or one made from the name for a database the catalog did not know."""
@@ -59,30 +69,60 @@ class HostDatabases:
         server = self.driver.read_database(db_name)
         if server is None:
             return None
+        return self._merge(server, self.catalog.get(self.db_type, db_name))
+
+    def find(self, requested_name):
+        """Addressing by requested_name alone needs the customer, which only an API key implies."""
+        raise naming.ValidationError('customer_id is required with requested_name when backend=host')
+
+    def list(self, customer_id=None):
+        """This engine's customer databases (one customer's, or all), one query to the server."""
+        prefix = 'cust_%s_%s_' % (customer_id, naming.TYPE_TAGS[self.db_type]) if customer_id else 'cust_'
+        records = dict((record['db_name'], record) for record in self.catalog.list(self.db_type, customer_id))
+        views = []
+        for server in self.driver.list_databases(prefix):
+            try:
+                views.append(self._merge(server, records.get(server['db_name'])))
+            except naming.ValidationError:
+                continue  # named like ours but not by our scheme: not a customer database
+        return views
+
+    def info(self, db_name):
+        """The API's info fields; None when the database does not exist."""
+        server = self.driver.read_database(db_name)
+        if server is None:
+            return None
         record = self.catalog.get(self.db_type, db_name)
-        description = record['description'] if record else server['comment']
-        return self._view(db_name, server['connection_limit'], description, record and record['created_at'])
+        return dict(db_name=db_name, db_type=self.db_type,
+                    size_mb=round(self.driver.size_bytes(db_name) / 1048576.0, 2),
+                    connection_count=self.driver.count_sessions(db_name),
+                    connection_limit=server['connection_limit'], owner=server['owner'],
+                    created_at=record['created_at'] if record else None)
 
     def plan(self, db_name, connection_limit=None, description=None):
         """What ``create`` would return, without touching anything (check mode)."""
         return self._view(db_name, connection_limit, description, None)
 
-    def create(self, db_name, connection_limit=None, description=None):
-        """Create the database and its user; returns (database, password), password None if it existed."""
-        customer_id, requested_name = naming.parse_technical_name(self.db_type, db_name)
+    def create(self, customer_id, requested_name, connection_limit=None, description=None):
+        """Create the database and its user; returns (database, password, created).
+
+        When the database exists already (another process may just have made it) nothing changes:
+        (database, None, False).
+        """
+        db_name = naming.technical_name(self.db_type, customer_id, requested_name)
         naming.check_connection_limit(connection_limit)
         naming.check_description(description)
         with self.catalog.lock(self.db_type, db_name):
             existing = self.get(db_name)
             if existing is not None:
-                return existing, None
+                return existing, None, False
             password = generate_password()
             self.driver.create_database(db_name, db_name, password, connection_limit, description)
             record = dict(db_type=self.db_type, db_name=db_name, customer_id=customer_id,
                           requested_name=requested_name, username=db_name, created_at=utc_now(),
                           description=description, connection_limit=connection_limit)
             self.catalog.record_created(record)
-        return self._view(db_name, connection_limit, description, record['created_at']), password
+        return self._view(db_name, connection_limit, description, record['created_at']), password, True
 
     def update(self, db_name, changes):
         """Apply ``changes`` (connection_limit, description); returns the database afterwards."""

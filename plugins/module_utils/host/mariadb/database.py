@@ -60,16 +60,35 @@ class MariaDBDriver(Driver):
     def _errors(self):
         return import_pymysql().Error
 
+    # The user is named like its database; its any-host account carries the connection limit.
+    _DATABASES = ('SELECT s.SCHEMA_NAME, u.User, u.max_user_connections FROM information_schema.SCHEMATA s'
+                  ' LEFT JOIN mysql.user u ON u.User = s.SCHEMA_NAME AND u.Host = %s')
+
+    @staticmethod
+    def _database_row(row):
+        name, owner, limit = row
+        return dict(db_name=name, owner=owner, connection_limit=int(limit or 0) or None, comment=None)
+
     def read_database(self, db_name):
-        if not self.execute('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s', (db_name,)):
-            return None
-        rows = self.execute('SELECT max_user_connections FROM mysql.user WHERE User = %s AND Host = %s',
-                            (db_name, ANY_HOST))
-        limit = int(rows[0][0]) if rows else 0
-        return dict(owner=db_name if rows else None, connection_limit=limit or None, comment=None)
+        rows = self.execute(self._DATABASES + ' WHERE s.SCHEMA_NAME = %s', (ANY_HOST, db_name))
+        return self._database_row(rows[0]) if rows else None
+
+    def list_databases(self, prefix):
+        """Every database whose name starts with ``prefix`` (a plain string, not a pattern)."""
+        rows = self.execute(self._DATABASES + ' WHERE LEFT(s.SCHEMA_NAME, CHAR_LENGTH(%s)) = %s'
+                            ' ORDER BY s.SCHEMA_NAME', (ANY_HOST, prefix, prefix))
+        return [self._database_row(row) for row in rows]
+
+    def size_bytes(self, db_name):
+        rows = self.execute('SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES'
+                            ' WHERE TABLE_SCHEMA = %s', (db_name,))
+        return int(rows[0][0])
 
     def user_hosts(self, username):
         return [row[0] for row in self.execute('SELECT Host FROM mysql.user WHERE User = %s', (username,))]
+
+    def server_version(self):
+        return self.execute('SELECT VERSION()')[0][0]
 
     def user_exists(self, username):
         return bool(self.user_hosts(username))

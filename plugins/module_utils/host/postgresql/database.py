@@ -60,14 +60,28 @@ class PostgreSQLDriver(Driver):
         sql = import_psycopg2().sql
         return sql.SQL(template).format(*(sql.Identifier(name) for name in identifiers))
 
+    _DATABASES = ("SELECT d.datname, pg_get_userbyid(d.datdba), d.datconnlimit,"
+                  " shobj_description(d.oid, 'pg_database') FROM pg_database d")
+
+    @staticmethod
+    def _database_row(row):
+        name, owner, limit, comment = row
+        return dict(db_name=name, owner=owner, connection_limit=None if limit < 0 else limit, comment=comment)
+
     def read_database(self, db_name):
-        rows = self.execute(
-            "SELECT pg_get_userbyid(d.datdba), d.datconnlimit, shobj_description(d.oid, 'pg_database')"
-            " FROM pg_database d WHERE d.datname = %s", (db_name,))
-        if not rows:
-            return None
-        owner, limit, comment = rows[0]
-        return dict(owner=owner, connection_limit=None if limit < 0 else limit, comment=comment)
+        rows = self.execute(self._DATABASES + ' WHERE d.datname = %s', (db_name,))
+        return self._database_row(rows[0]) if rows else None
+
+    def list_databases(self, prefix):
+        """Every database whose name starts with ``prefix`` (a plain string, not a pattern)."""
+        rows = self.execute(self._DATABASES + ' WHERE starts_with(d.datname, %s) ORDER BY d.datname', (prefix,))
+        return [self._database_row(row) for row in rows]
+
+    def size_bytes(self, db_name):
+        return self.execute('SELECT pg_database_size(%s)', (db_name,))[0][0]
+
+    def server_version(self):
+        return self.execute('SHOW server_version')[0][0]
 
     def user_exists(self, username):
         return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))

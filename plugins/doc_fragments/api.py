@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  api_url:
+    description:
+      - With O(backend=api), the base URL of the WaysCloud API.
+      - Falls back to the E(WAYSCLOUD_API_URL) environment variable.
+    type: str
+    default: https://api.wayscloud.services
+  api_key:
+    description:
+      - With O(backend=api), the API key, sent as the C(X-API-Key) header. Required with O(backend=api).
+      - A customer key acts for its own customer; an internal key may act for any customer through O(customer_id).
+      - Falls back to the E(WAYSCLOUD_API_KEY) environment variable.
+    type: str
+  validate_certs:
+    description: With O(backend=api), whether to verify the API's TLS certificate.
+    type: bool
+    default: true
+  api_timeout:
+    description: With O(backend=api), seconds to wait for each response.
+    type: int
+    default: 30
+  api_retries:
+    description:
+      - With O(backend=api), how many times a request is retried after HTTP 429, 502, 503, 504, a timeout
+        or a broken connection. Waits grow exponentially (1, 2, 4... seconds, with full jitter) and honour C(Retry-After).
+      - Requests that are not safe to repeat (for example a restart) are retried only after a 429 or a
+        refused connection, which both mean the server did nothing.
+    type: int
+    default: 5
+  api_retry_max_delay:
+    description:
+      - With O(backend=api), the longest wait before one retry, in seconds. A C(Retry-After) longer than this fails the task.
+    type: int
+    default: 30
+'''

@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""HTTP client for the WaysCloud API on Ansible's own ``open_url`` (no extra dependency).
+
+Retry policy: 429 is always retried (the server refused before doing anything); 502, 503, 504,
+timeouts and broken connections only for requests that are safe to repeat (reads, PUT, PATCH,
+DELETE, and writes the caller marks idempotent), because such a write may already have happened.
+A refused connection never reached the server and is retried for every request. Waits grow
+exponentially with full jitter, honour ``Retry-After``, and stop at the configured bounds.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import email.utils
+import json
+import random
+import socket
+import time
+
+from ansible.module_utils.six.moves import http_client
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+
+DEFAULT_API_URL = 'https://api.wayscloud.services'
+RETRY_ALWAYS = (429,)
+RETRY_IF_IDEMPOTENT = (502, 503, 504)
+IDEMPOTENT_METHODS = ('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE')
+USER_AGENT = 'wayscloud.databases-ansible'
+
+
+class ApiError(BackendError):
+    """The API answered with an error status; ``status`` is the HTTP status."""
+
+    def __init__(self, message, status):
+        self.status = status
+        super(ApiError, self).__init__(message, code=status)
+
+
+class ApiNotFound(ApiError, NotFound):
+    pass
+
+
+def retry_delay(attempt, retry_after=None, base=1.0, cap=30.0, rand=random.random):
+    """Seconds to wait before retry number ``attempt`` (0-based), or None when waiting exceeds ``cap``.
+
+    Full jitter (uniform in 0..base*2**attempt, at most ``cap``); a server's Retry-After is a floor.
+    """
+    delay = rand() * min(cap, base * (2 ** attempt))
+    if retry_after is not None:
+        if retry_after > cap:
+            return None
+        delay = max(delay, retry_after)
+    return delay
+
+
+def parse_retry_after(value, now=None):
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def error_detail(payload, fallback):
+    """The server's ``detail``: a string, or FastAPI's list of validation errors made readable."""
+    detail = payload.get('detail') if isinstance(payload, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = '.'.join(str(part) for part in item.get('loc', ()) if part != 'body')
+                parts.append('%s: %s' % (where, item.get('msg')) if where else str(item.get('msg')))
+            else:
+                parts.append(str(item))
+        return '; '.join(parts)
+    return fallback
+
+
+class ApiClient:
+    def __init__(self, url=DEFAULT_API_URL, key=None, timeout=30, validate_certs=True, retries=5,
+                 retry_max_delay=30.0, sleep=time.sleep):
+        if not key:
+            raise BackendError('api_key is required with backend=api (or set WAYSCLOUD_API_KEY)')
+        self.url = url.rstrip('/')
+        self._headers = {'X-API-Key': key, 'Accept': 'application/json'}
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.retries = retries
+        self.retry_max_delay = retry_max_delay
+        self.sleep = sleep
+        self.requests = []
+        self.last_request_unclear = False
+
+    def request(self, method, path, body=None, query=None, idempotent=None):
+        """Send one request (with retries); return the decoded JSON body (None when empty)."""
+        idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        url = self.url + path
+        if query:
+            url += '?' + urlencode(dict((k, v) for k, v in query.items() if v is not None))
+        headers = dict(self._headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers['Content-Type'] = 'application/json'
+        label = '%s %s' % (method, path)
+        self.requests.append(label)
+        self.last_request_unclear = False  # True once an attempt may have been carried out unanswered
+        attempt = 0
+        while True:
+            retry_after = None
+            try:
+                response = open_url(url, method=method, data=data, headers=headers, timeout=self.timeout,
+                                    validate_certs=self.validate_certs, http_agent=USER_AGENT,
+                                    follow_redirects='safe')
+                return self._decode(label, response.getcode(), response.read())
+            except HTTPError as exc:
+                status = exc.code
+                payload = self._read_error(exc)
+                retryable = status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT)
+                retry_after = parse_retry_after(exc.headers.get('Retry-After') if exc.headers else None)
+                maybe_done = status in RETRY_IF_IDEMPOTENT
+                failure = ApiNotFound if status == 404 else ApiError
+                error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(payload, exc.reason)),
+                                status)
+            except (URLError, socket.timeout, OSError, http_client.HTTPException) as exc:
+                reason = getattr(exc, 'reason', exc)
+                never_sent = isinstance(reason, ConnectionRefusedError)
+                retryable = idempotent or never_sent
+                maybe_done = not never_sent
+                error = BackendError('WaysCloud API %s: %s: %s%s' % (
+                    label, 'no connection' if never_sent else 'request failed', reason,
+                    '' if retryable else ' (not retried: the request may have reached the server)'))
+            delay = retry_delay(attempt, retry_after, cap=self.retry_max_delay) if retryable else None
+            if delay is None or attempt >= self.retries:
+                raise error
+            self.last_request_unclear = self.last_request_unclear or maybe_done
+            self.sleep(delay)
+            attempt += 1
+
+    @staticmethod
+    def _read_error(exc):
+        try:
+            return json.loads(exc.read() or b'null')
+        except (ValueError, OSError, AttributeError):
+            return None
+
+    @staticmethod
+    def _decode(label, status, raw):
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes)'
+                               % (label, status, len(raw)))
+
+
+def path(*parts):
+    """A URL path from parts, each quoted (names are validated already; this is defence in depth)."""
+    return '/' + '/'.join(quote(str(part), safe='') for part in parts)

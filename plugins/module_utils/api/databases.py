@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Database lifecycle through the WaysCloud API: the same methods and result shapes as host/databases.py.
+
+Reads answer check mode; writes follow the contract. A database's full shape comes from the list
+endpoint (one GET), since the info endpoint lacks host, port and description.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import DATABASE_FIELDS, database_result
+
+
+class ApiDatabases:
+    def __init__(self, db_type, client, customer_id=None):
+        self.db_type = naming.check_db_type(db_type)
+        self.client = client
+        self.customer_id = customer_id  # only internal keys may name one; a customer key's is ignored
+        self.warnings = []
+
+    def close(self):
+        """Nothing to release: every request has its own connection."""
+
+    @property
+    def queries(self):
+        return self.client.requests
+
+    def list(self, customer_id=None):
+        customer_id = customer_id or self.customer_id
+        answer = self.client.request('GET', path('v1', 'databases', self.db_type),
+                                     query={'customer_id': customer_id} if customer_id else None)
+        return [self._shape(item) for item in (answer or {}).get('databases', [])]
+
+    def _shape(self, item):
+        fields = dict((field, item.get(field)) for field in DATABASE_FIELDS)
+        fields['db_type'] = self.db_type
+        fields['username'] = fields['username'] or fields['db_name']
+        if not fields['customer_id']:
+            fields['customer_id'] = naming.parse_technical_name(self.db_type, fields['db_name'])[0]
+        return database_result(**fields)
+
+    def get(self, db_name):
+        customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
+        for database in self.list(customer_id):
+            if database['db_name'] == db_name:
+                return database
+        return None
+
+    def find(self, requested_name):
+        """The key's own database with this requested_name (the key implies the customer)."""
+        pattern = re.compile(r'cust_[A-Za-z0-9]+_%s_%s' % (naming.TYPE_TAGS[self.db_type], re.escape(requested_name)))
+        matches = [database for database in self.list() if pattern.fullmatch(database['db_name'])]
+        if len(matches) > 1:
+            raise BackendError('requested_name %s matches several databases (%s); give customer_id or name'
+                               % (requested_name, ', '.join(m['db_name'] for m in matches)))
+        return matches[0] if matches else None
+
+    def info(self, db_name):
+        try:
+            return self.client.request('GET', path('v1', 'databases', self.db_type, db_name, 'info'))
+        except ApiNotFound:
+            return None
+
+    def plan(self, db_name, connection_limit=None, description=None):
+        """What ``create`` would return, as far as it is known before the server answers."""
+        customer_id = naming.parse_technical_name(self.db_type, db_name)[0] if db_name else self.customer_id
+        return database_result(db_type=self.db_type, db_name=db_name, username=db_name, customer_id=customer_id,
+                               connection_limit=connection_limit, description=description)
+
+    def create(self, customer_id, requested_name, connection_limit=None, description=None):
+        """POST (safe to repeat: the name is deterministic), then PATCH what creation does not take.
+
+        Returns (database, password, created); password is None when the database existed already.
+        """
+        naming.check_requested_name(requested_name)
+        naming.check_connection_limit(connection_limit)
+        naming.check_description(description)
+        body = {'db_type': self.db_type, 'requested_name': requested_name}
+        if customer_id or self.customer_id:
+            body['customer_id'] = customer_id or self.customer_id
+        created = self.client.request('POST', '/v1/databases', body=body, idempotent=True)
+        db_name = created['db_name']
+        changes = dict((key, value) for key, value in (('connection_limit', connection_limit),
+                                                         ('description', description)) if value is not None)
+        if created.get('idempotent'):
+            if not self.client.last_request_unclear:
+                return self.get(db_name), None, False
+            self.warnings.append('the answer to creating %s was lost and a retry found the database made; its'
+                                 ' password could not be returned: rotate its credentials' % db_name)
+            if changes:
+                self._patch(db_name, changes)
+            return self.get(db_name), None, True
+        if changes:
+            self._patch(db_name, changes)
+        database = self.get(db_name) or self._shape(dict(created, connection_limit=connection_limit,
+                                                         description=description))
+        return database, created['password'], True
+
+    def _patch(self, db_name, changes):
+        self.client.request('PATCH', path('v1', 'databases', self.db_type, db_name), body=changes)
+
+    def update(self, db_name, changes):
+        naming.check_connection_limit(changes.get('connection_limit'))
+        naming.check_description(changes.get('description'))
+        self._patch(db_name, changes)
+        return self.get(db_name)
+
+    def count_sessions(self, db_name):
+        info = self.info(db_name)
+        if info is None:
+            raise NotFound('%s database %s does not exist' % (self.db_type, db_name))
+        return info.get('connection_count') or 0
+
+    def restart(self, db_name):
+        """Not repeated on an unclear failure: a second restart would cut the clients' new sessions."""
+        answer = self.client.request('POST', path('v1', 'databases', self.db_type, db_name, 'restart'),
+                                     idempotent=False)
+        return (answer or {}).get('terminated_sessions', 1)
+
+    def user_exists(self, db_name):
+        """The API manages users only with their databases."""
+        return False
+
+    def delete(self, db_name, drop_user=True):
+        try:
+            self.client.request('DELETE', path('v1', 'databases', self.db_type, db_name),
+                                query={'username': db_name} if drop_user else None)
+        except ApiNotFound:
+            return False
+        return True

@@ -1,0 +1,401 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The WaysCloud Databases API (../shared/api/databases-api.md) on top of the collection's host engine.
+
+Not a mock: every request reaches a real PostgreSQL or MariaDB through the same code the host
+backend uses. Configuration is one JSON file (see README.md here): API keys with their customer,
+permissions and internal flag; quota; how to reach each engine; the catalog folder.
+
+Ownership: a database of another customer answers 404, exactly like one that does not exist, so a
+key cannot learn which names other customers use.
+"""
+
+import contextlib
+import hmac
+import json
+import os
+import secrets
+import datetime
+from enum import Enum
+from typing import List, Optional
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+
+PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
+CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots',
+                'backup_policy', 'metrics']
+
+
+class DbType(str, Enum):
+    postgresql = 'postgresql'
+    mariadb = 'mariadb'
+
+
+# ---------------------------------------------------------------- request and response bodies
+class CreateDatabaseRequest(BaseModel):
+    db_type: DbType = Field(..., description='Database type (postgresql or mariadb)')
+    requested_name: Optional[str] = Field(None, description='Optional custom database name suffix (alphanumeric and'
+                                          ' underscore only, max 30 chars). Creates deterministic name: cust_{customer_id}_')
+    customer_id: Optional[str] = Field(None, description='Target customer ID (internal API keys only)')
+
+
+class CreateDatabaseResponse(BaseModel):
+    success: bool
+    db_type: str
+    db_name: str
+    username: str
+    password: str
+    host: str
+    port: int
+    connection_string: str
+    message: str
+    password_generated: bool = Field(False, description='True if password was auto-generated')
+    idempotent: bool = Field(False, description='True if database already existed (no new creation)')
+
+
+class DeleteDatabaseRequest(BaseModel):
+    db_type: DbType
+    db_name: str
+    username: Optional[str] = None
+
+
+class SuccessResponse(BaseModel):
+    success: bool = True
+    message: str = ''
+
+
+class RestartResponse(SuccessResponse):
+    terminated_sessions: int = 0
+
+
+class UpdateDatabaseRequest(BaseModel):
+    connection_limit: Optional[int] = Field(None, ge=naming.CONNECTION_LIMIT_MIN, le=naming.CONNECTION_LIMIT_MAX,
+                                            description='Maximum connections allowed (10-1000)')
+    description: Optional[str] = Field(None, max_length=1024,
+                                       description='Optional description/notes for this database')
+
+
+class DatabaseItem(BaseModel):
+    db_type: str
+    db_name: str
+    username: str
+    customer_id: str
+    host: str
+    port: int
+    connection_limit: Optional[int] = None
+    description: Optional[str] = None
+    created_at: Optional[str] = None
+    connection_string: str
+
+
+class DatabaseListResponse(BaseModel):
+    db_type: str
+    databases: List[DatabaseItem]
+
+
+class Engine(BaseModel):
+    db_type: str
+    name: str
+    version: Optional[str] = None
+    available: bool
+    capabilities: List[str]
+
+
+class EnginesResponse(BaseModel):
+    engines: List[Engine] = []
+
+
+class DatabaseInfoResponse(BaseModel):
+    db_name: str
+    db_type: str
+    size_mb: Optional[float] = None
+    connection_count: Optional[int] = None
+    connection_limit: Optional[int] = None
+    created_at: Optional[str] = None
+    owner: Optional[str] = None
+
+
+class QuotaResponse(BaseModel):
+    used: int = Field(..., description='Number of databases created')
+    limit: int = Field(..., description='Maximum databases allowed')
+    storage_used_gb: float
+    storage_limit_gb: float
+
+
+class HistoryEntry(BaseModel):
+    at: str
+    event: str
+    db_type: str
+    db_name: str
+    customer_id: str
+    username: Optional[str] = None
+
+
+class HistoryResponse(BaseModel):
+    history: List[HistoryEntry]
+    total: int
+
+
+# ---------------------------------------------------------------- configuration and keys
+class Key:
+    def __init__(self, entry):
+        self.secret = entry['key']
+        self.customer_id = naming.check_customer_id(entry['customer_id'])
+        self.permissions = set(entry.get('permissions', PERMISSIONS))
+        unknown = self.permissions - set(PERMISSIONS)
+        if unknown:
+            raise ValueError('unknown permissions in key file: %s' % ', '.join(sorted(unknown)))
+        self.internal = bool(entry.get('internal', False))
+
+    def customer(self, requested):
+        """The customer this request acts for: internal keys may name one, customer keys never."""
+        if self.internal and requested:
+            return naming.check_customer_id(requested)
+        return self.customer_id
+
+
+class Config:
+    def __init__(self, path):
+        with open(path) as handle:
+            data = json.load(handle)
+        self.keys = [Key(entry) for entry in data['keys']]
+        self.state_dir = data['state_dir']
+        self.engines = dict((db_type, ServerLogin(**settings)) for db_type, settings in data['engines'].items())
+        quota = data.get('quota', {})
+        self.default_quota = quota.get('default', {'databases': 20, 'storage_gb': 10})
+        self.customer_quota = quota.get('customers', {})
+
+    def quota(self, customer_id):
+        return dict(self.default_quota, **self.customer_quota.get(customer_id, {}))
+
+
+def load_config():
+    path = os.environ.get('WAYSCLOUD_API_SERVER_CONFIG')
+    if not path:
+        raise RuntimeError('set WAYSCLOUD_API_SERVER_CONFIG to the server configuration file')
+    return Config(path)
+
+
+app = FastAPI(title='WaysCloud Databases API', version='1.0.0',
+              description='PostgreSQL and MariaDB instances (reference implementation over the host engine)')
+
+
+@app.exception_handler(NotFound)
+def not_found(request: Request, exc: NotFound):
+    return JSONResponse(status_code=404, content={'detail': str(exc)})
+
+
+@app.exception_handler(naming.ValidationError)
+def invalid(request: Request, exc: naming.ValidationError):
+    return JSONResponse(status_code=422, content={'detail': str(exc)})
+
+
+@app.exception_handler(BackendError)
+def backend_failed(request: Request, exc: BackendError):
+    return JSONResponse(status_code=502, content={'detail': str(exc)})
+
+
+def config():
+    if not hasattr(app.state, 'config'):
+        app.state.config = load_config()
+    return app.state.config
+
+
+def authenticated(x_api_key: Optional[str] = Header(None), cfg: Config = Depends(config)) -> Key:
+    if x_api_key:
+        for key in cfg.keys:
+            if hmac.compare_digest(key.secret.encode(), x_api_key.encode()):
+                return key
+    raise HTTPException(status_code=401, detail='missing or invalid API key (X-API-Key)')
+
+
+def need(key, permission):
+    if permission not in key.permissions:
+        raise HTTPException(status_code=403, detail="this API key lacks the '%s' permission" % permission)
+
+
+@contextlib.contextmanager
+def engine(cfg, db_type):
+    login = cfg.engines.get(db_type)
+    if login is None:
+        raise HTTPException(status_code=503, detail='%s is not available on this server' % db_type)
+    databases = HostDatabases(db_type, login, cfg.state_dir)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
+def owned(key, db_type, db_name):
+    """The database name, if it belongs to the key's customer (any customer for internal keys); else 404."""
+    try:
+        customer_id = naming.parse_technical_name(db_type, db_name)[0]
+    except naming.ValidationError:
+        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type, db_name))
+    if not key.internal and customer_id != key.customer_id:
+        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type, db_name))
+    return db_name
+
+
+def existing(databases, db_name):
+    database = databases.get(db_name)
+    if database is None:
+        raise HTTPException(status_code=404, detail='%s database %s not found' % (databases.db_type, db_name))
+    return database
+
+
+def storage_gb(cfg, customer_id):
+    total = 0
+    for db_type in cfg.engines:
+        with engine(cfg, db_type) as databases:
+            total += sum(databases.driver.size_bytes(item['db_name']) for item in databases.list(customer_id))
+    return round(total / 1024.0 ** 3, 4)
+
+
+def databases_used(cfg, customer_id):
+    used = 0
+    for db_type in cfg.engines:
+        with engine(cfg, db_type) as databases:
+            used += len(databases.list(customer_id))
+    return used
+
+
+# ---------------------------------------------------------------- routes (fixed paths before {db_type})
+@app.post('/v1/databases', response_model=CreateDatabaseResponse, summary='Create database')
+def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:create')
+    customer_id = key.customer(body.customer_id)
+    requested_name = body.requested_name
+    if requested_name is None:
+        requested_name = '%s_%s' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d'),
+                                    secrets.token_hex(3))
+    db_name = naming.technical_name(body.db_type.value, customer_id, requested_name)
+    with engine(cfg, body.db_type.value) as databases:
+        database = databases.get(db_name)
+        if database is None:
+            quota = cfg.quota(customer_id)
+            used = databases_used(cfg, customer_id)
+            if used >= quota['databases']:
+                raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases'
+                                    % (customer_id, used, quota['databases']))
+            used_gb = storage_gb(cfg, customer_id)
+            if used_gb >= quota['storage_gb']:
+                raise HTTPException(status_code=403, detail='quota exceeded: customer %s uses %.2f of %.2f GB'
+                                    % (customer_id, used_gb, quota['storage_gb']))
+        database, password, created = databases.create(customer_id, requested_name)
+    return CreateDatabaseResponse(
+        success=True, db_type=database['db_type'], db_name=database['db_name'], username=database['username'],
+        password=password or '', host=database['host'], port=database['port'],
+        connection_string=database['connection_string'], password_generated=created, idempotent=not created,
+        message='database created' if created else 'database already exists; its password is not shown again')
+
+
+def _delete(key, cfg, db_type, db_name, username):
+    need(key, 'database:delete')
+    owned(key, db_type, db_name)
+    with engine(cfg, db_type) as databases:
+        existing(databases, db_name)
+        if username is not None and username != db_name:
+            raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
+        databases.delete(db_name, drop_user=username is not None)
+    return SuccessResponse(message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
+
+
+@app.delete('/v1/databases', response_model=SuccessResponse, summary='Delete database')
+def delete_database(body: DeleteDatabaseRequest, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    return _delete(key, cfg, body.db_type.value, body.db_name, body.username)
+
+
+@app.get('/v1/databases/engines', response_model=EnginesResponse, summary='List database engines')
+def list_engines(key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    if not key.internal:
+        raise HTTPException(status_code=403, detail='listing engines requires a service (internal) API key')
+    engines = []
+    for db_type in DbType:
+        version = None
+        if db_type.value in cfg.engines:
+            with engine(cfg, db_type.value) as databases:
+                try:
+                    version = databases.driver.server_version()
+                except BackendError:
+                    version = None
+        engines.append(Engine(db_type=db_type.value, name='PostgreSQL' if db_type is DbType.postgresql else 'MariaDB',
+                              version=version, available=version is not None, capabilities=CAPABILITIES))
+    return EnginesResponse(engines=engines)
+
+
+@app.get('/v1/databases/history', response_model=HistoryResponse, summary='List database history')
+def list_history(customer_id: Optional[str] = Query(None), key: Key = Depends(authenticated),
+                 cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    customer = key.customer(customer_id)
+    with engine(cfg, next(iter(cfg.engines))) as databases:
+        rows = databases.catalog.history(customer)
+    return HistoryResponse(history=[HistoryEntry(**row) for row in rows], total=len(rows))
+
+
+@app.get('/v1/databases/{db_type}', response_model=DatabaseListResponse, summary='List databases by type')
+def list_databases(db_type: DbType, customer_id: Optional[str] = Query(None), key: Key = Depends(authenticated),
+                   cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    customer = key.customer(customer_id)
+    with engine(cfg, db_type.value) as databases:
+        items = databases.list(customer)
+    return DatabaseListResponse(db_type=db_type.value, databases=[DatabaseItem(**item) for item in items])
+
+
+@app.delete('/v1/databases/{db_type}/{db_name}', response_model=SuccessResponse, summary='Delete database')
+def delete_database_by_path(db_type: DbType, db_name: str, username: Optional[str] = Query(None),
+                            key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    return _delete(key, cfg, db_type.value, db_name, username)
+
+
+@app.patch('/v1/databases/{db_type}/{db_name}', response_model=SuccessResponse, summary='Update database')
+def update_database(db_type: DbType, db_name: str, body: UpdateDatabaseRequest, key: Key = Depends(authenticated),
+                    cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    changes = dict((field, value) for field, value in body.model_dump().items() if value is not None)
+    with engine(cfg, db_type.value) as databases:
+        existing(databases, db_name)
+        if changes:
+            databases.update(db_name, changes)
+    return SuccessResponse(message='updated: %s' % (', '.join(sorted(changes)) or 'nothing'))
+
+
+@app.post('/v1/databases/{db_type}/{db_name}/restart', response_model=RestartResponse, summary='Restart database')
+def restart_database(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        existing(databases, db_name)
+        terminated = databases.restart(db_name)
+    return RestartResponse(message='terminated %d session(s)' % terminated, terminated_sessions=terminated)
+
+
+@app.get('/v1/databases/{db_type}/{db_name}/info', response_model=DatabaseInfoResponse, summary='Get database info')
+def database_info(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        info = databases.info(db_name)
+    if info is None:
+        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type.value, db_name))
+    return DatabaseInfoResponse(**info)
+
+
+@app.get('/v1/quota', response_model=QuotaResponse, summary='Get database quota')
+def get_quota(customer_id: Optional[str] = Query(None), key: Key = Depends(authenticated),
+              cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    customer = key.customer(customer_id)
+    quota = cfg.quota(customer)
+    return QuotaResponse(used=databases_used(cfg, customer), limit=quota['databases'],
+                         storage_used_gb=storage_gb(cfg, customer), storage_limit_gb=quota['storage_gb'])

@@ -62,4 +62,3 @@ def run(module, task):
     except WaysCloudError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
-

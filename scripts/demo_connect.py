@@ -32,8 +32,8 @@ def main(folder):
     for path in files:
         credentials = json.loads(path.read_text())
         user, database, version = connect(credentials)
-        print('connected: %s as %s to %s (%s)' % (credentials['connection_string'], user, database,
-                                                    version.split(' on ')[0].split(',')[0]))
+        version = version.split(' on ')[0].split(',')[0]
+        print('connected: %s as %s to %s (%s)' % (credentials['connection_string'], user, database, version))
 
 
 if __name__ == '__main__':

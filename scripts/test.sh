@@ -9,7 +9,7 @@
 #   GATES="unit integration" scripts/test.sh     run only some gates
 #   WAYSCLOUD_TEST_WORK=/path                     where servers, the copy and logs go
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
 GATES=${GATES:-sanity-oldest sanity-newest unit engine integration lint galaxy}

@@ -21,7 +21,7 @@ description:
   - The generated password is returned only by the task that created the database; register the
     result with C(no_log) and store the password (for example in Vault).
 author:
-  - WaysCloud Databases developers
+  - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host

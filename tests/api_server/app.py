@@ -255,7 +255,7 @@ def storage_gb(cfg, customer_id):
     total = 0
     for db_type in cfg.engines:
         with engine(cfg, db_type) as databases:
-            total += sum(databases.driver.size_bytes(item['db_name']) for item in databases.list(customer_id))
+            total += databases.storage_bytes(customer_id)
     return round(total / 1024.0 ** 3, 4)
 
 

@@ -88,6 +88,12 @@ class ApiDatabases:
             body['customer_id'] = customer_id or self.customer_id
         created = self.client.request('POST', '/v1/databases', body=body, idempotent=True)
         db_name = created['db_name']
+        if body.get('customer_id') and db_name != naming.technical_name(self.db_type, body['customer_id'], requested_name):
+            # A customer key's customer_id is ignored by the API: it made the key's own database instead.
+            if not created.get('idempotent'):
+                self.delete(db_name)
+            raise BackendError('this API key acts for the customer of %s, not for customer %s; only an internal'
+                               ' key may act for another customer' % (db_name, body['customer_id']))
         changes = dict((key, value) for key, value in (('connection_limit', connection_limit),
                                                          ('description', description)) if value is not None)
         if created.get('idempotent'):

@@ -99,6 +99,10 @@ class HostDatabases:
                     connection_limit=server['connection_limit'], owner=server['owner'],
                     created_at=record['created_at'] if record else None)
 
+    def storage_bytes(self, customer_id):
+        """Bytes used by one customer's databases of this engine (for quota)."""
+        return sum(self.driver.size_bytes(database['db_name']) for database in self.list(customer_id))
+
     def plan(self, db_name, connection_limit=None, description=None):
         """What ``create`` would return, without touching anything (check mode)."""
         return self._view(db_name, connection_limit, description, None)

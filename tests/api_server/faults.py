@@ -12,7 +12,8 @@ Tests queue faults with ``POST /__faults__`` and a JSON list of
   malformed      forward, then answer 200 with the first half of the real body
   reset          close the connection without forwarding (the server does nothing)
   lost           forward (the server does it), then close the connection without an answer
-``GET /__faults__`` returns the log of requests seen and faults applied; ``DELETE /__faults__`` clears both.
+``GET /__faults__`` returns the log of requests seen and faults applied; ``DELETE /__faults__`` returns it and
+clears the log and the queue.
 """
 
 import argparse
@@ -60,15 +61,14 @@ class Proxy(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _control(self, body):
-        if self.command == 'POST':
-            with LOCK:
+        """GET: the log; POST: queue faults; DELETE: return the log, then clear it and the queue."""
+        with LOCK:
+            if self.command == 'POST':
                 FAULTS.extend(json.loads(body or b'[]'))
-        elif self.command == 'DELETE':
-            with LOCK:
+            answer = {'seen': list(SEEN), 'pending': list(FAULTS)}
+            if self.command == 'DELETE':
                 del FAULTS[:]
                 del SEEN[:]
-        with LOCK:
-            answer = {'seen': list(SEEN), 'pending': list(FAULTS)}
         self._send(200, json.dumps(answer).encode(), {'Content-Type': 'application/json'})
 
     def _forward(self, body):

@@ -1,5 +1,5 @@
 # wayscloud.databases: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo demo-clean test deps sanity unit integration lint
+.PHONY: demo demo-clean test deps sanity unit integration lint api-server
 
 demo:
 	scripts/demo.sh
@@ -18,10 +18,13 @@ sanity:
 	GATES="sanity-oldest sanity-newest" scripts/test.sh
 
 unit:
-	GATES="unit engine" scripts/test.sh
+	GATES="unit engine api-contract" scripts/test.sh
 
 integration:
 	GATES=integration scripts/test.sh
 
 lint:
 	GATES=lint scripts/test.sh
+
+api-server:
+	scripts/api_server.sh run

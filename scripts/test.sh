@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine integration lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -24,15 +24,19 @@ scripts/servers.sh stop "$WORK/servers"
 rm -rf "$COPY" "$LOGS" "$WORK/state"
 mkdir -p "$COLLECTIONS/ansible_collections/wayscloud" "$LOGS"
 chmod 755 "$WORK"
-trap 'scripts/servers.sh stop "$WORK/servers"' EXIT
+trap 'scripts/api_server.sh stop "$WORK/api"; scripts/servers.sh stop "$WORK/servers"' EXIT
 scripts/servers.sh start "$WORK/servers" || { echo "0 passed, 1 failed"; exit 1; }
+rsync -a --delete --exclude '.venv*' --exclude .work --exclude .demo --exclude .ansible --exclude .git \
+  --exclude tests/output --exclude '*.tar.gz' --exclude __pycache__ ./ "$COPY/"
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS PYTHONPATH=$COLLECTIONS
+rm -rf "$WORK/api"
+scripts/api_server.sh start "$WORK/api" "$WORK/servers/servers.env" || { echo "0 passed, 1 failed"; exit 1; }
 set -a
 # shellcheck disable=SC1091
 source "$WORK/servers/servers.env"
+# shellcheck disable=SC1091
+source "$WORK/api/api.env"
 set +a
-
-rsync -a --delete --exclude '.venv*' --exclude .work --exclude .demo --exclude .ansible --exclude .git \
-  --exclude tests/output --exclude '*.tar.gz' --exclude __pycache__ ./ "$COPY/"
 cat >"$COPY/tests/integration/integration_config.yml" <<EOF
 ---
 pg_socket_dir: $WAYSCLOUD_PG_SOCKET_DIR
@@ -40,13 +44,22 @@ pg_port: $WAYSCLOUD_PG_PORT
 mdb_socket: $WAYSCLOUD_MDB_SOCKET
 mdb_port: $WAYSCLOUD_MDB_PORT
 state_dir: $WORK/state/integration
+api_url: $WAYSCLOUD_API_URL
+faults_url: $WAYSCLOUD_FAULTS_URL
+api_key_internal: $WAYSCLOUD_TEST_KEY_INTERNAL
+api_key_customer: $WAYSCLOUD_TEST_KEY_CUSTOMER
+api_key_readonly: $WAYSCLOUD_TEST_KEY_READONLY
+api_key_quota: $WAYSCLOUD_TEST_KEY_QUOTA
 EOF
-export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS PYTHONPATH=$COLLECTIONS
 
 gate_sanity-oldest() { SANITY_ONLY=old scripts/sanity.sh "$SRC" "$WORK/sanity"; }
 gate_sanity-newest() { SANITY_ONLY=new scripts/sanity.sh "$SRC" "$WORK/sanity"; }
 gate_unit() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/unit); }
 gate_engine() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/engine); }
+gate_api-contract() {
+  (cd "$COPY/tests/api_server" && WAYSCLOUD_SHARED_CONTRACT=$SRC/../shared/api/databases-api.md \
+    PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
+}
 gate_integration() {
   (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no)
 }

@@ -18,6 +18,8 @@ description:
   - Restarts a database, which terminates every session connected to it (the server and other
     databases are not touched).
   - Deletes a database and, unless told otherwise, its user.
+  - Works through the WaysCloud Databases API (O(backend=api), the default) or directly on the
+    database host (O(backend=host)), with the same result either way.
   - The generated password is returned only by the task that created the database; register the
     result with C(no_log) and store the password (for example in Vault).
 author:
@@ -79,6 +81,11 @@ options:
     type: bool
     default: true
 notes:
+  - With O(backend=api) and no O(customer_id), O(requested_name) is looked up among the key's own databases.
+  - With O(backend=api), check mode makes only read requests; a database it would create has no
+    host, port or connection string yet.
+  - If the answer to a creation is lost and the retried request finds the database made, the task
+    reports a change and warns that the password could not be returned; rotate the credentials.
   - When the user of a new database already exists (left by a deletion with O(drop_user=false)),
     it gets a new password, which the task returns.
 seealso:
@@ -98,6 +105,21 @@ EXAMPLES = r'''
     description: Web shop, production
   register: webapp_db
   no_log: true  # the result holds the new password once
+
+- name: The same through the WaysCloud API (the key in WAYSCLOUD_API_KEY implies the customer)
+  wayscloud.databases.wayscloud_database:
+    db_type: postgresql
+    requested_name: webapp_prod_db
+    connection_limit: 50
+  register: webapp_db
+  no_log: true
+
+- name: An internal API key acting for a customer
+  wayscloud.databases.wayscloud_database:
+    api_key: "{{ wayscloud_internal_key }}"
+    db_type: mariadb
+    customer_id: 6dd1d906
+    requested_name: reports
 
 - name: Raise the connection limit of an existing MariaDB database, addressed by its technical name
   wayscloud.databases.wayscloud_database:

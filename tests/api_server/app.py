@@ -71,6 +71,11 @@ class SuccessResponse(BaseModel):
     message: str = ''
 
 
+class DeleteResponse(BaseModel):
+    success: bool
+    message: str
+
+
 class RestartResponse(SuccessResponse):
     terminated_sessions: int = 0
 
@@ -305,10 +310,10 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
-    return SuccessResponse(message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
+    return DeleteResponse(success=True, message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
 
 
-@app.delete('/v1/databases', response_model=SuccessResponse, summary='Delete database')
+@app.delete('/v1/databases', response_model=DeleteResponse, summary='Delete database')
 def delete_database(body: DeleteDatabaseRequest, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     return _delete(key, cfg, body.db_type.value, body.db_name, body.username)
 
@@ -351,7 +356,7 @@ def list_databases(db_type: DbType, customer_id: Optional[str] = Query(None), ke
     return DatabaseListResponse(db_type=db_type.value, databases=[DatabaseItem(**item) for item in items])
 
 
-@app.delete('/v1/databases/{db_type}/{db_name}', response_model=SuccessResponse, summary='Delete database')
+@app.delete('/v1/databases/{db_type}/{db_name}', response_model=DeleteResponse, summary='Delete database')
 def delete_database_by_path(db_type: DbType, db_name: str, username: Optional[str] = Query(None),
                             key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     return _delete(key, cfg, db_type.value, db_name, username)

@@ -50,7 +50,10 @@ api_key_internal: $WAYSCLOUD_TEST_KEY_INTERNAL
 api_key_customer: $WAYSCLOUD_TEST_KEY_CUSTOMER
 api_key_readonly: $WAYSCLOUD_TEST_KEY_READONLY
 api_key_quota: $WAYSCLOUD_TEST_KEY_QUOTA
+bare_python: $WORK/bare-venv/bin/python
 EOF
+# A Python with nothing installed: proves each backend imports only the libraries it needs.
+[ -x "$WORK/bare-venv/bin/python" ] || "$PY" -m venv --without-pip "$WORK/bare-venv"
 
 gate_sanity-oldest() { SANITY_ONLY=old scripts/sanity.sh "$SRC" "$WORK/sanity"; }
 gate_sanity-newest() { SANITY_ONLY=new scripts/sanity.sh "$SRC" "$WORK/sanity"; }

@@ -57,10 +57,9 @@ def open_databases(params, db_type):
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
-        for option in ('api_timeout', 'api_retries', 'api_retry_max_delay'):
-            if params[option] < (1 if option != 'api_retries' else 0):
-                raise ValidationError('%s must be %s (got %d)' % (option, 'at least 0' if option == 'api_retries'
-                                                                   else 'at least 1', params[option]))
+        for option, least in (('api_timeout', 1), ('api_retries', 0), ('api_retry_max_delay', 1)):
+            if params[option] < least:
+                raise ValidationError('%s must be at least %d (got %d)' % (option, least, params[option]))
         client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
                            validate_certs=params['validate_certs'], retries=params['api_retries'],
                            retry_max_delay=params['api_retry_max_delay'])

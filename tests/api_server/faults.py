@@ -32,7 +32,7 @@ SEEN = []
 
 def take_fault(method, path):
     with LOCK:
-        for fault in FAULTS:
+        for fault in list(FAULTS):
             if fault.get('method', method) == method and path.startswith(fault.get('path', '')):
                 fault['count'] = fault.get('count', 1) - 1
                 if fault['count'] <= 0:

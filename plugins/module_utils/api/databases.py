@@ -94,8 +94,8 @@ class ApiDatabases:
                 self.delete(db_name)
             raise BackendError('this API key acts for the customer of %s, not for customer %s; only an internal'
                                ' key may act for another customer' % (db_name, body['customer_id']))
-        changes = dict((key, value) for key, value in (('connection_limit', connection_limit),
-                                                         ('description', description)) if value is not None)
+        changes = dict(connection_limit=connection_limit, description=description)
+        changes = dict((key, value) for key, value in changes.items() if value is not None)
         if created.get('idempotent'):
             if not self.client.last_request_unclear:
                 return self.get(db_name), None, False

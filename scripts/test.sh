@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -62,6 +62,9 @@ gate_engine() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/engi
 gate_api-contract() {
   (cd "$COPY/tests/api_server" && WAYSCLOUD_SHARED_CONTRACT=$SRC/../shared/api/databases-api.md \
     PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
+}
+gate_schemathesis() {
+  SCHEMATHESIS=$SRC/.venv/bin/schemathesis scripts/schemathesis.sh "$WAYSCLOUD_API_URL" "$WAYSCLOUD_TEST_KEY_INTERNAL"
 }
 gate_integration() {
   (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no)

@@ -143,6 +143,10 @@ class HistoryEntry(BaseModel):
     username: Optional[str] = None
 
 
+class ErrorResponse(BaseModel):
+    detail: str
+
+
 class HistoryResponse(BaseModel):
     history: List[HistoryEntry]
     total: int
@@ -188,7 +192,9 @@ def load_config():
     return Config(path)
 
 
-app = FastAPI(title='WaysCloud Databases API', version='1.0.0',
+# Every operation may answer these, with {"detail": "..."}.
+ERRORS = dict((status, {'model': ErrorResponse}) for status in (400, 401, 403, 404))
+app = FastAPI(title='WaysCloud Databases API', version='1.0.0', responses=ERRORS,
               description='PostgreSQL and MariaDB instances (reference implementation over the host engine)')
 
 
@@ -199,7 +205,8 @@ def not_found(request: Request, exc: NotFound):
 
 @app.exception_handler(naming.ValidationError)
 def invalid(request: Request, exc: naming.ValidationError):
-    return JSONResponse(status_code=422, content={'detail': str(exc)})
+    """The same shape as FastAPI's own validation errors, as the OpenAPI document says."""
+    return JSONResponse(status_code=422, content={'detail': [{'loc': [], 'msg': str(exc), 'type': 'value_error'}]})
 
 
 @app.exception_handler(BackendError)

@@ -26,7 +26,7 @@ configure() {  # configure DIR SERVERS_ENV
   # unless the caller's PYTHONPATH already has one.
   ln -sfn "$SRC" "$dir/collections/ansible_collections/wayscloud/databases"
   DIR=$dir PG_SOCKET=$WAYSCLOUD_PG_SOCKET_DIR PG_PORT=$WAYSCLOUD_PG_PORT MDB_SOCKET=$WAYSCLOUD_MDB_SOCKET \
-    MDB_PORT=$WAYSCLOUD_MDB_PORT python3 - <<'PY'
+    MDB_PORT=$WAYSCLOUD_MDB_PORT VAULT_ADDR=${WAYSCLOUD_VAULT_ADDR:-} VAULT_TOKEN=${WAYSCLOUD_VAULT_TOKEN:-} python3 - <<'PY'
 import json, os, secrets
 d = os.environ
 keys = {name: 'wc_test_' + secrets.token_urlsafe(24) for name in ('internal', 'customer', 'readonly', 'quota')}
@@ -45,6 +45,9 @@ config = {
     ],
     'quota': {'default': {'databases': 20, 'storage_gb': 10}, 'customers': {'quota1': {'databases': 1}}},
 }
+if d.get('VAULT_ADDR'):
+    # The API server's own credentials store: its secrets live under their own prefix.
+    config['vault'] = {'url': d['VAULT_ADDR'], 'token': d['VAULT_TOKEN'], 'prefix': 'wayscloud-api/databases'}
 old = os.umask(0o077)
 with open(os.path.join(d['DIR'], 'config.json'), 'w') as handle:
     json.dump(config, handle, indent=2)
@@ -82,6 +85,7 @@ start() {  # start DIR SERVERS_ENV
     tail -20 "$dir/api.log" >&2
     return 1
   fi
+  umask 077
   {
     echo "WAYSCLOUD_API_URL=http://127.0.0.1:$api_port"
     echo "WAYSCLOUD_FAULTS_URL=http://127.0.0.1:$proxy_port"

@@ -3,19 +3,18 @@
 # every operation of API_URL/openapi.json is fuzzed, and the run fails on any 5xx answer, on a
 # status code the OpenAPI does not document, or on a body that does not match its documented schema.
 #
-#   scripts/schemathesis.sh API_URL KEY      e.g. the URL and internal key of scripts/api_server.sh
+#   WAYSCLOUD_SCHEMATHESIS_KEY=KEY scripts/schemathesis.sh API_URL   e.g. scripts/api_server.sh's internal key
 #
 # The key needs every permission (the internal key). Operations really create databases, so point
 # it only at throwaway servers. SCHEMATHESIS names the binary (default: schemathesis on PATH);
 # SCHEMATHESIS_MAX_EXAMPLES (25) and SCHEMATHESIS_SEED (1) bound and fix the generated cases.
 set -euo pipefail
 
-if [ "$#" -ne 2 ]; then
-  echo "usage: $0 API_URL KEY" >&2
+if [ "$#" -ne 1 ] || [ -z "${WAYSCLOUD_SCHEMATHESIS_KEY:-}" ]; then
+  echo "usage: WAYSCLOUD_SCHEMATHESIS_KEY=KEY $0 API_URL" >&2
   exit 2
 fi
 api_url=${1%/}
-export WAYSCLOUD_SCHEMATHESIS_KEY=$2
 
 # Its caches (.schemathesis/, .hypothesis/) and the configuration go to a scratch directory, so a
 # run neither litters the caller's directory nor replays examples or settings of an earlier run.

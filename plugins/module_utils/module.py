@@ -16,6 +16,7 @@ import traceback
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import MissingLibrary, WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 BACKEND_ARGUMENT_SPEC = dict(
@@ -30,6 +31,15 @@ API_ARGUMENT_SPEC = dict(
     api_timeout=dict(type='int', default=30),
     api_retries=dict(type='int', default=5),
     api_retry_max_delay=dict(type='int', default=30),
+)
+
+# Mirrors doc_fragments/vault.py.
+VAULT_ARGUMENT_SPEC = dict(
+    vault_url=dict(type='str', fallback=(env_fallback, ['VAULT_ADDR'])),
+    vault_token=dict(type='str', no_log=True, fallback=(env_fallback, ['VAULT_TOKEN'])),
+    vault_mount=dict(type='str', default='secret'),
+    vault_path_prefix=dict(type='str', default='wayscloud/databases'),
+    vault_validate_certs=dict(type='bool', default=True),
 )
 
 # Mirrors doc_fragments/host.py.
@@ -48,6 +58,7 @@ def argument_spec(**module_options):
     spec = dict(BACKEND_ARGUMENT_SPEC)
     spec.update(API_ARGUMENT_SPEC)
     spec.update(HOST_ARGUMENT_SPEC)
+    spec.update(VAULT_ARGUMENT_SPEC)
     spec.update(module_options)
     return spec
 
@@ -69,7 +80,55 @@ def open_databases(params, db_type):
     login = ServerLogin(host=params['login_host'], port=params['login_port'], user=params['login_user'],
                         password=params['login_password'], unix_socket=params['login_unix_socket'],
                         public_host=params['public_host'])
-    return HostDatabases(db_type, login, params['state_dir'])
+    vault = None
+    if params['vault_url']:
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+        vault = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
+                           prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
+    return HostDatabases(db_type, login, params['state_dir'], vault=vault)
+
+
+def open_credentials(databases):
+    """The credentials object matching a databases backend object."""
+    if databases.__class__.__name__ == 'ApiDatabases':
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.credentials import ApiCredentials
+        return ApiCredentials(databases)
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
+    return HostCredentials(databases)
+
+
+def identify(params):
+    """(customer_id, requested_name, db_name) from ``name`` or ``customer_id`` + ``requested_name``, validated.
+
+    db_name is None when only the API key can tell the customer (backend=api without customer_id).
+    """
+    db_type = params['db_type']
+    if params['name']:
+        customer_id, requested_name = naming.parse_technical_name(db_type, params['name'])
+        if params['customer_id'] and params['customer_id'] != customer_id:
+            raise ValidationError('customer_id %s does not match name %s' % (params['customer_id'], params['name']))
+        return customer_id, requested_name, params['name']
+    requested_name = naming.check_requested_name(params['requested_name'])
+    if not params['customer_id']:
+        return None, requested_name, None
+    return params['customer_id'], requested_name, naming.technical_name(db_type, params['customer_id'], requested_name)
+
+
+def locate(databases, params):
+    """(customer_id, requested_name, db_name, the database or None) for the task's addressing options."""
+    customer_id, requested_name, db_name = identify(params)
+    database = databases.get(db_name) if db_name else databases.find(requested_name)
+    return customer_id, requested_name, database['db_name'] if database else db_name, database
+
+
+# The options that address one database, shared by the modules that act on one.
+ADDRESS_OPTIONS = dict(
+    db_type=dict(type='str', required=True, choices=list(naming.DB_TYPES)),
+    requested_name=dict(type='str'),
+    customer_id=dict(type='str'),
+    name=dict(type='str'),
+)
+ADDRESS_RULES = dict(required_one_of=[('name', 'requested_name')], mutually_exclusive=[('name', 'requested_name')])
 
 
 def run(module, task):

@@ -26,3 +26,14 @@ def database_changes(current, wanted):
     """The updatable fields whose wanted value (None: not managed) differs from the current one."""
     return dict((field, wanted[field]) for field in DATABASE_UPDATABLE
                 if wanted.get(field) is not None and wanted[field] != current.get(field))
+
+
+# GET .../credentials of the contract, less the password it never shows, plus created_at after a rotation.
+CREDENTIALS_FIELDS = ('host', 'port', 'database', 'username', 'connection_string', 'created_at')
+
+
+def credentials_result(database, created_at=None):
+    """Credentials metadata from a ``database`` dict."""
+    return dict(host=database['host'], port=database['port'], database=database['db_name'],
+                username=database['username'], connection_string=database['connection_string'],
+                created_at=created_at)

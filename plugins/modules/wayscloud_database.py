@@ -25,8 +25,10 @@ description:
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
+  - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
@@ -35,27 +37,6 @@ attributes:
     support: full
     description: Shows the database (never a password) before and after.
 options:
-  db_type:
-    description: The database engine.
-    type: str
-    required: true
-    choices: [postgresql, mariadb]
-  requested_name:
-    description:
-      - The name part chosen by the customer, up to 30 ASCII letters, digits and underscores.
-      - With O(customer_id) it gives the technical name; one of O(requested_name) and O(name) is required.
-    type: str
-  customer_id:
-    description:
-      - The customer owning the database, ASCII letters and digits.
-      - Required with O(requested_name) when O(backend=host).
-      - With O(backend=api) a customer key implies its customer and this is ignored by the API;
-        an internal key acts for the customer named here.
-    type: str
-  name:
-    description:
-      - The technical name (C(cust_{customer_id}_{pg|mdb}_{requested_name})), another way to address a database.
-    type: str
   connection_limit:
     description:
       - The most simultaneous connections to the database, from 10 to 1000.
@@ -218,37 +199,20 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import argument_spec, open_databases, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
-
-
-def identify(params):
-    """(customer_id, requested_name, db_name) from ``name`` or ``customer_id`` + ``requested_name``, validated.
-
-    db_name is None when only the API key can tell the customer (backend=api without customer_id).
-    """
-    db_type = params['db_type']
-    if params['name']:
-        customer_id, requested_name = naming.parse_technical_name(db_type, params['name'])
-        if params['customer_id'] and params['customer_id'] != customer_id:
-            raise naming.ValidationError('customer_id %s does not match name %s' % (params['customer_id'], params['name']))
-        return customer_id, requested_name, params['name']
-    requested_name = naming.check_requested_name(params['requested_name'])
-    if not params['customer_id']:
-        return None, requested_name, None
-    return params['customer_id'], requested_name, naming.technical_name(db_type, params['customer_id'], requested_name)
 
 
 def manage(module):
     params = module.params
     state = params['state']
-    customer_id, requested_name, db_name = identify(params)
+    identify(params)  # bad names fail here, before any connection
     wanted = dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                   description=naming.check_description(params['description']))
     result = dict(changed=False)
     with closing(open_databases(params, params['db_type'])) as databases:
-        before = databases.get(db_name) if db_name else databases.find(requested_name)
-        db_name = before['db_name'] if before else db_name
+        customer_id, requested_name, db_name, before = locate(databases, params)
         after = before
         if state == 'present' and before is None:
             after = databases.plan(db_name, **wanted)
@@ -257,6 +221,10 @@ def manage(module):
                 after, password, result['changed'] = databases.create(customer_id, requested_name, **wanted)
                 if password is not None:
                     result['password'] = password
+                changes = database_changes(after, wanted)
+                if changes:  # another process created it meanwhile, with other settings
+                    after = databases.update(after['db_name'], changes)
+                    result['changed'] = True
         elif state == 'present':
             changes = database_changes(before, wanted)
             if changes:
@@ -288,18 +256,14 @@ def manage(module):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            db_type=dict(type='str', required=True, choices=list(naming.DB_TYPES)),
-            requested_name=dict(type='str'),
-            customer_id=dict(type='str'),
-            name=dict(type='str'),
             connection_limit=dict(type='int'),
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
             drop_user=dict(type='bool', default=True),
+            **ADDRESS_OPTIONS
         ),
-        required_one_of=[('name', 'requested_name')],
-        mutually_exclusive=[('name', 'requested_name')],
         supports_check_mode=True,
+        **ADDRESS_RULES
     )
     run(module, lambda: manage(module))
 

@@ -26,11 +26,12 @@ from pydantic import BaseModel, Field
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
-CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots',
-                'backup_policy', 'metrics']
+CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials']
 
 
 class DbType(str, Enum):
@@ -41,9 +42,11 @@ class DbType(str, Enum):
 # ---------------------------------------------------------------- request and response bodies
 class CreateDatabaseRequest(BaseModel):
     db_type: DbType = Field(..., description='Database type (postgresql or mariadb)')
-    requested_name: Optional[str] = Field(None, description='Optional custom database name suffix (alphanumeric and'
+    requested_name: Optional[str] = Field(None, pattern='^[A-Za-z0-9_]+$', max_length=naming.MAX_REQUESTED_NAME_LENGTH,
+                                          description='Optional custom database name suffix (alphanumeric and'
                                           ' underscore only, max 30 chars). Creates deterministic name: cust_{customer_id}_')
-    customer_id: Optional[str] = Field(None, description='Target customer ID (internal API keys only)')
+    customer_id: Optional[str] = Field(None, pattern='^[A-Za-z0-9]+$',
+                                       description='Target customer ID (internal API keys only)')
 
 
 class CreateDatabaseResponse(BaseModel):
@@ -134,6 +137,26 @@ class QuotaResponse(BaseModel):
     storage_limit_gb: float
 
 
+class CredentialsResponse(BaseModel):
+    host: str = Field(..., description='Database server hostname')
+    port: int = Field(..., description='Database port')
+    database: str = Field(..., description='Database name')
+    username: str = Field(..., description='Database username')
+    password: Optional[str] = Field(None, description='Database password (only shown once at creation)')
+    connection_string: str = Field(..., description='Complete connection string')
+
+
+class RotateResponse(BaseModel):
+    success: bool
+    db_name: str
+    username: str
+    password: str
+    host: str
+    port: int
+    connection_string: str
+    created_at: Optional[str] = None
+
+
 class HistoryEntry(BaseModel):
     at: str
     event: str
@@ -177,6 +200,7 @@ class Config:
         self.keys = [Key(entry) for entry in data['keys']]
         self.state_dir = data['state_dir']
         self.engines = dict((db_type, ServerLogin(**settings)) for db_type, settings in data['engines'].items())
+        self.vault = data.get('vault')  # {url, token, mount?, prefix?}: credentials are kept there
         quota = data.get('quota', {})
         self.default_quota = quota.get('default', {'databases': 20, 'storage_gb': 10})
         self.customer_quota = quota.get('customers', {})
@@ -193,7 +217,7 @@ def load_config():
 
 
 # Every operation may answer these, with {"detail": "..."}.
-ERRORS = dict((status, {'model': ErrorResponse}) for status in (400, 401, 403, 404))
+ERRORS = dict((status, {'model': ErrorResponse}) for status in (400, 401, 403, 404, 500))
 app = FastAPI(title='WaysCloud Databases API', version='1.0.0', responses=ERRORS,
               description='PostgreSQL and MariaDB instances (reference implementation over the host engine)')
 
@@ -211,7 +235,8 @@ def invalid(request: Request, exc: naming.ValidationError):
 
 @app.exception_handler(BackendError)
 def backend_failed(request: Request, exc: BackendError):
-    return JSONResponse(status_code=502, content={'detail': str(exc)})
+    """500, not 502/503: an engine's refusal is no reason for a client to try again."""
+    return JSONResponse(status_code=500, content={'detail': str(exc)})
 
 
 def config():
@@ -237,8 +262,9 @@ def need(key, permission):
 def engine(cfg, db_type):
     login = cfg.engines.get(db_type)
     if login is None:
-        raise HTTPException(status_code=503, detail='%s is not available on this server' % db_type)
-    databases = HostDatabases(db_type, login, cfg.state_dir)
+        raise HTTPException(status_code=400, detail='%s is not available on this server' % db_type)
+    vault = VaultStore(**cfg.vault) if cfg.vault else None
+    databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault)
     try:
         yield databases
     finally:
@@ -263,20 +289,15 @@ def existing(databases, db_name):
     return database
 
 
-def storage_gb(cfg, customer_id):
-    total = 0
+def usage(cfg, customer_id):
+    """(databases, GB) a customer uses on every engine."""
+    count, size = 0, 0
     for db_type in cfg.engines:
         with engine(cfg, db_type) as databases:
-            total += databases.storage_bytes(customer_id)
-    return round(total / 1024.0 ** 3, 4)
-
-
-def databases_used(cfg, customer_id):
-    used = 0
-    for db_type in cfg.engines:
-        with engine(cfg, db_type) as databases:
-            used += len(databases.list(customer_id))
-    return used
+            listed = databases.list(customer_id)
+            count += len(listed)
+            size += sum(databases.driver.size_bytes(item['db_name']) for item in listed)
+    return count, round(size / 1024.0 ** 3, 4)
 
 
 # ---------------------------------------------------------------- routes (fixed paths before {db_type})
@@ -293,11 +314,10 @@ def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticate
         database = databases.get(db_name)
         if database is None:
             quota = cfg.quota(customer_id)
-            used = databases_used(cfg, customer_id)
+            used, used_gb = usage(cfg, customer_id)
             if used >= quota['databases']:
                 raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases'
                                     % (customer_id, used, quota['databases']))
-            used_gb = storage_gb(cfg, customer_id)
             if used_gb >= quota['storage_gb']:
                 raise HTTPException(status_code=403, detail='quota exceeded: customer %s uses %.2f of %.2f GB'
                                     % (customer_id, used_gb, quota['storage_gb']))
@@ -392,6 +412,29 @@ def restart_database(db_type: DbType, db_name: str, key: Key = Depends(authentic
     return RestartResponse(message='terminated %d session(s)' % terminated, terminated_sessions=terminated)
 
 
+@app.get('/v1/databases/{db_type}/{db_name}/credentials', response_model=CredentialsResponse,
+         summary='Get database credentials')
+def get_credentials(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        credentials = HostCredentials(databases).get(db_name)
+    return CredentialsResponse(**dict((k, v) for k, v in credentials.items() if k != 'created_at'))
+
+
+@app.post('/v1/databases/{db_type}/{db_name}/credentials/rotate', response_model=RotateResponse,
+          summary='Rotate database credentials')
+def rotate_credentials(db_type: DbType, db_name: str, key: Key = Depends(authenticated),
+                       cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        credentials, password = HostCredentials(databases).rotate(db_name)
+    return RotateResponse(success=True, db_name=credentials['database'], username=credentials['username'],
+                          password=password, host=credentials['host'], port=credentials['port'],
+                          connection_string=credentials['connection_string'], created_at=credentials['created_at'])
+
+
 @app.get('/v1/databases/{db_type}/{db_name}/info', response_model=DatabaseInfoResponse, summary='Get database info')
 def database_info(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     need(key, 'database:read')
@@ -409,5 +452,6 @@ def get_quota(customer_id: Optional[str] = Query(None), key: Key = Depends(authe
     need(key, 'database:read')
     customer = key.customer(customer_id)
     quota = cfg.quota(customer)
-    return QuotaResponse(used=databases_used(cfg, customer), limit=quota['databases'],
-                         storage_used_gb=storage_gb(cfg, customer), storage_limit_gb=quota['storage_gb'])
+    used, used_gb = usage(cfg, customer)
+    return QuotaResponse(used=used, limit=quota['databases'], storage_used_gb=used_gb,
+                         storage_limit_gb=quota['storage_gb'])

@@ -79,7 +79,8 @@ class Proxy(BaseHTTPRequestHandler):
         response = conn.getresponse()
         data = response.read()
         result = response.status, data, dict((name, value) for name, value in response.getheaders()
-                                             if name.lower() not in ('content-length', 'connection', 'transfer-encoding'))
+                                             if name.lower() not in ('content-length', 'connection', 'transfer-encoding',
+                                                                     'date', 'server'))
         conn.close()
         return result
 

@@ -18,12 +18,14 @@ import email.utils
 import json
 import random
 import socket
+import ssl
 import time
+from contextlib import closing
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 
@@ -125,10 +127,12 @@ class ApiClient:
         while True:
             retry_after = None
             try:
+                # No redirects: they would carry the API key to wherever they point.
                 response = open_url(url, method=method, data=data, headers=headers, timeout=self.timeout,
                                     validate_certs=self.validate_certs, http_agent=USER_AGENT,
-                                    follow_redirects='safe')
-                return self._decode(label, response.getcode(), response.read())
+                                    follow_redirects='none')
+                with closing(response):
+                    return self._decode(label, response.getcode(), response.read())
             except HTTPError as exc:
                 status = exc.code
                 payload = self._read_error(exc)
@@ -138,9 +142,14 @@ class ApiClient:
                 failure = ApiNotFound if status == 404 else ApiError
                 error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(payload, exc.reason)),
                                 status)
-            except (URLError, socket.timeout, OSError, http_client.HTTPException) as exc:
+            except SSLValidationError as exc:
+                raise BackendError('WaysCloud API %s: TLS problem with %s (%s)' % (label, self.url, exc))
+            except (URLError, socket.timeout, OSError, http_client.HTTPException, UrlsConnectionError) as exc:
                 reason = getattr(exc, 'reason', exc)
-                never_sent = isinstance(reason, ConnectionRefusedError)
+                if isinstance(reason, ssl.SSLCertVerificationError):
+                    raise BackendError('WaysCloud API %s: the TLS certificate of %s is not trusted (%s)'
+                                       % (label, self.url, reason))
+                never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
                 retryable = idempotent or never_sent
                 maybe_done = not never_sent
                 error = BackendError('WaysCloud API %s: %s: %s%s' % (
@@ -156,7 +165,8 @@ class ApiClient:
     @staticmethod
     def _read_error(exc):
         try:
-            return json.loads(exc.read() or b'null')
+            with closing(exc):
+                return json.loads(exc.read() or b'null')
         except (ValueError, OSError, AttributeError):
             return None
 
@@ -165,10 +175,13 @@ class ApiClient:
         if not raw:
             return None
         try:
-            return json.loads(raw)
+            answer = json.loads(raw)
         except ValueError:
             raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes)'
                                % (label, status, len(raw)))
+        if not isinstance(answer, dict):
+            raise BackendError('WaysCloud API %s: HTTP %d with JSON that is not an object' % (label, status))
+        return answer
 
 
 def path(*parts):

@@ -40,7 +40,10 @@ class ApiDatabases:
         return [self._shape(item) for item in (answer or {}).get('databases', [])]
 
     def _shape(self, item):
+        """A list item as the collection's database dict; fields the API leaves out are asked of /info."""
         fields = dict((field, item.get(field)) for field in DATABASE_FIELDS)
+        if 'connection_limit' not in item:
+            fields['connection_limit'] = (self.info(item['db_name']) or {}).get('connection_limit')
         fields['db_type'] = self.db_type
         fields['username'] = fields['username'] or fields['db_name']
         if not fields['customer_id']:
@@ -58,9 +61,6 @@ class ApiDatabases:
         """The key's own database with this requested_name (the key implies the customer)."""
         pattern = re.compile(r'cust_[A-Za-z0-9]+_%s_%s' % (naming.TYPE_TAGS[self.db_type], re.escape(requested_name)))
         matches = [database for database in self.list() if pattern.fullmatch(database['db_name'])]
-        if len(matches) > 1:
-            raise BackendError('requested_name %s matches several databases (%s); give customer_id or name'
-                               % (requested_name, ', '.join(m['db_name'] for m in matches)))
         return matches[0] if matches else None
 
     def info(self, db_name):
@@ -100,15 +100,21 @@ class ApiDatabases:
             if not self.client.last_request_unclear:
                 return self.get(db_name), None, False
             self.warnings.append('the answer to creating %s was lost and a retry found the database made; its'
-                                 ' password could not be returned: rotate its credentials' % db_name)
+                                 ' password could not be returned: rotate it with wayscloud_database_credentials'
+                                 ' rotate=true' % db_name)
+            password = None
+        else:
+            password = created['password']
+        try:
             if changes:
                 self._patch(db_name, changes)
-            return self.get(db_name), None, True
-        if changes:
-            self._patch(db_name, changes)
-        database = self.get(db_name) or self._shape(dict(created, connection_limit=connection_limit,
-                                                         description=description))
-        return database, created['password'], True
+            database = self.get(db_name)
+        except BackendError as exc:
+            # The database exists now and this is the only time its password is known: return it.
+            self.warnings.append('%s was created, but setting %s failed (%s); the next run applies it'
+                                 % (db_name, ', '.join(sorted(changes)) or 'it up', exc))
+            database = None
+        return database or self._shape(dict(created, connection_limit=None, description=None)), password, True
 
     def _patch(self, db_name, changes):
         self.client.request('PATCH', path('v1', 'databases', self.db_type, db_name), body=changes)

@@ -19,6 +19,8 @@ import fcntl
 import os
 import sqlite3
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+
 CATALOG_FILE = 'catalog.sqlite3'
 
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one.
@@ -58,31 +60,44 @@ def utc_now():
 
 
 def ensure_private_dir(path):
-    """Create ``path`` (0700) if needed; refuse a folder others can write to."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    mode = os.stat(path).st_mode
+    """Create ``path`` (0700) if needed; refuse a folder others may write to (it would not stay ours)."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise BackendError('cannot use state_dir %s: %s' % (path, exc.strerror))
     if mode & 0o022:
-        os.chmod(path, mode & ~0o077)
+        raise BackendError('state_dir %s is writable by other users (mode %o); give the collection a folder of its own'
+                           % (path, mode & 0o7777))
     return path
 
 
 class Catalog:
+    """Opened on first use; a read of a catalog that does not exist yet finds nothing and creates nothing."""
+
     def __init__(self, state_dir):
-        self.state_dir = ensure_private_dir(state_dir)
-        self.path = os.path.join(self.state_dir, CATALOG_FILE)
+        self.state_dir = state_dir
+        self.path = os.path.join(state_dir, CATALOG_FILE)
         self._conn = None
+
+    def _exists(self):
+        return self._conn is not None or os.path.exists(self.path)
 
     @property
     def conn(self):
         if self._conn is None:
+            ensure_private_dir(self.state_dir)
             old_umask = os.umask(0o077)
             try:
                 self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                self._conn.row_factory = sqlite3.Row
+                self._conn.execute('PRAGMA journal_mode=WAL')
+                self._migrate()
+            except sqlite3.Error as exc:
+                self._conn = None
+                raise BackendError('catalog %s: %s' % (self.path, exc))
             finally:
                 os.umask(old_umask)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute('PRAGMA journal_mode=WAL')
-            self._migrate()
         return self._conn
 
     def close(self):
@@ -102,10 +117,16 @@ class Catalog:
     @contextlib.contextmanager
     def transaction(self):
         """BEGIN IMMEDIATE: take the write lock up front so readers never upgrade into a deadlock."""
-        conn = self.conn
-        conn.execute('BEGIN IMMEDIATE')
+        conn = self._conn if self._conn is not None else self.conn
+        try:
+            conn.execute('BEGIN IMMEDIATE')
+        except sqlite3.Error as exc:
+            raise BackendError('catalog %s: %s' % (self.path, exc))
         try:
             yield conn
+        except sqlite3.Error as exc:
+            conn.execute('ROLLBACK')
+            raise BackendError('catalog %s: %s' % (self.path, exc))
         except BaseException:
             conn.execute('ROLLBACK')
             raise
@@ -114,8 +135,12 @@ class Catalog:
     @contextlib.contextmanager
     def lock(self, db_type, db_name):
         """Exclusive lock on one database across processes on this host (released on exit or death)."""
+        ensure_private_dir(self.state_dir)
         lock_dir = ensure_private_dir(os.path.join(self.state_dir, 'locks'))
-        fd = os.open(os.path.join(lock_dir, '%s-%s.lock' % (db_type, db_name)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(os.path.join(lock_dir, '%s-%s.lock' % (db_type, db_name)), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise BackendError('cannot lock %s in %s: %s' % (db_name, lock_dir, exc.strerror))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -123,11 +148,15 @@ class Catalog:
             os.close(fd)
 
     def get(self, db_type, db_name):
+        if not self._exists():
+            return None
         row = self.conn.execute('SELECT * FROM databases WHERE db_type = ? AND db_name = ?',
                                 (db_type, db_name)).fetchone()
         return dict(row) if row else None
 
     def list(self, db_type=None, customer_id=None):
+        if not self._exists():
+            return []
         query, params = 'SELECT * FROM databases WHERE 1 = 1', []
         if db_type is not None:
             query += ' AND db_type = ?'
@@ -154,7 +183,14 @@ class Catalog:
                          (record['db_type'], record['db_name']))
             self._add_history(conn, 'deleted', record)
 
+    def record_event(self, event, record):
+        """A history row for something other than create and delete (a rotation, say)."""
+        with self.transaction() as conn:
+            self._add_history(conn, event, record)
+
     def history(self, customer_id=None):
+        if not self._exists():
+            return []
         query = 'SELECT at, event, db_type, db_name, customer_id, username FROM history'
         params = ()
         if customer_id is not None:

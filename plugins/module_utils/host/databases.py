@@ -13,21 +13,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
 
 DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
 
 
 class HostDatabases:
-    def __init__(self, db_type, login, state_dir):
+    def __init__(self, db_type, login, state_dir, vault=None):
         self.db_type = naming.check_db_type(db_type)
         self.driver = DRIVERS[db_type](login)
         self.catalog = Catalog(state_dir)
+        self.vault = vault
 
     def close(self):
         self.driver.close()
@@ -55,7 +57,7 @@ class HostDatabases:
         return self._view(server['db_name'], server['connection_limit'], description,
                           record['created_at'] if record else None)
 
-    def _record(self, db_name):
+    def catalog_record(self, db_name):
         """The catalog row, or one made from the name for a database the catalog did not know."""
         record = self.catalog.get(self.db_type, db_name)
         if record is None:
@@ -64,9 +66,14 @@ class HostDatabases:
                           requested_name=requested_name, username=db_name)
         return record
 
+    def _checked(self, db_name):
+        """Every entry point takes only names of our scheme: the drivers and lock files rely on it."""
+        naming.parse_technical_name(self.db_type, db_name)
+        return db_name
+
     def get(self, db_name):
         """The database as a result dict, or None when the server has no such database."""
-        server = self.driver.read_database(db_name)
+        server = self.driver.read_database(self._checked(db_name))
         if server is None:
             return None
         return self._merge(server, self.catalog.get(self.db_type, db_name))
@@ -89,19 +96,16 @@ class HostDatabases:
 
     def info(self, db_name):
         """The API's info fields; None when the database does not exist."""
-        server = self.driver.read_database(db_name)
+        server = self.driver.read_database(self._checked(db_name))
         if server is None:
             return None
         record = self.catalog.get(self.db_type, db_name)
+        created_at = self.vault.first_created(self.db_type, db_name) if self.vault else None
         return dict(db_name=db_name, db_type=self.db_type,
                     size_mb=round(self.driver.size_bytes(db_name) / 1048576.0, 2),
                     connection_count=self.driver.count_sessions(db_name),
                     connection_limit=server['connection_limit'], owner=server['owner'],
-                    created_at=record['created_at'] if record else None)
-
-    def storage_bytes(self, customer_id):
-        """Bytes used by one customer's databases of this engine (for quota)."""
-        return sum(self.driver.size_bytes(database['db_name']) for database in self.list(customer_id))
+                    created_at=created_at or (record['created_at'] if record else None))
 
     def plan(self, db_name, connection_limit=None, description=None):
         """What ``create`` would return, without touching anything (check mode)."""
@@ -120,51 +124,65 @@ class HostDatabases:
             existing = self.get(db_name)
             if existing is not None:
                 return existing, None, False
+            if self.vault:
+                self.vault.check(self.db_type, db_name)
             password = generate_password()
             self.driver.create_database(db_name, db_name, password, connection_limit, description)
             record = dict(db_type=self.db_type, db_name=db_name, customer_id=customer_id,
                           requested_name=requested_name, username=db_name, created_at=utc_now(),
                           description=description, connection_limit=connection_limit)
+            database = self._view(db_name, connection_limit, description, record['created_at'])
+            if self.vault:
+                try:
+                    self.vault.write(self.db_type, db_name, secret_for(database, password))
+                except BackendError:
+                    self.driver.drop_database(db_name)
+                    self.driver.drop_user(db_name)
+                    raise
             self.catalog.record_created(record)
-        return self._view(db_name, connection_limit, description, record['created_at']), password, True
+        return database, password, True
 
     def update(self, db_name, changes):
         """Apply ``changes`` (connection_limit, description); returns the database afterwards."""
         naming.check_connection_limit(changes.get('connection_limit'))
         naming.check_description(changes.get('description'))
-        with self.catalog.lock(self.db_type, db_name):
+        with self.catalog.lock(self.db_type, self._checked(db_name)):
             if self.driver.read_database(db_name) is None:
                 raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
             if 'connection_limit' in changes:
                 self.driver.set_connection_limit(db_name, db_name, changes['connection_limit'])
             if 'description' in changes:
                 self.driver.set_description(db_name, changes['description'])
-            record = self._record(db_name)
+            record = self.catalog_record(db_name)
             record.update(changes)
             self.catalog.save(record)
         return self.get(db_name)
 
     def count_sessions(self, db_name):
-        return self.driver.count_sessions(db_name)
+        return self.driver.count_sessions(self._checked(db_name))
 
     def restart(self, db_name):
         """Terminate every session on this database (not the server, not other databases)."""
-        if self.driver.read_database(db_name) is None:
+        if self.driver.read_database(self._checked(db_name)) is None:
             raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
         return self.driver.terminate_sessions(db_name)
 
     def user_exists(self, db_name):
-        return self.driver.user_exists(db_name)
+        return self.driver.user_exists(self._checked(db_name))
 
     def delete(self, db_name, drop_user=True):
         """Drop the database (its sessions first) and, with ``drop_user``, its user. True if anything went."""
-        with self.catalog.lock(self.db_type, db_name):
+        with self.catalog.lock(self.db_type, self._checked(db_name)):
             exists = self.driver.read_database(db_name) is not None
             user = drop_user and self.driver.user_exists(db_name)
+            if self.vault and (exists or user):
+                self.vault.check(self.db_type, db_name)
             if exists:
-                record = self._record(db_name)
+                record = self.catalog_record(db_name)
                 self.driver.drop_database(db_name)
                 self.catalog.record_deleted(record)
             if user:
                 self.driver.drop_user(db_name)
+                if self.vault:
+                    self.vault.delete(self.db_type, db_name)
         return exists or user

@@ -41,6 +41,20 @@ def scram_sha_256_verifier(password, salt=None, iterations=_SCRAM_ITERATIONS):
     return 'SCRAM-SHA-256$%d:%s$%s:%s' % (iterations, b64(salt), b64(stored_key), b64(server_key))
 
 
+def scram_matches(verifier, password):
+    """Whether a stored SCRAM-SHA-256 verifier was made from ``password`` (recomputed with its salt)."""
+    try:
+        mechanism, rest = verifier.split('$', 1)
+        iterations, salt = rest.split('$', 1)[0].split(':')
+        salt = base64.b64decode(salt)
+        iterations = int(iterations)
+    except (AttributeError, ValueError, TypeError):
+        return False
+    if mechanism != 'SCRAM-SHA-256':
+        return False
+    return hmac.compare_digest(scram_sha_256_verifier(password, salt=salt, iterations=iterations), verifier)
+
+
 def mysql_native_password_hash(password):
     """The hash MariaDB's mysql_native_password plugin stores: '*' + HEX(SHA1(SHA1(password)))."""
     inner = hashlib.sha1(password.encode('utf-8')).digest()

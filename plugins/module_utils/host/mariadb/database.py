@@ -61,8 +61,9 @@ class MariaDBDriver(Driver):
         return import_pymysql().Error
 
     # The user is named like its database; its any-host account carries the connection limit.
+    # information_schema compares without regard to case: BINARY keeps cust_abc_* and cust_ABC_* apart.
     _DATABASES = ('SELECT s.SCHEMA_NAME, u.User, u.max_user_connections FROM information_schema.SCHEMATA s'
-                  ' LEFT JOIN mysql.user u ON u.User = s.SCHEMA_NAME AND u.Host = %s')
+                  ' LEFT JOIN mysql.user u ON BINARY u.User = BINARY s.SCHEMA_NAME AND u.Host = %s')
 
     @staticmethod
     def _database_row(row):
@@ -70,18 +71,18 @@ class MariaDBDriver(Driver):
         return dict(db_name=name, owner=owner, connection_limit=int(limit or 0) or None, comment=None)
 
     def read_database(self, db_name):
-        rows = self.execute(self._DATABASES + ' WHERE s.SCHEMA_NAME = %s', (ANY_HOST, db_name))
+        rows = self.execute(self._DATABASES + ' WHERE BINARY s.SCHEMA_NAME = %s', (ANY_HOST, db_name))
         return self._database_row(rows[0]) if rows else None
 
     def list_databases(self, prefix):
         """Every database whose name starts with ``prefix`` (a plain string, not a pattern)."""
-        rows = self.execute(self._DATABASES + ' WHERE LEFT(s.SCHEMA_NAME, CHAR_LENGTH(%s)) = %s'
+        rows = self.execute(self._DATABASES + ' WHERE BINARY LEFT(s.SCHEMA_NAME, CHAR_LENGTH(%s)) = %s'
                             ' ORDER BY s.SCHEMA_NAME', (ANY_HOST, prefix, prefix))
         return [self._database_row(row) for row in rows]
 
     def size_bytes(self, db_name):
         rows = self.execute('SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES'
-                            ' WHERE TABLE_SCHEMA = %s', (db_name,))
+                            ' WHERE BINARY TABLE_SCHEMA = %s', (db_name,))
         return int(rows[0][0])
 
     def user_hosts(self, username):
@@ -96,44 +97,66 @@ class MariaDBDriver(Driver):
     def create_database(self, db_name, username, password, connection_limit, description):
         """The database, then its user with rights on it alone; undone again if the user fails."""
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
+        account = (username, ANY_HOST)
+        created_user = ANY_HOST not in self.user_hosts(username)
         try:
-            account = (username, ANY_HOST)
             password_hash = mysql_native_password_hash(password)
-            if ANY_HOST in self.user_hosts(username):
-                self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', account + (password_hash,))
-            else:
+            if created_user:
                 self.execute('CREATE USER %s@%s IDENTIFIED BY PASSWORD %s', account + (password_hash,))
+            else:
+                self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', account + (password_hash,))
             self.set_connection_limit(db_name, username, connection_limit)
             self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), account)
         except BackendError:
             self.drop_database(db_name)
+            if created_user:
+                self.drop_user(username)
             raise
 
     def set_connection_limit(self, db_name, username, connection_limit):
         for host in self.user_hosts(username):
             self.execute('ALTER USER %s@%s WITH MAX_USER_CONNECTIONS %s', (username, host, connection_limit or 0))
 
+    def set_password(self, username, password):
+        password_hash = mysql_native_password_hash(password)
+        for host in self.user_hosts(username):
+            self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', (username, host, password_hash))
+
+    def password_matches(self, username, password):
+        """Whether every account of the user has ``password`` (compared by hash, no login needed)."""
+        rows = self.execute('SELECT authentication_string FROM mysql.user WHERE User = %s', (username,))
+        return bool(rows) and all(row[0] == mysql_native_password_hash(password) for row in rows)
+
+    def terminate_user_sessions(self, username):
+        terminated = 0
+        for session_id in self._session_ids(None, username):
+            terminated += self._kill(session_id)
+        return terminated
+
     def set_description(self, db_name, description):
         """MariaDB has no comment on a database: the catalog alone keeps the description."""
 
-    def _session_ids(self, db_name):
+    def _session_ids(self, db_name, username):
+        """Sessions on the database (its default schema) or of its user, except our own."""
         return [row[0] for row in self.execute(
-            'SELECT ID FROM information_schema.PROCESSLIST WHERE (DB = %s OR USER = %s)'
-            " AND ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Killed')", (db_name, db_name))]
+            'SELECT ID FROM information_schema.PROCESSLIST WHERE (BINARY DB = %s OR BINARY USER = %s)'
+            " AND ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Killed')", (db_name, username))]
+
+    def _kill(self, session_id):
+        """1 if the session was killed, 0 if it had ended meanwhile."""
+        try:
+            self.execute('KILL CONNECTION %s', (session_id,))
+        except BackendError as exc:
+            if exc.code != _UNKNOWN_THREAD:
+                raise
+            return 0
+        return 1
 
     def count_sessions(self, db_name):
-        return len(self._session_ids(db_name))
+        return len(self._session_ids(db_name, db_name))
 
     def terminate_sessions(self, db_name):
-        terminated = 0
-        for session_id in self._session_ids(db_name):
-            try:
-                self.execute('KILL CONNECTION %s', (session_id,))
-                terminated += 1
-            except BackendError as exc:
-                if exc.code != _UNKNOWN_THREAD:
-                    raise
-        return terminated
+        return sum(self._kill(session_id) for session_id in self._session_ids(db_name, db_name))
 
     def drop_database(self, db_name):
         self.terminate_sessions(db_name)

@@ -11,7 +11,7 @@ import os
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_sha_256_verifier
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_matches, scram_sha_256_verifier
 
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'
 
@@ -60,6 +60,7 @@ class PostgreSQLDriver(Driver):
         sql = import_psycopg2().sql
         return sql.SQL(template).format(*(sql.Identifier(name) for name in identifiers))
 
+    # datconnlimit -2 marks a database whose DROP was interrupted: it is gone for every purpose but DROP.
     _DATABASES = ("SELECT d.datname, pg_get_userbyid(d.datdba), d.datconnlimit,"
                   " shobj_description(d.oid, 'pg_database') FROM pg_database d")
 
@@ -69,12 +70,13 @@ class PostgreSQLDriver(Driver):
         return dict(db_name=name, owner=owner, connection_limit=None if limit < 0 else limit, comment=comment)
 
     def read_database(self, db_name):
-        rows = self.execute(self._DATABASES + ' WHERE d.datname = %s', (db_name,))
+        rows = self.execute(self._DATABASES + ' WHERE d.datname = %s AND d.datconnlimit <> -2', (db_name,))
         return self._database_row(rows[0]) if rows else None
 
     def list_databases(self, prefix):
         """Every database whose name starts with ``prefix`` (a plain string, not a pattern)."""
-        rows = self.execute(self._DATABASES + ' WHERE starts_with(d.datname, %s) ORDER BY d.datname', (prefix,))
+        rows = self.execute(self._DATABASES + ' WHERE starts_with(d.datname, %s) AND d.datconnlimit <> -2'
+                            ' ORDER BY d.datname', (prefix,))
         return [self._database_row(row) for row in rows]
 
     def size_bytes(self, db_name):
@@ -97,15 +99,19 @@ class PostgreSQLDriver(Driver):
         else:
             self.execute(self.sql('ALTER ROLE {} WITH LOGIN CONNECTION LIMIT %s PASSWORD %s', username),
                          (limit, verifier))
+        created_database = False
         try:
             self.execute(self.sql('CREATE DATABASE {} OWNER {} CONNECTION LIMIT %s', db_name, username), (limit,))
+            created_database = True
+            self.execute(self.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', db_name))
+            if description is not None:
+                self.set_description(db_name, description)
         except BackendError:
+            if created_database:
+                self.drop_database(db_name)
             if created_role:
                 self.drop_user(username)
             raise
-        self.execute(self.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', db_name))
-        if description is not None:
-            self.set_description(db_name, description)
 
     def set_connection_limit(self, db_name, username, connection_limit):
         limit = -1 if connection_limit is None else connection_limit
@@ -125,6 +131,19 @@ class PostgreSQLDriver(Driver):
 
     def terminate_sessions(self, db_name):
         rows = self.execute(self._sessions_query('pg_terminate_backend(pid)'), (db_name, 'client backend'))
+        return sum(1 for row in rows if row[0])
+
+    def set_password(self, username, password):
+        self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (scram_sha_256_verifier(password),))
+
+    def password_matches(self, username, password):
+        """Whether the role's stored SCRAM verifier is of ``password`` (read as superuser, no login needed)."""
+        rows = self.execute('SELECT rolpassword FROM pg_authid WHERE rolname = %s', (username,))
+        return bool(rows) and scram_matches(rows[0][0], password)
+
+    def terminate_user_sessions(self, username):
+        rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'
+                            ' AND pid <> pg_backend_pid()', (username,))
         return sum(1 for row in rows if row[0])
 
     def drop_database(self, db_name):

@@ -4,12 +4,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import email.message
 import email.utils
+import io
+from urllib.error import HTTPError, URLError
 
 import pytest
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.api import client as client_module
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import (
-    ApiClient, error_detail, parse_retry_after, path, retry_delay)
+    ApiClient, ApiError, ApiNotFound, error_detail, parse_retry_after, path, retry_delay)
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 
 
@@ -58,3 +62,94 @@ def test_paths_quote_every_part():
 def test_a_key_is_required():
     with pytest.raises(BackendError, match='api_key is required'):
         ApiClient(key=None)
+
+
+class FakeResponse:
+    def __init__(self, status=200, body=b'{"ok": true}'):
+        self.status, self.body = status, body
+
+    def getcode(self):
+        return self.status
+
+    def read(self):
+        return self.body
+
+    def close(self):
+        pass
+
+
+def http_error(status, retry_after=None, body=b'{"detail": "nope"}'):
+    headers = email.message.Message()
+    if retry_after is not None:
+        headers['Retry-After'] = str(retry_after)
+    return HTTPError('http://api.test/x', status, 'status %d' % status, headers, io.BytesIO(body))
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """A client whose open_url plays back outcomes (an exception to raise, or a response) in order."""
+    calls, waits = [], []
+
+    def make(outcomes, **options):
+        def fake_open_url(url, **kwargs):
+            calls.append((kwargs['method'], url))
+            outcome = outcomes.pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+        monkeypatch.setattr(client_module, 'open_url', fake_open_url)
+        options.setdefault('retries', 5)
+        return ApiClient(url='http://api.test', key='secret-key-123', sleep=waits.append, **options)
+    make.calls, make.waits = calls, waits
+    return make
+
+
+def test_reads_are_retried_through_503_and_connection_resets(scripted):
+    client = scripted([http_error(503), URLError(ConnectionResetError()), FakeResponse()])
+    assert client.request('GET', '/v1/x') == {'ok': True}
+    assert len(scripted.calls) == 3 and len(scripted.waits) == 2
+
+
+def test_an_unsafe_write_is_not_repeated_after_a_503_or_a_reset(scripted):
+    with pytest.raises(ApiError, match='HTTP 503'):
+        scripted([http_error(503), FakeResponse()]).request('POST', '/v1/x/restart')
+    with pytest.raises(BackendError, match='not retried: the request may have reached the server'):
+        scripted([URLError(ConnectionResetError()), FakeResponse()]).request('POST', '/v1/x/restart')
+    assert len(scripted.calls) == 2
+
+
+def test_an_unsafe_write_is_repeated_when_the_server_certainly_did_nothing(scripted):
+    client = scripted([http_error(429, retry_after=2), URLError(ConnectionRefusedError()), FakeResponse()])
+    assert client.request('POST', '/v1/x/restart') == {'ok': True}
+    assert scripted.waits[0] >= 2 and not client.last_request_unclear
+
+
+def test_an_idempotent_write_retried_after_an_unclear_failure_says_so(scripted):
+    client = scripted([URLError(ConnectionResetError()), FakeResponse()])
+    client.request('POST', '/v1/databases', body={}, idempotent=True)
+    assert client.last_request_unclear
+
+
+def test_retries_stop_at_the_bound(scripted):
+    with pytest.raises(ApiError, match='HTTP 503'):
+        scripted([http_error(503)] * 10, retries=2).request('GET', '/v1/x')
+    assert len(scripted.calls) == 3
+
+
+def test_a_retry_after_beyond_the_longest_wait_fails_at_once(scripted):
+    with pytest.raises(ApiError, match='HTTP 429'):
+        scripted([http_error(429, retry_after=120), FakeResponse()], retry_max_delay=30).request('GET', '/v1/x')
+    assert len(scripted.calls) == 1
+
+
+def test_errors_name_status_and_detail_but_never_the_key(scripted):
+    with pytest.raises(ApiNotFound) as caught:
+        scripted([http_error(404)]).request('GET', '/v1/x')
+    assert 'HTTP 404: nope' in str(caught.value) and 'secret-key-123' not in str(caught.value)
+
+
+def test_a_body_that_is_not_a_json_object_is_an_error(scripted):
+    with pytest.raises(BackendError, match='not valid JSON'):
+        scripted([FakeResponse(body=b'{"trunc')]).request('GET', '/v1/x')
+    with pytest.raises(BackendError, match='not an object'):
+        scripted([FakeResponse(body=b'[1, 2]')]).request('GET', '/v1/x')

@@ -26,3 +26,11 @@ def test_scram_verifier_shape_and_salt():
     assert verifier == secrets.scram_sha_256_verifier('pencil', salt=b'0123456789abcdef')
     assert verifier != secrets.scram_sha_256_verifier('pencil')
     assert 'pencil' not in verifier
+
+
+def test_scram_matches_only_its_own_password():
+    verifier = secrets.scram_sha_256_verifier('pencil')
+    assert secrets.scram_matches(verifier, 'pencil')
+    assert not secrets.scram_matches(verifier, 'pencil2')
+    assert not secrets.scram_matches('md5abcdef', 'pencil')
+    assert not secrets.scram_matches(None, 'pencil')

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Credentials on a host: metadata without password, and rotation that never leaves Vault out of step.
+
+A rotation with Vault configured goes:
+  1. Vault: a new version with the new password, ``pending: true`` and ``previous_version`` (the journal);
+  2. the server: the user's password (PostgreSQL and MariaDB store only its verifier/hash);
+  3. the server: terminate the user's sessions (opened with the old password);
+  4. Vault: a new version with the new password, ``pending: false``.
+An error in 2 or 3 is undone at once (Vault gets the old password back). A process killed between
+steps leaves the pending version behind; the next operation on the database's credentials
+(reading, rotating, or the lookup plugin, which refuses to hand it out) settles it: the server's
+stored verifier tells, without logging in, which of the two passwords is real, and Vault is made to
+hold that one. So the secret a reader may use is always the password the server accepts.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
+
+
+class HostCredentials:
+    def __init__(self, databases):
+        self.databases = databases
+        self.driver = databases.driver
+        self.vault = databases.vault
+        self.db_type = databases.db_type
+
+    def _existing(self, db_name):
+        database = self.databases.get(db_name)
+        if database is None:
+            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        return database
+
+    def get(self, db_name):
+        """Connection metadata, never a password; settles an interrupted rotation first."""
+        database = self._existing(db_name)
+        if self.vault:
+            with self.databases.catalog.lock(self.db_type, db_name):
+                self.settle(db_name, strict=True)
+        return credentials_result(database)
+
+    def settle(self, db_name, strict):
+        """Make Vault hold the password the server really has, after a rotation that was killed midway."""
+        data, version, dummy = self.vault.read(self.db_type, db_name)
+        if not data or not data.get('pending'):
+            return
+        if self.driver.password_matches(db_name, data['password']):
+            self.driver.terminate_user_sessions(db_name)
+            settled = dict(data, pending=False)
+            settled.pop('previous_version', None)
+        else:
+            previous = data.get('previous_version')
+            settled = self.vault.read(self.db_type, db_name, version=previous)[0] if previous else None
+            if not settled or not self.driver.password_matches(db_name, settled['password']):
+                if strict:
+                    raise BackendError('the password of %s matches neither the stored one nor the one being rotated'
+                                       ' (changed outside this collection?): rotate it to set a known one' % db_name)
+                return
+        self.vault.write(self.db_type, db_name, settled, cas=version)
+
+    def rotate(self, db_name):
+        """A new password on the server and in Vault; returns (credentials with created_at, password)."""
+        with self.databases.catalog.lock(self.db_type, db_name):
+            database = self._existing(db_name)
+            version = None
+            if self.vault:
+                self.settle(db_name, strict=False)
+                version = self.vault.read(self.db_type, db_name)[1]
+            password = generate_password()
+            if self.vault:
+                journal = secret_for(database, password, pending=True, previous_version=version)
+                version = self.vault.write(self.db_type, db_name, journal, cas=version or 0)[0]
+            try:
+                self.driver.set_password(db_name, password)
+                self.driver.terminate_user_sessions(db_name)
+            except BackendError:
+                if self.vault:
+                    self._undo(db_name)
+                raise
+            if self.vault:
+                self.vault.write(self.db_type, db_name, secret_for(database, password), cas=version)
+            self.databases.catalog.record_event('rotated', self.databases.catalog_record(db_name))
+        return credentials_result(database, created_at=utc_now()), password
+
+    def _undo(self, db_name):
+        """After a failed server step: Vault gets back whichever password the server still has."""
+        self.settle(db_name, strict=False)
+        data = self.vault.read(self.db_type, db_name)[0]
+        if data and data.get('pending') and data.get('previous_version') is None:
+            self.vault.delete(self.db_type, db_name)  # there was no secret before this rotation

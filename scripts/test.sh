@@ -52,6 +52,8 @@ api_key_customer: $WAYSCLOUD_TEST_KEY_CUSTOMER
 api_key_readonly: $WAYSCLOUD_TEST_KEY_READONLY
 api_key_quota: $WAYSCLOUD_TEST_KEY_QUOTA
 bare_python: $WORK/bare-venv/bin/python
+vault_url: $WAYSCLOUD_VAULT_ADDR
+vault_token: $WAYSCLOUD_VAULT_TOKEN
 EOF
 # A Python with nothing installed: proves each backend imports only the libraries it needs.
 [ -x "$WORK/bare-venv/bin/python" ] || "$PY" -m venv --without-pip "$WORK/bare-venv"

@@ -13,8 +13,8 @@ author:
   - WaysCloud Databases developers (@wayscloud)
 description:
   - Returns the credentials that M(wayscloud.databases.wayscloud_database) and
-    M(wayscloud.databases.wayscloud_database_credentials) keep in Vault (KV version 2) for a database:
-    a dict with C(host), C(port), C(database), C(username), C(password) and C(connection_string),
+    M(wayscloud.databases.wayscloud_database_credentials) keep in Vault (KV version 2) for a database,
+    as a dict with C(host), C(port), C(database), C(username), C(password) and C(connection_string),
     or one of those fields with O(field).
   - The engine comes from the name (C(_pg_) or C(_mdb_)); the secret is C(<path_prefix>/<db_type>/<db_name>).
   - A rotation that was interrupted is refused rather than guessed; any task on the database's

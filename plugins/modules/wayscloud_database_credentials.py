@@ -16,7 +16,7 @@ description:
   - With O(rotate=true), gives the database's user a new generated password, terminates every
     session the old password opened, stores the new password in Vault when configured, and returns
     it once. The old password stops working at once.
-  - With Vault, a rotation is never left half done: the stored secret and the password the server
+  - With Vault, a rotation is never left half done. The stored secret and the password the server
     accepts always agree, even when the task is killed midway (the next task on the database's
     credentials settles an interrupted rotation).
 author:

@@ -142,13 +142,8 @@ class ApiClient:
                 failure = ApiNotFound if status == 404 else ApiError
                 error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(payload, exc.reason)),
                                 status)
-            except SSLValidationError as exc:
-                raise BackendError('WaysCloud API %s: TLS problem with %s (%s)' % (label, self.url, exc))
             except (URLError, socket.timeout, OSError, http_client.HTTPException, UrlsConnectionError) as exc:
-                reason = getattr(exc, 'reason', exc)
-                if isinstance(reason, ssl.SSLCertVerificationError):
-                    raise BackendError('WaysCloud API %s: the TLS certificate of %s is not trusted (%s)'
-                                       % (label, self.url, reason))
+                reason = self._fatal_or_reason(label, exc)
                 never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
                 retryable = idempotent or never_sent
                 maybe_done = not never_sent
@@ -161,6 +156,14 @@ class ApiClient:
             self.last_request_unclear = self.last_request_unclear or maybe_done
             self.sleep(delay)
             attempt += 1
+
+    def _fatal_or_reason(self, label, exc):
+        """The cause of a failed connection; a TLS trust failure is raised at once (retrying cannot help)."""
+        reason = getattr(exc, 'reason', exc)
+        if isinstance(exc, SSLValidationError) or isinstance(reason, ssl.SSLCertVerificationError):
+            raise BackendError('WaysCloud API %s: the TLS certificate of %s is not trusted (%s)'
+                               % (label, self.url, reason))
+        return reason
 
     @staticmethod
     def _read_error(exc):

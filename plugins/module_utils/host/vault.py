@@ -77,8 +77,8 @@ class VaultStore:
             raise BackendError('Vault refused to %s %s: permission denied (check vault_token and its policy)'
                                % (what, self.where(db_type, db_name)))
         except self._errors.VaultError as exc:
-            raise BackendError('Vault failed to %s %s: %s' % (what, self.where(db_type, db_name),
-                                                               exc.__class__.__name__))
+            where = self.where(db_type, db_name)
+            raise BackendError('Vault failed to %s %s: %s' % (what, where, exc.__class__.__name__))
         except self._requests_errors.RequestException as exc:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 

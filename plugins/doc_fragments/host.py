@@ -58,6 +58,16 @@ options:
       - With O(backend=host), the host name clients use, put in connection strings.
       - Defaults to O(login_host), or C(localhost) when connecting through a socket.
     type: str
+  firewall_driver:
+    description:
+      - With O(backend=host), the packet filter that enforces firewall rules at the network
+        (see M(wayscloud.databases.wayscloud_database_firewall)).
+      - V(ufw) adds one C(allow) rule per address and port, commented C(wayscloud <rule_id>).
+      - V(nftables) keeps the table C(inet wayscloud) (and nothing else) guarding the database ports.
+      - V(none) for hosts without a packet filter; the database layer alone then decides.
+    type: str
+    choices: [ufw, nftables, none]
+    default: ufw
 notes:
   - With O(backend=host) the module runs on the database host and needs C(psycopg2) (PostgreSQL)
     or C(PyMySQL) (MariaDB) there; it imports only the library of the engine it manages.

@@ -51,6 +51,7 @@ HOST_ARGUMENT_SPEC = dict(
     login_unix_socket=dict(type='str'),
     state_dir=dict(type='path', default='/var/lib/wayscloud'),
     public_host=dict(type='str'),
+    firewall_driver=dict(type='str', default='ufw', choices=['ufw', 'nftables', 'none']),
 )
 
 
@@ -95,6 +96,16 @@ def open_credentials(databases):
         return ApiCredentials(databases)
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
     return HostCredentials(databases)
+
+
+def open_firewall(databases, params):
+    """The firewall object matching a databases backend object."""
+    if databases.__class__.__name__ == 'ApiDatabases':
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
+        return ApiFirewall(databases)
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
+    return HostFirewall(databases, NETWORKS[params['firewall_driver']]())
 
 
 def identify(params):

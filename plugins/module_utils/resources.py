@@ -37,3 +37,7 @@ def credentials_result(database, created_at=None):
     return dict(host=database['host'], port=database['port'], database=database['db_name'],
                 username=database['username'], connection_string=database['connection_string'],
                 created_at=created_at)
+
+
+# A firewall rule, as the contract's POST .../firewall answers it.
+RULE_FIELDS = ('rule_id', 'db_name', 'db_type', 'ip_address', 'port', 'description', 'created_at')

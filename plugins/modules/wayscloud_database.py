@@ -200,7 +200,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, open_firewall, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 
@@ -237,6 +237,8 @@ def manage(module):
             if before is not None or (db_name and params['drop_user'] and databases.user_exists(db_name)):
                 if not module.check_mode:
                     databases.delete(db_name, drop_user=params['drop_user'])
+                    if params['backend'] == 'host':
+                        open_firewall(databases, params).forget_database(db_name)
                 result['changed'] = True
         else:
             if before is None:

@@ -32,6 +32,7 @@ attributes:
     description: With O(rotate=true), reports a change and changes nothing.
   diff_mode:
     support: none
+    description: Credentials hold a secret; there is nothing to show as a diff.
 options:
   rotate:
     description:

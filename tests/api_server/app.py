@@ -27,11 +27,14 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
-CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials']
+CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall']
 
 
 class DbType(str, Enum):
@@ -157,6 +160,26 @@ class RotateResponse(BaseModel):
     created_at: Optional[str] = None
 
 
+class FirewallRuleRequest(BaseModel):
+    ip_address: str = Field(..., description='IP address or CIDR block to whitelist')
+    description: Optional[str] = Field(None, max_length=1024, description="Optional rule description (e.g., 'Office network')")
+
+
+class FirewallRule(BaseModel):
+    rule_id: str = Field(..., description='Unique rule identifier (UUID)')
+    db_name: str = Field(..., description='Database name')
+    db_type: str = Field(..., description='Database type')
+    ip_address: str = Field(..., description='IP address or CIDR block')
+    port: int = Field(..., description='Database port')
+    description: Optional[str] = Field(None, description='Optional rule description')
+    created_at: str
+
+
+class FirewallRulesResponse(BaseModel):
+    rules: List[FirewallRule]
+    total: int = Field(..., description='Total number of rules')
+
+
 class HistoryEntry(BaseModel):
     at: str
     event: str
@@ -201,6 +224,7 @@ class Config:
         self.state_dir = data['state_dir']
         self.engines = dict((db_type, ServerLogin(**settings)) for db_type, settings in data['engines'].items())
         self.vault = data.get('vault')  # {url, token, mount?, prefix?}: credentials are kept there
+        self.firewall_driver = data.get('firewall_driver', 'none')
         quota = data.get('quota', {})
         self.default_quota = quota.get('default', {'databases': 20, 'storage_gb': 10})
         self.customer_quota = quota.get('customers', {})
@@ -271,6 +295,10 @@ def engine(cfg, db_type):
         databases.close()
 
 
+def firewall(cfg, databases):
+    return HostFirewall(databases, NETWORKS[cfg.firewall_driver]())
+
+
 def owned(key, db_type, db_name):
     """The database name, if it belongs to the key's customer (any customer for internal keys); else 404."""
     try:
@@ -337,6 +365,7 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
+        firewall(cfg, databases).forget_database(db_name)
     return DeleteResponse(success=True, message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
 
 
@@ -433,6 +462,39 @@ def rotate_credentials(db_type: DbType, db_name: str, key: Key = Depends(authent
     return RotateResponse(success=True, db_name=credentials['database'], username=credentials['username'],
                           password=password, host=credentials['host'], port=credentials['port'],
                           connection_string=credentials['connection_string'], created_at=credentials['created_at'])
+
+
+@app.post('/v1/databases/{db_type}/{db_name}/firewall', response_model=FirewallRule, summary='Add firewall rule')
+def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, key: Key = Depends(authenticated),
+                      cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    ip_address = normalize_address(body.ip_address, ipv6=False)
+    with engine(cfg, db_type.value) as databases:
+        rule = firewall(cfg, databases).add(db_name, ip_address, body.description)[0]
+    return FirewallRule(**rule)
+
+
+@app.get('/v1/databases/{db_type}/{db_name}/firewall', response_model=FirewallRulesResponse,
+         summary='List firewall rules')
+def list_firewall_rules(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        rules = firewall(cfg, databases).list(db_name)
+    return FirewallRulesResponse(rules=[FirewallRule(**rule) for rule in rules], total=len(rules))
+
+
+@app.delete('/v1/databases/{db_type}/{db_name}/firewall/{rule_id}', response_model=SuccessResponse,
+            summary='Delete firewall rule')
+def delete_firewall_rule(db_type: DbType, db_name: str, rule_id: str, key: Key = Depends(authenticated),
+                         cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    rule_id = check_rule_id(rule_id)
+    with engine(cfg, db_type.value) as databases:
+        rule = firewall(cfg, databases).remove(db_name, rule_id)
+    return SuccessResponse(message='rule %s (%s) removed and verified' % (rule_id, rule['ip_address']))
 
 
 @app.get('/v1/databases/{db_type}/{db_name}/info', response_model=DatabaseInfoResponse, summary='Get database info')

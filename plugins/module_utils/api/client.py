@@ -20,7 +20,6 @@ import random
 import socket
 import ssl
 import time
-from contextlib import closing
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
@@ -34,6 +33,16 @@ RETRY_ALWAYS = (429,)
 RETRY_IF_IDEMPOTENT = (502, 503, 504)
 IDEMPOTENT_METHODS = ('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE')
 USER_AGENT = 'wayscloud.databases-ansible'
+
+
+class Failure:
+    """A failed attempt: the error to raise if it is the last, and what decides a retry."""
+
+    def __init__(self, error, retryable, maybe_done, retry_after):
+        self.error = error
+        self.retryable = retryable
+        self.maybe_done = maybe_done
+        self.retry_after = retry_after
 
 
 class ApiError(BackendError):
@@ -125,37 +134,42 @@ class ApiClient:
         self.last_request_unclear = False  # True once an attempt may have been carried out unanswered
         attempt = 0
         while True:
-            retry_after = None
-            try:
-                # No redirects: they would carry the API key to wherever they point.
-                response = open_url(url, method=method, data=data, headers=headers, timeout=self.timeout,
-                                    validate_certs=self.validate_certs, http_agent=USER_AGENT,
-                                    follow_redirects='none')
-                with closing(response):
-                    return self._decode(label, response.getcode(), response.read())
-            except HTTPError as exc:
-                status = exc.code
-                payload = self._read_error(exc)
-                retryable = status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT)
-                retry_after = parse_retry_after(exc.headers.get('Retry-After') if exc.headers else None)
-                maybe_done = status in RETRY_IF_IDEMPOTENT
-                failure = ApiNotFound if status == 404 else ApiError
-                error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(payload, exc.reason)),
-                                status)
-            except (URLError, socket.timeout, OSError, http_client.HTTPException, UrlsConnectionError) as exc:
-                reason = self._fatal_or_reason(label, exc)
-                never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
-                retryable = idempotent or never_sent
-                maybe_done = not never_sent
-                error = BackendError('WaysCloud API %s: %s: %s%s' % (
-                    label, 'no connection' if never_sent else 'request failed', reason,
-                    '' if retryable else ' (not retried: the request may have reached the server)'))
-            delay = retry_delay(attempt, retry_after, cap=self.retry_max_delay) if retryable else None
+            outcome = self._attempt(url, method, data, headers, label, idempotent)
+            if not isinstance(outcome, Failure):
+                return outcome
+            delay = retry_delay(attempt, outcome.retry_after, cap=self.retry_max_delay) if outcome.retryable else None
             if delay is None or attempt >= self.retries:
-                raise error
-            self.last_request_unclear = self.last_request_unclear or maybe_done
+                raise outcome.error
+            self.last_request_unclear = self.last_request_unclear or outcome.maybe_done
             self.sleep(delay)
             attempt += 1
+
+    def _attempt(self, url, method, data, headers, label, idempotent):
+        """One try: the decoded answer, or a Failure saying whether and how it may be retried."""
+        try:
+            # No redirects: they would carry the API key to wherever they point.
+            response = open_url(url, method=method, data=data, headers=headers, timeout=self.timeout,
+                                validate_certs=self.validate_certs, http_agent=USER_AGENT, follow_redirects='none')
+            try:
+                return self._decode(label, response.getcode(), response.read())
+            finally:
+                response.close()
+        except HTTPError as exc:
+            status = exc.code
+            failure = ApiNotFound if status == 404 else ApiError
+            error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(self._read_error(exc),
+                                                                                            exc.reason)), status)
+            return Failure(error, retryable=status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT),
+                           maybe_done=status in RETRY_IF_IDEMPOTENT,
+                           retry_after=parse_retry_after(exc.headers.get('Retry-After') if exc.headers else None))
+        except (URLError, socket.timeout, OSError, http_client.HTTPException, UrlsConnectionError) as exc:
+            reason = self._fatal_or_reason(label, exc)
+            never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+            retryable = idempotent or never_sent
+            error = BackendError('WaysCloud API %s: %s: %s%s' % (
+                label, 'no connection' if never_sent else 'request failed', reason,
+                '' if retryable else ' (not retried: the request may have reached the server)'))
+            return Failure(error, retryable=retryable, maybe_done=not never_sent, retry_after=None)
 
     def _fatal_or_reason(self, label, exc):
         """The cause of a failed connection; a TLS trust failure is raised at once (retrying cannot help)."""
@@ -168,10 +182,11 @@ class ApiClient:
     @staticmethod
     def _read_error(exc):
         try:
-            with closing(exc):
-                return json.loads(exc.read() or b'null')
+            return json.loads(exc.read() or b'null')
         except (ValueError, OSError, AttributeError):
             return None
+        finally:
+            exc.close()
 
     @staticmethod
     def _decode(label, status, raw):

@@ -48,6 +48,19 @@ _MIGRATIONS = (
     );
     CREATE INDEX history_customer ON history (customer_id, id);
     """,
+    """
+    CREATE TABLE firewall_rules (
+        rule_id TEXT PRIMARY KEY,
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        ip_address TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (db_type, db_name, ip_address)
+    );
+    CREATE TABLE guarded_ports (port INTEGER PRIMARY KEY);
+    """,
 )
 
 _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
@@ -182,6 +195,36 @@ class Catalog:
             conn.execute('DELETE FROM databases WHERE db_type = ? AND db_name = ?',
                          (record['db_type'], record['db_name']))
             self._add_history(conn, 'deleted', record)
+
+    _RULE_FIELDS = ('rule_id', 'db_type', 'db_name', 'ip_address', 'port', 'description', 'created_at')
+
+    def rules(self, db_type=None, db_name=None):
+        """Firewall rules, of one engine or one database, oldest first."""
+        if not self._exists():
+            return []
+        query, params = 'SELECT * FROM firewall_rules WHERE 1 = 1', []
+        for column, value in (('db_type', db_type), ('db_name', db_name)):
+            if value is not None:
+                query += ' AND %s = ?' % column
+                params.append(value)
+        return [dict(row) for row in self.conn.execute(query + ' ORDER BY created_at, rule_id', params)]
+
+    def save_rule(self, rule):
+        """Insert or update a rule; its port stays guarded by the nftables driver from then on."""
+        with self.transaction() as conn:
+            conn.execute('INSERT OR REPLACE INTO firewall_rules (%s) VALUES (%s)'
+                         % (', '.join(self._RULE_FIELDS), ', '.join('?' * len(self._RULE_FIELDS))),
+                         tuple(rule[field] for field in self._RULE_FIELDS))
+            conn.execute('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)', (rule['port'],))
+
+    def delete_rules(self, rule_ids):
+        with self.transaction() as conn:
+            conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in rule_ids])
+
+    def guarded_ports(self):
+        if not self._exists():
+            return []
+        return [row[0] for row in self.conn.execute('SELECT port FROM guarded_ports ORDER BY port')]
 
     def record_event(self, event, record):
         """A history row for something other than create and delete (a rotation, say)."""

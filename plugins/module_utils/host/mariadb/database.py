@@ -7,12 +7,18 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import mysql_native_password_hash
 
 DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
-ANY_HOST = '%'
+# A user's accounts: these local ones from creation on, and one per firewall rule (host/firewall.py).
+# There is no '%' account: an address reaches the database only through a rule.
+LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
+PRIMARY_HOST = LOCAL_HOSTS[0]
 _UNKNOWN_THREAD = 1094
 
 
@@ -23,6 +29,27 @@ def import_pymysql():
     except ImportError as exc:
         raise MissingLibrary('pymysql', 'install PyMySQL for the Python that runs the module (%s)' % exc)
     return pymysql
+
+
+def account_host(network):
+    """A CIDR block as the host part of a MariaDB account: an address, or IPv4 address/netmask."""
+    network = ipaddress.ip_network(network)
+    if network.num_addresses == 1:
+        return str(network.network_address)
+    if network.version == 6:
+        raise ValidationError('ip_address %s: MariaDB accounts can name single IPv6 addresses only, not networks'
+                              % network)
+    return '%s/%s' % (network.network_address, network.netmask)
+
+
+def network_of_host(host):
+    """The CIDR block an account's host part admits ('%' admits everything)."""
+    if host == '%':
+        return '0.0.0.0/0'
+    try:
+        return str(ipaddress.ip_network(host, strict=False))
+    except ValueError:
+        return host
 
 
 def quote_identifier(name):
@@ -60,7 +87,7 @@ class MariaDBDriver(Driver):
     def _errors(self):
         return import_pymysql().Error
 
-    # The user is named like its database; its any-host account carries the connection limit.
+    # The user is named like its database; its primary (localhost) account carries the connection limit.
     # information_schema compares without regard to case: BINARY keeps cust_abc_* and cust_ABC_* apart.
     _DATABASES = ('SELECT s.SCHEMA_NAME, u.User, u.max_user_connections FROM information_schema.SCHEMATA s'
                   ' LEFT JOIN mysql.user u ON BINARY u.User = BINARY s.SCHEMA_NAME AND u.Host = %s')
@@ -71,13 +98,13 @@ class MariaDBDriver(Driver):
         return dict(db_name=name, owner=owner, connection_limit=int(limit or 0) or None, comment=None)
 
     def read_database(self, db_name):
-        rows = self.execute(self._DATABASES + ' WHERE BINARY s.SCHEMA_NAME = %s', (ANY_HOST, db_name))
+        rows = self.execute(self._DATABASES + ' WHERE BINARY s.SCHEMA_NAME = %s', (PRIMARY_HOST, db_name))
         return self._database_row(rows[0]) if rows else None
 
     def list_databases(self, prefix):
         """Every database whose name starts with ``prefix`` (a plain string, not a pattern)."""
         rows = self.execute(self._DATABASES + ' WHERE BINARY LEFT(s.SCHEMA_NAME, CHAR_LENGTH(%s)) = %s'
-                            ' ORDER BY s.SCHEMA_NAME', (ANY_HOST, prefix, prefix))
+                            ' ORDER BY s.SCHEMA_NAME', (PRIMARY_HOST, prefix, prefix))
         return [self._database_row(row) for row in rows]
 
     def size_bytes(self, db_name):
@@ -95,23 +122,47 @@ class MariaDBDriver(Driver):
         return bool(self.user_hosts(username))
 
     def create_database(self, db_name, username, password, connection_limit, description):
-        """The database, then its user with rights on it alone; undone again if the user fails."""
+        """The database, then its user's local accounts with rights on it alone; undone again if they fail."""
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
-        account = (username, ANY_HOST)
-        created_user = ANY_HOST not in self.user_hosts(username)
+        created_user = not self.user_exists(username)
         try:
             password_hash = mysql_native_password_hash(password)
-            if created_user:
-                self.execute('CREATE USER %s@%s IDENTIFIED BY PASSWORD %s', account + (password_hash,))
-            else:
-                self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', account + (password_hash,))
+            existing = self.user_hosts(username)
+            for host in LOCAL_HOSTS:
+                if host not in existing:
+                    self._create_account(db_name, username, host, password_hash, connection_limit)
+            self.set_password(username, password)
             self.set_connection_limit(db_name, username, connection_limit)
-            self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), account)
         except BackendError:
             self.drop_database(db_name)
             if created_user:
                 self.drop_user(username)
             raise
+
+    def _create_account(self, db_name, username, host, password_hash, connection_limit):
+        self.execute('CREATE USER %s@%s IDENTIFIED BY PASSWORD %s WITH MAX_USER_CONNECTIONS %s',
+                     (username, host, password_hash, connection_limit or 0))
+        self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), (username, host))
+
+    def sync_access(self, networks_by_db):
+        """Accounts per database user: the local ones plus exactly one per allowed network (same password,
+        grants and limit). ``networks_by_db`` maps each database to touch to its CIDR blocks."""
+        for db_name, networks in sorted(networks_by_db.items()):
+            existing = self.user_hosts(db_name)
+            if not existing:
+                continue
+            wanted = set(LOCAL_HOSTS) | set(account_host(network) for network in networks)
+            source = self.execute('SELECT authentication_string, max_user_connections FROM mysql.user'
+                                  ' WHERE User = %s ORDER BY Host = %s DESC LIMIT 1', (db_name, PRIMARY_HOST))[0]
+            for host in sorted(wanted - set(existing)):
+                self._create_account(db_name, db_name, host, source[0], int(source[1]))
+            for host in sorted(set(existing) - wanted):
+                self.execute('DROP USER %s@%s', (db_name, host))
+
+    def access(self):
+        """(database, user, CIDR) the server lets in beyond its local accounts, read from mysql.user."""
+        rows = self.execute("SELECT User, Host FROM mysql.user WHERE BINARY LEFT(User, 5) = 'cust_'")
+        return set((user, user, network_of_host(host)) for user, host in rows if host not in LOCAL_HOSTS)
 
     def set_connection_limit(self, db_name, username, connection_limit):
         for host in self.user_hosts(username):

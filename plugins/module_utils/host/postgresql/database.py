@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
 import os
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
@@ -25,6 +26,46 @@ def import_psycopg2():
         raise MissingLibrary('psycopg2', 'install psycopg2-binary (or psycopg2) for the Python that runs'
                              ' the module (%s)' % exc)
     return psycopg2
+
+
+BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the collection; edits here are lost'
+BLOCK_END = '# END wayscloud.databases'
+
+
+def quote_hba(name):
+    """A database or role name as a pg_hba.conf field (quoted, so no keyword or list syntax applies)."""
+    return '"%s"' % name
+
+
+def write_block(path, lines):
+    """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode).
+
+    Returns the file's previous lines, or None when it already says exactly that.
+    """
+    with open(path) as handle:
+        current = handle.read().splitlines()
+    if BLOCK_BEGIN in current and BLOCK_END in current:
+        start, end = current.index(BLOCK_BEGIN), current.index(BLOCK_END)
+        rest = current[:start] + current[end + 1:]
+    else:
+        rest = current
+    block = [BLOCK_BEGIN] + lines + [BLOCK_END] if lines else []
+    wanted = block + rest
+    if wanted == current:
+        return None
+    replace_file(path, wanted)
+    return current
+
+
+def replace_file(path, lines):
+    """Atomically replace a file's lines, keeping its owner and mode."""
+    info = os.stat(path)
+    temporary = '%s.wayscloud-%d' % (path, os.getpid())
+    with open(temporary, 'w') as handle:
+        handle.write('\n'.join(lines) + '\n')
+    os.chmod(temporary, info.st_mode & 0o7777)
+    os.chown(temporary, info.st_uid, info.st_gid)
+    os.rename(temporary, path)
 
 
 class PostgreSQLDriver(Driver):
@@ -145,6 +186,36 @@ class PostgreSQLDriver(Driver):
         rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'
                             ' AND pid <> pg_backend_pid()', (username,))
         return sum(1 for row in rows if row[0])
+
+    def sync_access(self, networks_by_db):
+        """Write the collection's block of pg_hba.conf, one line per (database, network), and reload.
+
+        ``networks_by_db`` must name every database with rules: the block is rewritten whole. A file
+        that PostgreSQL would not accept is put back as it was.
+        """
+        path = self.execute('SHOW hba_file')[0][0]
+        lines = ['host %s %s %s scram-sha-256' % (quote_hba(db_name), quote_hba(db_name), network)
+                 for db_name, networks in sorted(networks_by_db.items()) for network in networks]
+        previous = write_block(path, lines)
+        if previous is None:
+            return
+        errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
+        if errors:
+            replace_file(path, previous)
+            raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+        self.execute('SELECT pg_reload_conf()')
+
+    def access(self):
+        """(database, user, CIDR) that pg_hba.conf lets in over TCP for customer databases."""
+        rows = self.execute("SELECT database, user_name, address, netmask FROM pg_hba_file_rules"
+                            " WHERE type = 'host' AND error IS NULL")
+        found = set()
+        for databases, users, address, netmask in rows:
+            for db_name in databases or ():
+                if db_name.startswith('cust_'):
+                    network = ipaddress.ip_network('%s/%s' % (address, netmask), strict=False)
+                    found.update((db_name, user, str(network)) for user in users or ())
+        return found
 
     def drop_database(self, db_name):
         self.execute(self.sql('DROP DATABASE IF EXISTS {} WITH (FORCE)', db_name))

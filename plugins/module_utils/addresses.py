@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Firewall rule input, checked before anything is touched: addresses, CIDR blocks, rule ids."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+import uuid
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+
+
+def normalize_address(value, ipv6=True, allow_any=False):
+    """``value`` as a network in CIDR form (192.0.2.7 -> 192.0.2.7/32), or a ValidationError saying why not."""
+    text = value.strip() if isinstance(value, str) else ''
+    if not text:
+        raise ValidationError('ip_address must be an IP address or CIDR block (got %r)' % (value,))
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        try:
+            meant = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValidationError('ip_address must be an IPv4%s address or CIDR block such as 192.0.2.10 or'
+                                  ' 192.0.2.0/24 (got %r)' % (' or IPv6' if ipv6 else '', text))
+        raise ValidationError('ip_address %s has host bits set: the network is %s (or give the single address %s)'
+                              % (text, meant, text.split('/')[0]))
+    if network.version == 6 and not ipv6:
+        raise ValidationError('ip_address must be IPv4 with backend=api: the WaysCloud API takes IPv4 only (got %s)'
+                              % text)
+    if network.prefixlen == 0 and not allow_any:
+        raise ValidationError('ip_address %s opens the database to every address; set allow_any: true if that is'
+                              ' meant' % text)
+    return str(network)
+
+
+def check_rule_id(value):
+    """A rule id is a UUID in its canonical lower-case form."""
+    try:
+        if isinstance(value, str) and str(uuid.UUID(value)) == value.lower():
+            return value.lower()
+    except ValueError:
+        pass
+    raise ValidationError('rule_id must be a UUID such as 0b8e1c2e-5f4a-4c39-9d6e-3b0f0a8f2d11 (got %r)' % (value,))
+
+
+def new_rule_id():
+    return str(uuid.uuid4())

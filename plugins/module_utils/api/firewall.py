@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Firewall rules through the WaysCloud API: the same methods and shapes as host/firewall.py."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
+
+
+class ApiFirewall:
+    def __init__(self, databases):
+        self.client = databases.client
+        self.db_type = databases.db_type
+
+    def _request(self, method, db_name, *parts, **kwargs):
+        try:
+            return self.client.request(method, path('v1', 'databases', self.db_type, db_name, 'firewall', *parts),
+                                       **kwargs)
+        except ApiNotFound as exc:
+            raise NotFound(str(exc))
+
+    @staticmethod
+    def _result(item):
+        return dict((field, item.get(field)) for field in RULE_FIELDS)
+
+    def list(self, db_name):
+        return [self._result(item) for item in self._request('GET', db_name).get('rules', [])]
+
+    def add(self, db_name, ip_address, description=None):
+        """POST is not repeated after an unclear failure: a lost answer could leave a second rule."""
+        body = {'ip_address': ip_address, 'description': description}
+        return self._result(self._request('POST', db_name, body=body, idempotent=False)), True
+
+    def describe(self, db_name, rule, description):
+        """The API cannot change a rule: the new description comes with a new rule (and rule_id)."""
+        self.remove(db_name, rule['rule_id'])
+        return self.add(db_name, rule['ip_address'], description)[0]
+
+    def remove(self, db_name, rule_id):
+        self._request('DELETE', db_name, rule_id)
+        return rule_id

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The network layer of firewall rules: which addresses may open a TCP connection to a database port.
+
+Each driver is told the whole wanted state (``sync``) and can say what the host enforces
+(``allowed``), so a removal is verified, not assumed. The pairs are (CIDR block, port): databases
+of one engine share its port, so a pair stays while any rule needs it.
+
+- ``ufw``: one ``allow`` rule per pair, commented ``wayscloud <rule_id>``; rules without that
+  comment are never touched. ufw's own default policy (deny incoming) closes everything else.
+- ``nftables``: the table ``inet wayscloud`` and nothing else; on every guarded port it accepts the
+  allowed sources and resets every other TCP connection (loopback excepted). Rebuilt atomically.
+- ``none``: hosts without a packet filter; the database layer alone decides.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+import json
+import re
+import subprocess
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+
+COMMENT = 'wayscloud'
+
+
+def run(argv, stdin=None):
+    """Run a packet-filter command (no secret is ever on these command lines); its stdout."""
+    try:
+        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    except OSError as exc:
+        raise BackendError('cannot run %s: %s (is it installed?)' % (argv[0], exc.strerror))
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise BackendError('%s failed: %s' % (' '.join(argv[:3]), detail[0] if detail else 'exit %d' % done.returncode))
+    return done.stdout
+
+
+class NoNetwork:
+    name = 'none'
+
+    def sync(self, pairs, guarded_ports):
+        """Nothing to do: there is no packet filter."""
+
+    def allowed(self):
+        return None
+
+
+class UfwNetwork:
+    name = 'ufw'
+    _ADDED = re.compile(r"^ufw allow from (\S+) to any port (\d+) proto tcp comment '%s[^']*'$" % COMMENT)
+
+    def allowed(self):
+        """{(CIDR, port)} of the collection's ufw rules (``ufw show added``)."""
+        found = set()
+        for line in run(['ufw', 'show', 'added']).splitlines():
+            match = self._ADDED.match(line.strip())
+            if match:
+                found.add((str(ipaddress.ip_network(match.group(1))), int(match.group(2))))
+        return found
+
+    def sync(self, pairs, guarded_ports):
+        current = self.allowed()
+        for (network, port), rule_id in sorted(pairs.items()):
+            if (network, port) not in current:
+                run(['ufw', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp',
+                     'comment', '%s %s' % (COMMENT, rule_id)])
+        for network, port in sorted(current - set(pairs)):
+            run(['ufw', 'delete', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp'])
+
+
+class NftablesNetwork:
+    name = 'nftables'
+    TABLE = 'wayscloud'
+
+    def allowed(self):
+        """{(CIDR, port)} in the table's allow sets, read from ``nft -j`` (none when there is no table)."""
+        try:
+            listing = json.loads(run(['nft', '-j', 'list', 'table', 'inet', self.TABLE]))
+        except BackendError as exc:
+            if 'No such file or directory' in str(exc):
+                return set()
+            raise
+        found = set()
+        sets = [item['set'] for item in listing.get('nftables', []) if 'set' in item]
+        for element in [e for s in sets if s['name'] in ('allow4', 'allow6') for e in s.get('elem', [])]:
+            address, port = element['concat']
+            if isinstance(address, dict):
+                address = '%s/%s' % (address['prefix']['addr'], address['prefix']['len'])
+            found.add((str(ipaddress.ip_network(address)), int(port)))
+        return found
+
+    def sync(self, pairs, guarded_ports):
+        by_family = {4: [], 6: []}
+        for network, port in sorted(pairs):
+            by_family[ipaddress.ip_network(network).version].append('%s . %d' % (network, port))
+        ports = ', '.join(str(port) for port in sorted(set(guarded_ports) | set(port for dummy, port in pairs)))
+        script = ['table inet %s' % self.TABLE, 'delete table inet %s' % self.TABLE]
+        if ports:
+            script += [
+                'table inet %s {' % self.TABLE,
+                '  set guarded { type inet_service; elements = { %s } }' % ports,
+                '  set allow4 { type ipv4_addr . inet_service; flags interval;%s }' % elements(by_family[4]),
+                '  set allow6 { type ipv6_addr . inet_service; flags interval;%s }' % elements(by_family[6]),
+                '  chain input {',
+                '    type filter hook input priority filter; policy accept;',
+                '    iifname "lo" accept',
+                '    tcp dport != @guarded accept',
+                '    ip saddr . tcp dport @allow4 accept',
+                '    ip6 saddr . tcp dport @allow6 accept',
+                '    meta l4proto tcp reject with tcp reset',
+                '  }',
+                '}',
+            ]
+        run(['nft', '-f', '-'], stdin='\n'.join(script) + '\n')
+
+
+def elements(items):
+    return ' elements = { %s };' % ', '.join(items) if items else ''
+
+
+NETWORKS = {'ufw': UfwNetwork, 'nftables': NftablesNetwork, 'none': NoNetwork}

@@ -1,0 +1,263 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wayscloud_database_firewall
+short_description: Allow IP addresses to reach one WaysCloud database
+version_added: 0.1.0
+description:
+  - Manages a database's allow-list, one rule with O(ip_address) and O(state), the exact list with
+    O(rules) and O(purge=true), or one rule removed by O(rule_id).
+  - An allowed address reaches exactly that database as its user. On a host two layers enforce it and
+    both must allow - the packet filter (O(firewall_driver)) lets the address reach the engine's
+    port, and the database lets it in only for that database and user (PostgreSQL - a line
+    C(host <db> <user> <cidr> scram-sha-256) in a block of C(pg_hba.conf) the collection owns,
+    then a reload; MariaDB - an account C(<user>@<address>) with the same password and grants).
+  - A removal is read back from both layers before the rule is forgotten.
+author:
+  - WaysCloud Databases developers (@wayscloud)
+extends_documentation_fragment:
+  - wayscloud.databases.address
+  - wayscloud.databases.api
+  - wayscloud.databases.host
+attributes:
+  check_mode:
+    support: full
+    description: Decides exactly as a real run would and changes nothing; new rules have no rule_id yet.
+  diff_mode:
+    support: full
+    description: Lists the addresses (with descriptions) before and after.
+options:
+  ip_address:
+    description:
+      - One address or CIDR block, like C(192.0.2.10) or C(192.0.2.0/24); normalised to CIDR form
+        (C(192.0.2.10/32)). IPv6 works with O(backend=host) (MariaDB accounts take single IPv6 addresses only).
+      - A block with host bits set (C(10.0.0.5/24)) is an error naming the network it probably means.
+    type: str
+  description:
+    description:
+      - With O(ip_address), the rule's description. Changing it through the API replaces the rule (new rule_id).
+    type: str
+  state:
+    description: With O(ip_address) or O(rule_id), whether the rule is there.
+    type: str
+    choices: [present, absent]
+    default: present
+  rule_id:
+    description: With O(state=absent), the UUID of a rule of this database to remove.
+    type: str
+  rules:
+    description:
+      - The addresses that must be allowed, each C(ip_address) with an optional C(description).
+      - With O(purge=true) every other rule of the database is removed; O(rules=[]) removes them all.
+    type: list
+    elements: dict
+    suboptions:
+      ip_address:
+        description: An address or CIDR block, as O(ip_address).
+        type: str
+        required: true
+      description:
+        description: The rule's description.
+        type: str
+  purge:
+    description: With O(rules), remove the database's rules that O(rules) does not list.
+    type: bool
+    default: false
+  allow_any:
+    description: Allow C(0.0.0.0/0) and C(::/0), which open the database to every address.
+    type: bool
+    default: false
+seealso:
+  - module: wayscloud.databases.wayscloud_database
+'''
+
+EXAMPLES = r'''
+- name: Open a database to the office VPN
+  wayscloud.databases.wayscloud_database_firewall:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    ip_address: 192.0.2.100
+    description: Office VPN
+
+- name: Exactly these addresses, nothing else
+  wayscloud.databases.wayscloud_database_firewall:
+    backend: host
+    firewall_driver: nftables
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_reports
+    rules:
+      - ip_address: 198.51.100.0/24
+        description: App servers
+      - ip_address: 203.0.113.7
+    purge: true
+
+- name: Remove a rule by its id
+  wayscloud.databases.wayscloud_database_firewall:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    rule_id: 0b8e1c2e-5f4a-4c39-9d6e-3b0f0a8f2d11
+    state: absent
+'''
+
+RETURN = r'''
+rules:
+  description: The database's rules after the task (in check mode, as they would be).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule_id:
+      description: The rule's UUID (null for a rule check mode would add).
+      type: str
+    db_name:
+      description: The database.
+      type: str
+    db_type:
+      description: The engine.
+      type: str
+    ip_address:
+      description: The address or block, in CIDR form.
+      type: str
+      sample: 192.0.2.100/32
+    port:
+      description: The database port the rule opens.
+      type: int
+    description:
+      description: The description, or null.
+      type: str
+    created_at:
+      description: When the rule was made (UTC, ISO 8601).
+      type: str
+rule:
+  description: With O(ip_address), that rule (empty when absent).
+  returned: when O(ip_address) is given
+  type: dict
+added:
+  description: The addresses added (or that check mode would add).
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: The addresses removed (or that check mode would remove).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from contextlib import closing
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, open_firewall, run)
+
+
+def wanted_rules(params):
+    """[(CIDR, description)] the task asks for, validated; None when it does not list rules."""
+    normalize = dict(ipv6=params['backend'] == 'host', allow_any=params['allow_any'])
+    if params['rules'] is not None:
+        wanted = []
+        for index, item in enumerate(params['rules']):
+            try:
+                network = normalize_address(item['ip_address'], **normalize)
+            except naming.ValidationError as exc:
+                raise naming.ValidationError('rules[%d]: %s' % (index, exc))
+            if network in [w[0] for w in wanted]:
+                raise naming.ValidationError('rules[%d]: %s is listed twice' % (index, network))
+            wanted.append((network, naming.check_description(item.get('description'))))
+        return wanted
+    if params['ip_address'] is not None:
+        return [(normalize_address(params['ip_address'], **normalize), naming.check_description(params['description']))]
+    return None
+
+
+def manage(module):
+    params = module.params
+    identify(params)  # bad names fail here, before any connection
+    wanted = wanted_rules(params)
+    rule_id = check_rule_id(params['rule_id']) if params['rule_id'] is not None else None
+    single = params['ip_address'] is not None
+    with closing(open_databases(params, params['db_type'])) as databases:
+        db_name, database = locate(databases, params)[2:]
+        if database is None:
+            raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
+        firewall = open_firewall(databases, params)
+        before = firewall.list(db_name)
+        by_address = dict((rule['ip_address'], rule) for rule in before)
+        add, describe, remove = [], [], []
+        if rule_id is not None:
+            remove = [rule for rule in before if rule['rule_id'] == rule_id]
+            if not remove:
+                raise NotFound('rule_id %s is not a rule of %s' % (rule_id, db_name))
+        elif single and params['state'] == 'absent':
+            remove = [by_address[wanted[0][0]]] if wanted[0][0] in by_address else []
+        else:
+            for network, description in wanted:
+                if network not in by_address:
+                    add.append((network, description))
+                elif description is not None and description != by_address[network]['description']:
+                    describe.append((by_address[network], description))
+            if params['purge']:
+                listed = set(network for network, dummy in wanted)
+                remove = [rule for rule in before if rule['ip_address'] not in listed]
+        described = dict((rule['rule_id'], description) for rule, description in describe)
+        after = [dict(rule, description=described.get(rule['rule_id'], rule['description']))
+                 for rule in before if rule not in remove]
+        after += [dict(rule_id=None, db_name=db_name, db_type=params['db_type'], ip_address=network, port=None,
+                       description=description, created_at=None) for network, description in add]
+        if not module.check_mode:
+            for network, description in add:
+                firewall.add(db_name, network, description)
+            for rule, description in describe:
+                firewall.describe(db_name, rule, description)
+            for rule in remove:
+                firewall.remove(db_name, rule['rule_id'])
+            if add or describe or remove:
+                after = firewall.list(db_name)  # with the ids and ports the server gave
+        result = dict(changed=bool(add or describe or remove), rules=after,
+                      added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
+                      diff=dict(before=dict(rules=[summary(rule) for rule in before]),
+                                after=dict(rules=[summary(rule) for rule in after])))
+        if single:
+            result['rule'] = next((rule for rule in after if rule['ip_address'] == wanted[0][0]), {})
+    return result
+
+
+def summary(rule):
+    return '%s%s' % (rule['ip_address'], ' (%s)' % rule['description'] if rule['description'] else '')
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            ip_address=dict(type='str'),
+            description=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            rule_id=dict(type='str'),
+            rules=dict(type='list', elements='dict', options=dict(
+                ip_address=dict(type='str', required=True),
+                description=dict(type='str'),
+            )),
+            purge=dict(type='bool', default=False),
+            allow_any=dict(type='bool', default=False),
+            **ADDRESS_OPTIONS
+        ),
+        supports_check_mode=True,
+        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id')],
+        required_one_of=ADDRESS_RULES['required_one_of'] + [('ip_address', 'rules', 'rule_id')],
+        required_if=[('state', 'absent', ('ip_address', 'rule_id'), True)],
+    )
+    run(module, lambda: manage(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -195,7 +195,8 @@ class PostgreSQLDriver(Driver):
         """
         path = self.execute('SHOW hba_file')[0][0]
         lines = ['host %s %s %s scram-sha-256' % (quote_hba(db_name), quote_hba(db_name), network)
-                 for db_name, networks in sorted(networks_by_db.items()) for network in networks]
+                 for db_name, networks in sorted(networks_by_db.items())
+                 for network in sorted(networks, key=ipaddress.ip_network)]
         previous = write_block(path, lines)
         if previous is None:
             return

@@ -21,7 +21,7 @@ unit:
 	GATES="unit engine api-contract" scripts/test.sh
 
 integration:
-	GATES="integration schemathesis" scripts/test.sh
+	GATES="integration schemathesis network" scripts/test.sh
 
 lint:
 	GATES=lint scripts/test.sh

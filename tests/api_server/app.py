@@ -23,6 +23,8 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from commands import run
+
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
@@ -296,7 +298,7 @@ def engine(cfg, db_type):
 
 
 def firewall(cfg, databases):
-    return HostFirewall(databases, NETWORKS[cfg.firewall_driver]())
+    return HostFirewall(databases, NETWORKS[cfg.firewall_driver](run))
 
 
 def owned(key, db_type, db_name):

@@ -19,7 +19,9 @@ import pytest
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
+
+from commands import run
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 SERVER = '198.18.0.1'
@@ -65,12 +67,12 @@ def test_both_layers_must_allow(driver, db_type, tmp_path):
     port = int(env[port])
     login = ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER)
     databases = HostDatabases(db_type, login, str(tmp_path / 'state'))
-    firewall = HostFirewall(databases, NETWORKS[driver]())
+    firewall = HostFirewall(databases, NETWORKS[driver](run))
     names = [technical_name(db_type, customer, 'net') for customer in ('neta', 'netb')]
     for name in names:
         databases.delete(name)
-    (db_a, password_a, dummy), (db_b, password_b, dummy) = [databases.create(name.split('_')[1], 'net')
-                                                              for name in names]
+    created = [databases.create(name.split('_')[1], 'net') for name in names]
+    (db_a, password_a, dummy), (db_b, password_b, dummy) = created
     a, b = db_a['db_name'], db_b['db_name']
     try:
         rule = firewall.add(a, '198.18.0.2/32', 'client one')[0]

@@ -157,8 +157,8 @@ class ApiClient:
         except HTTPError as exc:
             status = exc.code
             failure = ApiNotFound if status == 404 else ApiError
-            error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, error_detail(self._read_error(exc),
-                                                                                            exc.reason)), status)
+            detail = error_detail(self._read_error(exc), exc.reason)
+            error = failure('WaysCloud API %s: HTTP %d: %s' % (label, status, detail), status)
             return Failure(error, retryable=status in RETRY_ALWAYS or (idempotent and status in RETRY_IF_IDEMPOTENT),
                            maybe_done=status in RETRY_IF_IDEMPOTENT,
                            retry_after=parse_retry_after(exc.headers.get('Retry-After') if exc.headers else None))

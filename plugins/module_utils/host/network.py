@@ -21,26 +21,28 @@ __metaclass__ = type
 import ipaddress
 import json
 import re
-import subprocess
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 
 COMMENT = 'wayscloud'
 
 
-def run(argv, stdin=None):
-    """Run a packet-filter command (no secret is ever on these command lines); its stdout."""
-    try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60, check=False)
-    except OSError as exc:
-        raise BackendError('cannot run %s: %s (is it installed?)' % (argv[0], exc.strerror))
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BackendError('%s failed: %s' % (' '.join(argv[:3]), detail[0] if detail else 'exit %d' % done.returncode))
-    return done.stdout
+def command_failed(argv, rc, out, err):
+    """The error for a packet-filter command that failed (no secret is ever on these command lines)."""
+    detail = (err or out or '').strip().splitlines()
+    return BackendError('%s failed: %s' % (' '.join(argv[:3]), detail[0] if detail else 'exit %d' % rc))
 
 
-class NoNetwork:
+class Network:
+    """``run(argv, stdin=None)`` runs a command and returns its stdout, raising command_failed(...) on
+    failure: a module passes one made of AnsibleModule.run_command, the API server one of subprocess."""
+    name = None
+
+    def __init__(self, run):
+        self.run = run
+
+
+class NoNetwork(Network):
     name = 'none'
 
     def sync(self, pairs, guarded_ports):
@@ -50,14 +52,14 @@ class NoNetwork:
         return None
 
 
-class UfwNetwork:
+class UfwNetwork(Network):
     name = 'ufw'
     _ADDED = re.compile(r"^ufw allow from (\S+) to any port (\d+) proto tcp comment '%s[^']*'$" % COMMENT)
 
     def allowed(self):
         """{(CIDR, port)} of the collection's ufw rules (``ufw show added``)."""
         found = set()
-        for line in run(['ufw', 'show', 'added']).splitlines():
+        for line in self.run(['ufw', 'show', 'added']).splitlines():
             match = self._ADDED.match(line.strip())
             if match:
                 found.add((str(ipaddress.ip_network(match.group(1))), int(match.group(2))))
@@ -67,20 +69,20 @@ class UfwNetwork:
         current = self.allowed()
         for (network, port), rule_id in sorted(pairs.items()):
             if (network, port) not in current:
-                run(['ufw', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp',
+                self.run(['ufw', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp',
                      'comment', '%s %s' % (COMMENT, rule_id)])
         for network, port in sorted(current - set(pairs)):
-            run(['ufw', 'delete', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp'])
+            self.run(['ufw', 'delete', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp'])
 
 
-class NftablesNetwork:
+class NftablesNetwork(Network):
     name = 'nftables'
     TABLE = 'wayscloud'
 
     def allowed(self):
         """{(CIDR, port)} in the table's allow sets, read from ``nft -j`` (none when there is no table)."""
         try:
-            listing = json.loads(run(['nft', '-j', 'list', 'table', 'inet', self.TABLE]))
+            listing = json.loads(self.run(['nft', '-j', 'list', 'table', 'inet', self.TABLE]))
         except BackendError as exc:
             if 'No such file or directory' in str(exc):
                 return set()
@@ -116,7 +118,7 @@ class NftablesNetwork:
                 '  }',
                 '}',
             ]
-        run(['nft', '-f', '-'], stdin='\n'.join(script) + '\n')
+        self.run(['nft', '-f', '-'], stdin='\n'.join(script) + '\n')
 
 
 def elements(items):

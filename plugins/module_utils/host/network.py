@@ -70,7 +70,7 @@ class UfwNetwork(Network):
         for (network, port), rule_id in sorted(pairs.items()):
             if (network, port) not in current:
                 self.run(['ufw', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp',
-                     'comment', '%s %s' % (COMMENT, rule_id)])
+                          'comment', '%s %s' % (COMMENT, rule_id)])
         for network, port in sorted(current - set(pairs)):
             self.run(['ufw', 'delete', 'allow', 'from', network, 'to', 'any', 'port', str(port), 'proto', 'tcp'])
 

@@ -237,9 +237,9 @@ def manage(module):
             if before is not None or (db_name and params['drop_user'] and databases.user_exists(db_name)):
                 if not module.check_mode:
                     databases.delete(db_name, drop_user=params['drop_user'])
-                    if params['backend'] == 'host':
-                        open_firewall(databases, module).forget_database(db_name)
                 result['changed'] = True
+            if params['backend'] == 'host' and not module.check_mode and open_firewall(databases, module).forget_database(db_name):
+                result['changed'] = True  # rules of a database that was dropped before
         else:
             if before is None:
                 raise WaysCloudError('cannot restart %s database %s: it does not exist'

@@ -128,7 +128,7 @@ def manage(module):
         elif params['rotate']:
             result['credentials'] = credentials_result(database)
         else:
-            result['credentials'] = credentials.get(db_name)
+            result['credentials'] = credentials.get(db_name, settle=not module.check_mode)
         result['queries'] = list(databases.queries)
     return result
 

@@ -49,7 +49,9 @@ options:
     choices: [present, absent]
     default: present
   rule_id:
-    description: With O(state=absent), the UUID of a rule of this database to remove.
+    description:
+      - With O(state=absent) (required), the UUID of a rule of this database to remove. A rule that
+        is gone already is no change; a rule of another database on this host is an error.
     type: str
   rules:
     description:
@@ -161,14 +163,21 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.module import 
     ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, open_firewall, run)
 
 
+def checked_address(value, params):
+    """A normalised CIDR that this backend and engine can enforce."""
+    network = normalize_address(value, ipv6=params['backend'] == 'host', allow_any=params['allow_any'])
+    if params['db_type'] == 'mariadb' and ':' in network and not network.endswith('/128'):
+        raise naming.ValidationError('ip_address %s: MariaDB accounts can name single IPv6 addresses only' % network)
+    return network
+
+
 def wanted_rules(params):
     """[(CIDR, description)] the task asks for, validated; None when it does not list rules."""
-    normalize = dict(ipv6=params['backend'] == 'host', allow_any=params['allow_any'])
     if params['rules'] is not None:
         wanted = []
         for index, item in enumerate(params['rules']):
             try:
-                network = normalize_address(item['ip_address'], **normalize)
+                network = checked_address(item['ip_address'], params)
             except naming.ValidationError as exc:
                 raise naming.ValidationError('rules[%d]: %s' % (index, exc))
             if network in [w[0] for w in wanted]:
@@ -176,7 +185,7 @@ def wanted_rules(params):
             wanted.append((network, naming.check_description(item.get('description'))))
         return wanted
     if params['ip_address'] is not None:
-        return [(normalize_address(params['ip_address'], **normalize), naming.check_description(params['description']))]
+        return [(checked_address(params['ip_address'], params), naming.check_description(params['description']))]
     return None
 
 
@@ -185,6 +194,8 @@ def manage(module):
     identify(params)  # bad names fail here, before any connection
     wanted = wanted_rules(params)
     rule_id = check_rule_id(params['rule_id']) if params['rule_id'] is not None else None
+    if rule_id is not None and params['state'] != 'absent':
+        raise naming.ValidationError('rule_id names a rule to remove: it needs state: absent')
     single = params['ip_address'] is not None
     with closing(open_databases(params, params['db_type'])) as databases:
         db_name, database = locate(databases, params)[2:]
@@ -196,8 +207,9 @@ def manage(module):
         add, describe, remove = [], [], []
         if rule_id is not None:
             remove = [rule for rule in before if rule['rule_id'] == rule_id]
-            if not remove:
-                raise NotFound('rule_id %s is not a rule of %s' % (rule_id, db_name))
+            owner = None if remove else firewall.owner_of(rule_id)
+            if owner is not None:
+                raise NotFound('rule_id %s is not a rule of %s (it belongs to %s)' % (rule_id, db_name, owner))
         elif single and params['state'] == 'absent':
             remove = [by_address[wanted[0][0]]] if wanted[0][0] in by_address else []
         else:

@@ -471,7 +471,7 @@ def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, 
                       cfg: Config = Depends(config)):
     need(key, 'database:update')
     owned(key, db_type.value, db_name)
-    ip_address = normalize_address(body.ip_address, ipv6=False)
+    ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the client asks allow_any
     with engine(cfg, db_type.value) as databases:
         rule = firewall(cfg, databases).add(db_name, ip_address, body.description)[0]
     return FirewallRule(**rule)

@@ -91,3 +91,38 @@ def test_both_layers_must_allow(driver, db_type, tmp_path):
             databases.delete(name)
             firewall.forget_database(name)
         databases.close()
+
+
+@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
+def test_overlapping_rules_of_two_databases(driver, db_type, tmp_path):
+    """A /24 for one database and a /32 inside it for another: both hold, and each goes on its own."""
+    env = os.environ
+    socket, port = (('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT') if db_type == 'postgresql'
+                    else ('WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
+    port = int(env[port])
+    databases = HostDatabases(db_type, ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER),
+                              str(tmp_path / 'state'))
+    firewall = HostFirewall(databases, NETWORKS[driver](run))
+    names = [technical_name(db_type, customer, 'wide') for customer in ('wida', 'widb')]
+    for name in names:
+        databases.delete(name)
+    created = [databases.create(name.split('_')[1], 'wide') for name in names]
+    (db_a, password_a, dummy), (db_b, password_b, dummy) = created
+    a, b = db_a['db_name'], db_b['db_name']
+    try:
+        wide = firewall.add(a, '198.18.0.0/24')[0]
+        firewall.add(b, '198.18.0.2/32')
+        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+        assert settled('ok', OTHER, db_type, port, a, password_a, a) == 'ok'
+        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
+        assert attempt(OTHER, db_type, port, b, password_b, b) == 'db-refused'
+
+        firewall.remove(a, wide['rule_id'])
+        assert settled('db-refused', ALLOWED, db_type, port, a, password_a, a) == 'db-refused'
+        assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
+        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
+    finally:
+        for name in (a, b):
+            databases.delete(name)
+            firewall.forget_database(name)
+        databases.close()

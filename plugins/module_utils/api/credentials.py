@@ -24,7 +24,8 @@ class ApiCredentials:
         except ApiNotFound:
             raise NotFound('%s database %s does not exist' % (self.db_type, db_name))
 
-    def get(self, db_name):
+    def get(self, db_name, settle=True):
+        """``settle`` is the server's business through the API."""
         answer = self._request('GET', db_name)
         return dict((field, answer.get(field)) for field in CREDENTIALS_FIELDS)
 

@@ -7,6 +7,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
+
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
@@ -26,7 +28,17 @@ class ApiFirewall:
 
     @staticmethod
     def _result(item):
-        return dict((field, item.get(field)) for field in RULE_FIELDS)
+        """A rule as the collection shapes it; the address in CIDR form whatever form the API used."""
+        rule = dict((field, item.get(field)) for field in RULE_FIELDS)
+        try:
+            rule['ip_address'] = str(ipaddress.ip_network(rule['ip_address'], strict=False))
+        except (TypeError, ValueError):
+            pass
+        return rule
+
+    def owner_of(self, rule_id):
+        """Unknown through the API: a key sees only the rules of the database it names."""
+        return None
 
     def list(self, db_name):
         return [self._result(item) for item in self._request('GET', db_name).get('rules', [])]

@@ -39,10 +39,10 @@ class HostCredentials:
             raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
         return database
 
-    def get(self, db_name):
-        """Connection metadata, never a password; settles an interrupted rotation first."""
+    def get(self, db_name, settle=True):
+        """Connection metadata, never a password; settles an interrupted rotation first (unless told not to)."""
         database = self._existing(db_name)
-        if self.vault:
+        if self.vault and settle:
             with self.databases.catalog.lock(self.db_type, db_name):
                 self.settle(db_name, strict=True)
         return credentials_result(database)
@@ -52,13 +52,17 @@ class HostCredentials:
         data, version, dummy = self.vault.read(self.db_type, db_name)
         if not data or not data.get('pending'):
             return
-        if self.driver.password_matches(db_name, data['password']):
+        if self.driver.password_matches(db_name, data['password'], every=False):
+            self.driver.set_password(db_name, data['password'])  # a kill may have left some accounts behind
             self.driver.terminate_user_sessions(db_name)
             settled = dict(data, pending=False)
             settled.pop('previous_version', None)
         else:
             previous = data.get('previous_version')
-            settled = self.vault.read(self.db_type, db_name, version=previous)[0] if previous else None
+            if previous is None:  # the first rotation with Vault died before the server changed
+                self.vault.delete(self.db_type, db_name)
+                return
+            settled = self.vault.read(self.db_type, db_name, version=previous)[0]
             if not settled or not self.driver.password_matches(db_name, settled['password']):
                 if strict:
                     raise BackendError('the password of %s matches neither the stored one nor the one being rotated'
@@ -93,6 +97,3 @@ class HostCredentials:
     def _undo(self, db_name):
         """After a failed server step: Vault gets back whichever password the server still has."""
         self.settle(db_name, strict=False)
-        data = self.vault.read(self.db_type, db_name)[0]
-        if data and data.get('pending') and data.get('previous_version') is None:
-            self.vault.delete(self.db_type, db_name)  # there was no secret before this rotation

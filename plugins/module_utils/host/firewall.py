@@ -43,7 +43,7 @@ class HostFirewall:
 
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
-        with self.catalog.lock('firewall', 'host'):
+        with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
             self._existing(db_name)
             rules = self.catalog.rules(self.db_type)
             for rule in rules:
@@ -65,7 +65,7 @@ class HostFirewall:
 
     def remove(self, db_name, rule_id):
         """Remove one rule of ``db_name`` from both layers, verified, then from the catalog."""
-        with self.catalog.lock('firewall', 'host'):
+        with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
             rules = self.catalog.rules(self.db_type)
             rule = next((r for r in rules if r['rule_id'] == rule_id and r['db_name'] == db_name), None)
             if rule is None:
@@ -73,8 +73,14 @@ class HostFirewall:
             remaining = [r for r in rules if r['rule_id'] != rule_id]
             self._apply(remaining, db_name)
             self._verify(rule, present=False, remaining=remaining)
+            # Established connections outlive a packet-filter rule: end the ones from that network.
+            self.driver.terminate_sessions_from(db_name, rule['ip_address'])
             self.catalog.delete_rules([rule_id])
         return self._result(rule)
+
+    def owner_of(self, rule_id):
+        """The database a rule belongs to on this host, or None."""
+        return next((r['db_name'] for r in self.catalog.rules() if r['rule_id'] == rule_id), None)
 
     def forget_database(self, db_name):
         """After a database is dropped: take its rules out of both layers and the catalog."""
@@ -88,6 +94,7 @@ class HostFirewall:
 
     def _apply(self, engine_rules, touched_db):
         """Rewrite both layers so that exactly ``engine_rules`` (this engine's) and the other engines' hold."""
+        self.network.check()
         networks = {touched_db: []}
         for rule in engine_rules:
             networks.setdefault(rule['db_name'], []).append(rule['ip_address'])
@@ -102,11 +109,11 @@ class HostFirewall:
         """Read both layers back; the rule's entries must be there (or gone, unless still shared)."""
         entry = (rule['db_name'], rule['db_name'], rule['ip_address'])
         pair = (rule['ip_address'], rule['port'])
-        shared = any((r['ip_address'], r['port']) == pair for r in remaining)
+        shared = self.network.admits([(r['ip_address'], r['port']) for r in remaining], *pair)
         if (entry in self.driver.access()) != present:
             raise BackendError('%s still %s %s for %s after the change' % (
                 self.driver.label, 'lacks' if present else 'admits', rule['ip_address'], rule['db_name']))
         allowed = self.network.allowed()
-        if allowed is not None and (pair in allowed) != (present or shared):
+        if allowed is not None and self.network.admits(allowed, *pair) != (present or shared):
             raise BackendError('%s still %s %s to port %s after the change' % (
                 self.network.name, 'blocks' if present else 'lets', rule['ip_address'], rule['port']))

@@ -42,6 +42,16 @@ class Network:
         self.run = run
 
 
+    def check(self):
+        """Fail before anything changes when this packet filter cannot do its job here."""
+
+    def admits(self, allowed, network, port):
+        """Whether the enforced pairs ``allowed`` let ``network`` reach ``port`` (a broader block counts)."""
+        network = ipaddress.ip_network(network)
+        return any(p == port and network.version == ipaddress.ip_network(n).version
+                   and network.subnet_of(ipaddress.ip_network(n)) for n, p in allowed)
+
+
 class NoNetwork(Network):
     name = 'none'
 
@@ -54,18 +64,36 @@ class NoNetwork(Network):
 
 class UfwNetwork(Network):
     name = 'ufw'
-    _ADDED = re.compile(r"^ufw allow from (\S+) to any port (\d+) proto tcp comment '%s[^']*'$" % COMMENT)
+    _ADDED = re.compile(r"^ufw (allow|deny|reject|limit) (?:from (\S+) to any port (\d+) proto tcp|(\d+)/tcp)"
+                        r"(?: comment '([^']*)')?$")
 
-    def allowed(self):
-        """{(CIDR, port)} of the collection's ufw rules (``ufw show added``)."""
-        found = set()
+    def check(self):
+        status = self.run(['ufw', 'status', 'verbose'])
+        if 'Status: active' not in status or 'deny (incoming)' not in status:
+            raise BackendError('ufw is not active with a default deny (incoming) policy on this host, so its rules'
+                               ' would protect nothing: enable it (the db_server role does) or set firewall_driver')
+
+    def _rules(self):
+        """[(action, CIDR, port, comment)] of every ufw rule on a TCP port (``ufw show added``)."""
+        found = []
         for line in self.run(['ufw', 'show', 'added']).splitlines():
             match = self._ADDED.match(line.strip())
             if match:
-                found.add((str(ipaddress.ip_network(match.group(1))), int(match.group(2))))
+                action, source, port, short_port, comment = match.groups()
+                found.append((action, str(ipaddress.ip_network(source)) if source else '0.0.0.0/0',
+                              int(port or short_port), comment or ''))
         return found
 
+    def allowed(self):
+        """{(CIDR, port)} of the collection's ufw rules."""
+        return set((network, port) for action, network, port, comment in self._rules()
+                   if action == 'allow' and comment.startswith(COMMENT))
+
     def sync(self, pairs, guarded_ports):
+        foreign = [rule for rule in self._rules() if not rule[3].startswith(COMMENT) and rule[1:3] in pairs]
+        if foreign:
+            raise BackendError('ufw has a rule of its own for %s to port %s (%s); the collection will not take it'
+                               ' over: remove it first' % (foreign[0][1], foreign[0][2], foreign[0][0]))
         current = self.allowed()
         for (network, port), rule_id in sorted(pairs.items()):
             if (network, port) not in current:
@@ -78,6 +106,9 @@ class UfwNetwork(Network):
 class NftablesNetwork(Network):
     name = 'nftables'
     TABLE = 'wayscloud'
+
+    def check(self):
+        self.run(['nft', 'list', 'tables'])
 
     def allowed(self):
         """{(CIDR, port)} in the table's allow sets, read from ``nft -j`` (none when there is no table)."""
@@ -97,9 +128,13 @@ class NftablesNetwork(Network):
         return found
 
     def sync(self, pairs, guarded_ports):
+        # An interval set refuses overlapping elements: merge the blocks of each port first.
+        by_port = {}
+        for network, port in pairs:
+            by_port.setdefault((ipaddress.ip_network(network).version, port), []).append(ipaddress.ip_network(network))
         by_family = {4: [], 6: []}
-        for network, port in sorted(pairs):
-            by_family[ipaddress.ip_network(network).version].append('%s . %d' % (network, port))
+        for (version, port), networks in sorted(by_port.items()):
+            by_family[version] += ['%s . %d' % (merged, port) for merged in ipaddress.collapse_addresses(networks)]
         ports = ', '.join(str(port) for port in sorted(set(guarded_ports) | set(port for dummy, port in pairs)))
         script = ['table inet %s' % self.TABLE, 'delete table inet %s' % self.TABLE]
         if ports:

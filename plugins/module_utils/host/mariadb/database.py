@@ -152,8 +152,11 @@ class MariaDBDriver(Driver):
             if not existing:
                 continue
             wanted = set(LOCAL_HOSTS) | set(account_host(network) for network in networks)
-            source = self.execute('SELECT authentication_string, max_user_connections FROM mysql.user'
+            source = self.execute('SELECT authentication_string, max_user_connections, plugin FROM mysql.user'
                                   ' WHERE User = %s ORDER BY Host = %s DESC LIMIT 1', (db_name, PRIMARY_HOST))[0]
+            if not source[0] or source[2] != 'mysql_native_password':
+                raise BackendError('MariaDB user %s has no password hash to give a network account (plugin %s):'
+                                   ' rotate its credentials first' % (db_name, source[2]))
             for host in sorted(wanted - set(existing)):
                 self._create_account(db_name, db_name, host, source[0], int(source[1]))
             for host in sorted(set(existing) - wanted):
@@ -173,10 +176,29 @@ class MariaDBDriver(Driver):
         for host in self.user_hosts(username):
             self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', (username, host, password_hash))
 
-    def password_matches(self, username, password):
-        """Whether every account of the user has ``password`` (compared by hash, no login needed)."""
+    def password_matches(self, username, password, every=True):
+        """Whether every (or, with ``every=False``, any) account of the user has ``password``.
+
+        Compared by hash, no login needed. A rotation killed between two accounts leaves them split.
+        """
         rows = self.execute('SELECT authentication_string FROM mysql.user WHERE User = %s', (username,))
-        return bool(rows) and all(row[0] == mysql_native_password_hash(password) for row in rows)
+        matches = [row[0] == mysql_native_password_hash(password) for row in rows]
+        return bool(rows) and (all(matches) if every else any(matches))
+
+    def terminate_sessions_from(self, username, network):
+        """End the user's sessions that come from ``network`` (after its rule went)."""
+        network = ipaddress.ip_network(network)
+        rows = self.execute('SELECT ID, HOST FROM information_schema.PROCESSLIST WHERE BINARY USER = %s', (username,))
+        ended = 0
+        for session_id, host in rows:
+            address = (host or '').rsplit(':', 1)[0].strip('[]')
+            try:
+                inside = ipaddress.ip_address(address) in network
+            except ValueError:
+                inside = False
+            if inside:
+                ended += self._kill(session_id)
+        return ended
 
     def terminate_user_sessions(self, username):
         terminated = 0

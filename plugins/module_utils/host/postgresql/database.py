@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 import os
+import tempfile
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
@@ -30,6 +31,14 @@ def import_psycopg2():
 
 BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the collection; edits here are lost'
 BLOCK_END = '# END wayscloud.databases'
+
+
+LOCAL_NETWORKS = ('127.0.0.1/32', '::1/128')
+
+
+def network_order(network):
+    network = ipaddress.ip_network(network)
+    return network.version, network
 
 
 def quote_hba(name):
@@ -58,14 +67,20 @@ def write_block(path, lines):
 
 
 def replace_file(path, lines):
-    """Atomically replace a file's lines, keeping its owner and mode."""
+    """Atomically replace a file's lines, keeping its owner and mode (a fresh temporary file, never a
+    predictable name the folder's owner could have prepared)."""
     info = os.stat(path)
-    temporary = '%s.wayscloud-%d' % (path, os.getpid())
-    with open(temporary, 'w') as handle:
-        handle.write('\n'.join(lines) + '\n')
-    os.chmod(temporary, info.st_mode & 0o7777)
-    os.chown(temporary, info.st_uid, info.st_gid)
-    os.rename(temporary, path)
+    fd, temporary = tempfile.mkstemp(prefix='.wayscloud-', dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write('\n'.join(lines) + '\n')
+            os.fchmod(handle.fileno(), info.st_mode & 0o7777)
+            os.fchown(handle.fileno(), info.st_uid, info.st_gid)
+        os.rename(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 class PostgreSQLDriver(Driver):
@@ -177,7 +192,7 @@ class PostgreSQLDriver(Driver):
     def set_password(self, username, password):
         self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (scram_sha_256_verifier(password),))
 
-    def password_matches(self, username, password):
+    def password_matches(self, username, password, every=True):
         """Whether the role's stored SCRAM verifier is of ``password`` (read as superuser, no login needed)."""
         rows = self.execute('SELECT rolpassword FROM pg_authid WHERE rolname = %s', (username,))
         return bool(rows) and scram_matches(rows[0][0], password)
@@ -188,35 +203,49 @@ class PostgreSQLDriver(Driver):
         return sum(1 for row in rows if row[0])
 
     def sync_access(self, networks_by_db):
-        """Write the collection's block of pg_hba.conf, one line per (database, network), and reload.
+        """Write the collection's block of pg_hba.conf and reload.
 
-        ``networks_by_db`` must name every database with rules: the block is rewritten whole. A file
-        that PostgreSQL would not accept is put back as it was.
+        For every customer database on the server, in this order: its user from the local addresses,
+        its user from each allowed network, and a reject for everyone else over TCP, so no broader
+        line further down the file can let an address in. The block is rewritten whole; a file
+        PostgreSQL would not accept is put back as it was.
         """
         path = self.execute('SHOW hba_file')[0][0]
-        lines = ['host %s %s %s scram-sha-256' % (quote_hba(db_name), quote_hba(db_name), network)
-                 for db_name, networks in sorted(networks_by_db.items())
-                 for network in sorted(networks, key=ipaddress.ip_network)]
+        customers = [database['db_name'] for database in self.list_databases('cust_')]
+        lines = []
+        for db_name in sorted(set(customers) | set(networks_by_db)):
+            name = quote_hba(db_name)
+            networks = sorted(set(LOCAL_NETWORKS) | set(networks_by_db.get(db_name, ())), key=network_order)
+            lines += ['host %s %s %s scram-sha-256' % (name, name, network) for network in networks]
+            lines += ['host %s all %s reject' % (name, everything) for everything in ('0.0.0.0/0', '::/0')]
         previous = write_block(path, lines)
-        if previous is None:
-            return
-        errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
-        if errors:
-            replace_file(path, previous)
-            raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+        if previous is not None:
+            errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
+            if errors:
+                replace_file(path, previous)
+                raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+        # Always: an earlier run may have written the file and died before the reload.
         self.execute('SELECT pg_reload_conf()')
 
     def access(self):
-        """(database, user, CIDR) that pg_hba.conf lets in over TCP for customer databases."""
+        """(database, user, CIDR) that pg_hba.conf lets in over TCP for customer databases, beyond local ones."""
         rows = self.execute("SELECT database, user_name, address, netmask FROM pg_hba_file_rules"
-                            " WHERE type = 'host' AND error IS NULL")
+                            " WHERE type = 'host' AND error IS NULL AND auth_method <> 'reject'")
         found = set()
         for databases, users, address, netmask in rows:
             for db_name in databases or ():
-                if db_name.startswith('cust_'):
-                    network = ipaddress.ip_network('%s/%s' % (address, netmask), strict=False)
-                    found.update((db_name, user, str(network)) for user in users or ())
+                if db_name.startswith('cust_') and address:
+                    prefix = bin(int(ipaddress.ip_address(netmask))).count('1')
+                    network = str(ipaddress.ip_network('%s/%d' % (address, prefix), strict=False))
+                    if network not in LOCAL_NETWORKS:
+                        found.update((db_name, user, network) for user in users or ())
         return found
+
+    def terminate_sessions_from(self, username, network):
+        """End the user's sessions that come from ``network`` (after its rule went)."""
+        rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'
+                            ' AND client_addr <<= %s::inet', (username, network))
+        return sum(1 for row in rows if row[0])
 
     def drop_database(self, db_name):
         self.execute(self.sql('DROP DATABASE IF EXISTS {} WITH (FORCE)', db_name))

@@ -41,7 +41,6 @@ class Network:
     def __init__(self, run):
         self.run = run
 
-
     def check(self):
         """Fail before anything changes when this packet filter cannot do its job here."""
 

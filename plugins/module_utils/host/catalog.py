@@ -61,6 +61,9 @@ _MIGRATIONS = (
     );
     CREATE TABLE guarded_ports (port INTEGER PRIMARY KEY);
     """,
+    """
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
 
 _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
@@ -220,6 +223,16 @@ class Catalog:
     def delete_rules(self, rule_ids):
         with self.transaction() as conn:
             conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in rule_ids])
+
+    def setting(self, key):
+        if not self._exists():
+            return None
+        row = self.conn.execute('SELECT value FROM settings WHERE key = ?', (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key, value):
+        with self.transaction() as conn:
+            conn.execute('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', (key, value))
 
     def guarded_ports(self):
         if not self._exists():

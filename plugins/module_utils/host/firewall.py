@@ -94,6 +94,11 @@ class HostFirewall:
 
     def _apply(self, engine_rules, touched_db):
         """Rewrite both layers so that exactly ``engine_rules`` (this engine's) and the other engines' hold."""
+        recorded = self.catalog.setting('firewall_driver')
+        if recorded not in (None, self.network.name) and self.catalog.rules():
+            raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
+                               ' %s); this task says %s: use %s, or remove every rule before switching'
+                               % (recorded, self.catalog.state_dir, self.network.name, recorded))
         self.network.check()
         networks = {touched_db: []}
         for rule in engine_rules:
@@ -104,6 +109,7 @@ class HostFirewall:
         for rule in others + engine_rules:
             pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
         self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port])
+        self.catalog.set_setting('firewall_driver', self.network.name)
 
     def _verify(self, rule, present, remaining=()):
         """Read both layers back; the rule's entries must be there (or gone, unless still shared)."""

@@ -202,6 +202,14 @@ class ApiClient:
         return answer
 
 
+def database_request(client, method, db_type, db_name, *parts, **kwargs):
+    """A request under /v1/databases/{db_type}/{db_name}/...; a 404 becomes NotFound naming the database."""
+    try:
+        return client.request(method, path('v1', 'databases', db_type, db_name, *parts), **kwargs)
+    except ApiNotFound as exc:
+        raise NotFound('%s database %s: %s' % (db_type, db_name, str(exc).split(': ', 1)[-1]))
+
+
 def path(*parts):
     """A URL path from parts, each quoted (names are validated already; this is defence in depth)."""
     return '/' + '/'.join(quote(str(part), safe='') for part in parts)

@@ -7,8 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import CREDENTIALS_FIELDS
 
 
@@ -18,11 +17,7 @@ class ApiCredentials:
         self.db_type = databases.db_type
 
     def _request(self, method, db_name, *parts, **kwargs):
-        try:
-            return self.client.request(method, path('v1', 'databases', self.db_type, db_name, 'credentials', *parts),
-                                       **kwargs)
-        except ApiNotFound:
-            raise NotFound('%s database %s does not exist' % (self.db_type, db_name))
+        return database_request(self.client, method, self.db_type, db_name, 'credentials', *parts, **kwargs)
 
     def get(self, db_name, settle=True):
         """``settle`` is the server's business through the API."""

@@ -9,8 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 
 
@@ -20,11 +19,7 @@ class ApiFirewall:
         self.db_type = databases.db_type
 
     def _request(self, method, db_name, *parts, **kwargs):
-        try:
-            return self.client.request(method, path('v1', 'databases', self.db_type, db_name, 'firewall', *parts),
-                                       **kwargs)
-        except ApiNotFound as exc:
-            raise NotFound(str(exc))
+        return database_request(self.client, method, self.db_type, db_name, 'firewall', *parts, **kwargs)
 
     @staticmethod
     def _result(item):

@@ -59,43 +59,10 @@ def driver(request):
         run(['nft', 'delete', 'table', 'inet', 'wayscloud'])
 
 
-@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
-def test_both_layers_must_allow(driver, db_type, tmp_path):
-    env = os.environ
-    socket, port = (('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT') if db_type == 'postgresql'
-                    else ('WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
-    port = int(env[port])
-    login = ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER)
-    databases = HostDatabases(db_type, login, str(tmp_path / 'state'))
-    firewall = HostFirewall(databases, NETWORKS[driver](run))
-    names = [technical_name(db_type, customer, 'net') for customer in ('neta', 'netb')]
-    for name in names:
-        databases.delete(name)
-    created = [databases.create(name.split('_')[1], 'net') for name in names]
-    (db_a, password_a, dummy), (db_b, password_b, dummy) = created
-    a, b = db_a['db_name'], db_b['db_name']
-    try:
-        rule = firewall.add(a, '198.18.0.2/32', 'client one')[0]
-        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
-        assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
-        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'db-refused'
-        assert attempt(ALLOWED, db_type, port, a, password_a, b) == 'db-refused'
-        assert attempt(ALLOWED, db_type, port, b, password_b, a) == 'db-refused'
-
-        firewall.remove(a, rule['rule_id'])
-        assert settled('tcp-refused', ALLOWED, db_type, port, a, password_a, a) == 'tcp-refused'
-        assert firewall.network.allowed() == set()
-        assert not [entry for entry in databases.driver.access() if entry[0] == a]
-    finally:
-        for name in (a, b):
-            databases.delete(name)
-            firewall.forget_database(name)
-        databases.close()
-
-
-@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
-def test_overlapping_rules_of_two_databases(driver, db_type, tmp_path):
-    """A /24 for one database and a /32 inside it for another: both hold, and each goes on its own."""
+@pytest.fixture(params=['postgresql', 'mariadb'])
+def pair(request, driver, tmp_path):
+    """Two customers' databases on one engine, with the firewall of the driver under test."""
+    db_type = request.param
     env = os.environ
     socket, port = (('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT') if db_type == 'postgresql'
                     else ('WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
@@ -103,26 +70,43 @@ def test_overlapping_rules_of_two_databases(driver, db_type, tmp_path):
     databases = HostDatabases(db_type, ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER),
                               str(tmp_path / 'state'))
     firewall = HostFirewall(databases, NETWORKS[driver](run))
-    names = [technical_name(db_type, customer, 'wide') for customer in ('wida', 'widb')]
+    names = [technical_name(db_type, customer, 'net') for customer in ('neta', 'netb')]
     for name in names:
         databases.delete(name)
-    created = [databases.create(name.split('_')[1], 'wide') for name in names]
-    (db_a, password_a, dummy), (db_b, password_b, dummy) = created
-    a, b = db_a['db_name'], db_b['db_name']
-    try:
-        wide = firewall.add(a, '198.18.0.0/24')[0]
-        firewall.add(b, '198.18.0.2/32')
-        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
-        assert settled('ok', OTHER, db_type, port, a, password_a, a) == 'ok'
-        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
-        assert attempt(OTHER, db_type, port, b, password_b, b) == 'db-refused'
+    made = [databases.create(name.split('_')[1], 'net')[:2] for name in names]
+    yield db_type, port, firewall, [(database['db_name'], password) for database, password in made]
+    for name in names:
+        databases.delete(name)
+        firewall.forget_database(name)
+    databases.close()
 
-        firewall.remove(a, wide['rule_id'])
-        assert settled('db-refused', ALLOWED, db_type, port, a, password_a, a) == 'db-refused'
-        assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
-        assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
-    finally:
-        for name in (a, b):
-            databases.delete(name)
-            firewall.forget_database(name)
-        databases.close()
+
+def test_both_layers_must_allow(pair):
+    db_type, port, firewall, ((a, password_a), (b, password_b)) = pair
+    rule = firewall.add(a, '198.18.0.2/32', 'client one')[0]
+    assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+    assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
+    assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'db-refused'
+    assert attempt(ALLOWED, db_type, port, a, password_a, b) == 'db-refused'
+    assert attempt(ALLOWED, db_type, port, b, password_b, a) == 'db-refused'
+
+    firewall.remove(a, rule['rule_id'])
+    assert settled('tcp-refused', ALLOWED, db_type, port, a, password_a, a) == 'tcp-refused'
+    assert firewall.network.allowed() in (set(), None)
+    assert not [entry for entry in firewall.driver.access() if entry[0] == a]
+
+
+def test_overlapping_rules_of_two_databases(pair):
+    """A /24 for one database and a /32 inside it for another: both hold, and each goes on its own."""
+    db_type, port, firewall, ((a, password_a), (b, password_b)) = pair
+    wide = firewall.add(a, '198.18.0.0/24')[0]
+    firewall.add(b, '198.18.0.2/32')
+    assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+    assert settled('ok', OTHER, db_type, port, a, password_a, a) == 'ok'
+    assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
+    assert attempt(OTHER, db_type, port, b, password_b, b) == 'db-refused'
+
+    firewall.remove(a, wide['rule_id'])
+    assert settled('db-refused', ALLOWED, db_type, port, a, password_a, a) == 'db-refused'
+    assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
+    assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'

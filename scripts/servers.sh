@@ -91,7 +91,10 @@ start() {
     fi
   fi
 
-  cat >"$dir/servers.env" <<EOF
+  # 0600 from the start: it may hold the OpenBao root token.
+  rm -f "$dir/servers.env"
+  (umask 077 && : >"$dir/servers.env")
+  cat >>"$dir/servers.env" <<EOF
 WAYSCLOUD_PG_SOCKET_DIR=$pg
 WAYSCLOUD_PG_PORT=$pg_port
 WAYSCLOUD_PG_DATA=$pg/data
@@ -99,7 +102,6 @@ WAYSCLOUD_MDB_SOCKET=$mdb/mysqld.sock
 WAYSCLOUD_MDB_PORT=$mdb_port
 EOF
   if [ -n "${bao_port:-}" ]; then
-    umask 077
     printf 'WAYSCLOUD_VAULT_ADDR=http://127.0.0.1:%s\nWAYSCLOUD_VAULT_TOKEN=%s\n' "$bao_port" "$bao_token" >>"$dir/servers.env"
   fi
   echo "servers.sh: PostgreSQL on 127.0.0.1:$pg_port, MariaDB on 127.0.0.1:$mdb_port (fsync $fsync)${bao_port:+, OpenBao on 127.0.0.1:$bao_port}; settings in $dir/servers.env"

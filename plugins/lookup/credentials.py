@@ -85,7 +85,6 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 
 FIELDS = ('host', 'port', 'database', 'username', 'password', 'connection_string')
-DB_TYPE_OF_TAG = dict((tag, db_type) for db_type, tag in naming.TYPE_TAGS.items())
 
 
 class LookupModule(LookupBase):
@@ -103,12 +102,7 @@ class LookupModule(LookupBase):
 
     @staticmethod
     def _one(store, db_name, field):
-        tag = db_name.split('_')[2] if isinstance(db_name, str) and db_name.count('_') >= 3 else None
-        if tag not in DB_TYPE_OF_TAG:
-            raise AnsibleError('wayscloud.databases.credentials: %r is not a database name'
-                               ' (cust_{customer_id}_{pg|mdb}_{requested_name})' % (db_name,))
-        db_type = DB_TYPE_OF_TAG[tag]
-        naming.parse_technical_name(db_type, db_name)
+        db_type = naming.db_type_of(db_name)
         data = store.read(db_type, db_name)[0]
         if data is None:
             raise AnsibleError('no stored credentials for %s: nothing at %s' % (db_name, store.where(db_type, db_name)))

@@ -66,8 +66,12 @@ def argument_spec(vault=True, **module_options):
     return spec
 
 
-def open_databases(params, db_type):
-    """The backend object for ``db_type`` chosen by ``backend``; imports only what that backend needs."""
+def open_databases(module):
+    """The backend object for the task's ``db_type`` and ``backend``; imports only what that backend needs.
+
+    Both kinds hand out their credentials and firewall objects (``credentials()``, ``firewall()``).
+    """
+    params = module.params
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
@@ -77,9 +81,10 @@ def open_databases(params, db_type):
         client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
                            validate_certs=params['validate_certs'], retries=params['api_retries'],
                            retry_max_delay=params['api_retry_max_delay'])
-        return ApiDatabases(db_type, client, customer_id=params.get('customer_id'))
+        return ApiDatabases(params['db_type'], client, customer_id=params.get('customer_id'))
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
     login = ServerLogin(host=params['login_host'], port=params['login_port'], user=params['login_user'],
                         password=params['login_password'], unix_socket=params['login_unix_socket'],
                         public_host=params['public_host'])
@@ -88,32 +93,15 @@ def open_databases(params, db_type):
         from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
         vault = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
                            prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
-    return HostDatabases(db_type, login, params['state_dir'], vault=vault)
-
-
-def open_credentials(databases):
-    """The credentials object matching a databases backend object."""
-    if databases.__class__.__name__ == 'ApiDatabases':
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.credentials import ApiCredentials
-        return ApiCredentials(databases)
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
-    return HostCredentials(databases)
-
-
-def open_firewall(databases, module):
-    """The firewall object matching a databases backend object."""
-    if databases.__class__.__name__ == 'ApiDatabases':
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
-        return ApiFirewall(databases)
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
 
     def run(argv, stdin=None):
+        """Packet-filter commands through Ansible's own runner (no shell, no secret in argv)."""
         rc, out, err = module.run_command(argv, data=stdin, binary_data=True)
         if rc != 0:
             raise command_failed(argv, rc, out, err)
         return out
-    return HostFirewall(databases, NETWORKS[module.params['firewall_driver']](run))
+    network = NETWORKS[params['firewall_driver']](run)
+    return HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, network=network)
 
 
 def identify(params):

@@ -87,6 +87,16 @@ def parse_technical_name(db_type, name):
     return customer_id, requested_name
 
 
+def db_type_of(name):
+    """The engine a technical name belongs to (its _pg_ or _mdb_ part), validating the whole name."""
+    match = _TECHNICAL_NAME.fullmatch(name) if isinstance(name, str) else None
+    if not match:
+        raise ValidationError('%r is not a database name (cust_{customer_id}_{pg|mdb}_{requested_name})' % (name,))
+    db_type = dict((tag, db_type) for db_type, tag in TYPE_TAGS.items())[match.group(2)]
+    parse_technical_name(db_type, name)
+    return db_type
+
+
 def check_connection_limit(limit):
     if limit is None:
         return None

@@ -200,7 +200,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, open_firewall, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 
@@ -211,7 +211,7 @@ def manage(module):
     wanted = dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                   description=naming.check_description(params['description']))
     result = dict(changed=False)
-    with closing(open_databases(params, params['db_type'])) as databases:
+    with closing(open_databases(module)) as databases:
         customer_id, requested_name, db_name, before = locate(databases, params)
         after = before
         if state == 'present' and before is None:
@@ -234,12 +234,11 @@ def manage(module):
                 result['changed'] = True
         elif state == 'absent':
             after = None
-            if before is not None or (db_name and params['drop_user'] and databases.user_exists(db_name)):
-                if not module.check_mode:
-                    databases.delete(db_name, drop_user=params['drop_user'])
-                result['changed'] = True
-            if params['backend'] == 'host' and not module.check_mode and open_firewall(databases, module).forget_database(db_name):
-                result['changed'] = True  # rules of a database that was dropped before
+            if module.check_mode:
+                result['changed'] = before is not None or bool(
+                    db_name and params['drop_user'] and databases.user_exists(db_name))
+            elif db_name:
+                result['changed'] = databases.delete(db_name, drop_user=params['drop_user'])
         else:
             if before is None:
                 raise WaysCloudError('cannot restart %s database %s: it does not exist'

@@ -110,7 +110,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_credentials, open_databases, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 
 
@@ -118,11 +118,11 @@ def manage(module):
     params = module.params
     identify(params)  # bad names fail here, before any connection
     result = dict(changed=bool(params['rotate']))
-    with closing(open_databases(params, params['db_type'])) as databases:
+    with closing(open_databases(module)) as databases:
         db_name, database = locate(databases, params)[2:]
         if database is None:
             raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
-        credentials = open_credentials(databases)
+        credentials = databases.credentials()
         if params['rotate'] and not module.check_mode:
             result['credentials'], result['password'] = credentials.rotate(db_name)
         elif params['rotate']:

@@ -160,7 +160,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, open_firewall, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 
 
 def checked_address(value, params):
@@ -197,11 +197,11 @@ def manage(module):
     if rule_id is not None and params['state'] != 'absent':
         raise naming.ValidationError('rule_id names a rule to remove: it needs state: absent')
     single = params['ip_address'] is not None
-    with closing(open_databases(params, params['db_type'])) as databases:
+    with closing(open_databases(module)) as databases:
         db_name, database = locate(databases, params)[2:]
         if database is None:
             raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
-        firewall = open_firewall(databases, module)
+        firewall = databases.firewall()
         before = firewall.list(db_name)
         by_address = dict((rule['ip_address'], rule) for rule in before)
         add, describe, remove = [], [], []

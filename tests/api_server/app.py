@@ -28,10 +28,8 @@ from commands import run
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 
@@ -54,15 +52,19 @@ class CreateDatabaseRequest(BaseModel):
                                        description='Target customer ID (internal API keys only)')
 
 
-class CreateDatabaseResponse(BaseModel):
+class NewCredentials(BaseModel):
+    """What creation and rotation both answer: how to connect, with the password shown this once."""
     success: bool
-    db_type: str
     db_name: str
     username: str
     password: str
     host: str
     port: int
     connection_string: str
+
+
+class CreateDatabaseResponse(NewCredentials):
+    db_type: str
     message: str
     password_generated: bool = Field(False, description='True if password was auto-generated')
     idempotent: bool = Field(False, description='True if database already existed (no new creation)')
@@ -151,14 +153,7 @@ class CredentialsResponse(BaseModel):
     connection_string: str = Field(..., description='Complete connection string')
 
 
-class RotateResponse(BaseModel):
-    success: bool
-    db_name: str
-    username: str
-    password: str
-    host: str
-    port: int
-    connection_string: str
+class RotateResponse(NewCredentials):
     created_at: Optional[str] = None
 
 
@@ -290,15 +285,11 @@ def engine(cfg, db_type):
     if login is None:
         raise HTTPException(status_code=400, detail='%s is not available on this server' % db_type)
     vault = VaultStore(**cfg.vault) if cfg.vault else None
-    databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault)
+    databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault, network=NETWORKS[cfg.firewall_driver](run))
     try:
         yield databases
     finally:
         databases.close()
-
-
-def firewall(cfg, databases):
-    return HostFirewall(databases, NETWORKS[cfg.firewall_driver](run))
 
 
 def owned(key, db_type, db_name):
@@ -367,7 +358,6 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
-        firewall(cfg, databases).forget_database(db_name)
     return DeleteResponse(success=True, message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
 
 
@@ -449,7 +439,7 @@ def get_credentials(db_type: DbType, db_name: str, key: Key = Depends(authentica
     need(key, 'database:read')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        credentials = HostCredentials(databases).get(db_name)
+        credentials = databases.credentials().get(db_name)
     return CredentialsResponse(**dict((k, v) for k, v in credentials.items() if k != 'created_at'))
 
 
@@ -460,7 +450,7 @@ def rotate_credentials(db_type: DbType, db_name: str, key: Key = Depends(authent
     need(key, 'database:update')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        credentials, password = HostCredentials(databases).rotate(db_name)
+        credentials, password = databases.credentials().rotate(db_name)
     return RotateResponse(success=True, db_name=credentials['database'], username=credentials['username'],
                           password=password, host=credentials['host'], port=credentials['port'],
                           connection_string=credentials['connection_string'], created_at=credentials['created_at'])
@@ -473,7 +463,7 @@ def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, 
     owned(key, db_type.value, db_name)
     ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the client asks allow_any
     with engine(cfg, db_type.value) as databases:
-        rule = firewall(cfg, databases).add(db_name, ip_address, body.description)[0]
+        rule = databases.firewall().add(db_name, ip_address, body.description)[0]
     return FirewallRule(**rule)
 
 
@@ -483,7 +473,7 @@ def list_firewall_rules(db_type: DbType, db_name: str, key: Key = Depends(authen
     need(key, 'database:read')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        rules = firewall(cfg, databases).list(db_name)
+        rules = databases.firewall().list(db_name)
     return FirewallRulesResponse(rules=[FirewallRule(**rule) for rule in rules], total=len(rules))
 
 
@@ -495,7 +485,7 @@ def delete_firewall_rule(db_type: DbType, db_name: str, rule_id: str, key: Key =
     owned(key, db_type.value, db_name)
     rule_id = check_rule_id(rule_id)
     with engine(cfg, db_type.value) as databases:
-        rule = firewall(cfg, databases).remove(db_name, rule_id)
+        rule = databases.firewall().remove(db_name, rule_id)
     return SuccessResponse(message='rule %s (%s) removed and verified' % (rule_id, rule['ip_address']))
 
 

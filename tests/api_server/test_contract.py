@@ -12,6 +12,16 @@ from app import app
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRACT = os.path.join(HERE, 'contract', 'databases-api.md')
+# Endpoints whose issues (snapshots, backup policies, metrics) have not landed yet.
+PENDING = {
+    ('GET', '/v1/databases/{db_type}/{db_name}/metrics'),
+    ('POST', '/v1/databases/{db_type}/{db_name}/snapshots'),
+    ('GET', '/v1/databases/{db_type}/{db_name}/snapshots'),
+    ('POST', '/v1/databases/{db_type}/{db_name}/restore'),
+    ('DELETE', '/v1/databases/{db_type}/{db_name}/snapshots/{snapshot_id}'),
+    ('GET', '/v1/databases/{db_type}/{db_name}/backup-policy'),
+    ('PUT', '/v1/databases/{db_type}/{db_name}/backup-policy'),
+}
 TYPES = {'string': 'string', 'integer': 'integer', 'boolean': 'boolean', 'number': 'number', 'array': 'array'}
 
 
@@ -87,8 +97,11 @@ def test_the_contract_lists_every_endpoint():
 @pytest.mark.parametrize('method, path, request_fields, response_fields', ENDPOINTS,
                          ids=['%s %s' % (e[0], e[1]) for e in ENDPOINTS])
 def test_server_implements_the_contract(method, path, request_fields, response_fields):
-    if path not in OPENAPI['paths'] or method.lower() not in OPENAPI['paths'][path]:
-        pytest.xfail('%s %s is not implemented yet' % (method, path))
+    if (method, path) in PENDING:
+        assert method.lower() not in OPENAPI['paths'].get(path, {}), 'implemented now: take it off PENDING'
+        pytest.xfail('%s %s comes with its issue' % (method, path))
+    assert path in OPENAPI['paths'] and method.lower() in OPENAPI['paths'][path], 'the server lacks %s %s' % (
+        method, path)
     operation = OPENAPI['paths'][path][method.lower()]
     if request_fields:
         body = operation['requestBody']['content']['application/json']['schema']

@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
@@ -42,7 +41,7 @@ def main(db_type, db_name, state_dir, step):
     counted(databases.driver, 'set_password')
     counted(databases.driver, 'terminate_user_sessions')
     counted(databases.catalog, 'record_event')
-    credentials, password = HostCredentials(databases).rotate(db_name)
+    credentials, password = databases.credentials().rotate(db_name)
     print(credentials['database'])
 
 

@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
@@ -65,7 +64,7 @@ def test_rotation_killed_at_each_step_never_leaves_vault_out_of_step(vaulted):
         assert data['pending'] == (2 <= step <= 4), 'step %d' % step  # the journal is up from step 2 to 4
         if data['pending']:
             # A reader refuses a pending secret (the lookup plugin does); any credentials task settles it.
-            HostCredentials(databases).get(db_name)
+            databases.credentials().get(db_name)
         after = assert_in_step(databases, db_name)
         assert after == before if step <= 2 else after != before, 'step %d' % step
 
@@ -75,7 +74,7 @@ def test_rotation_replaces_the_password_and_ends_old_sessions(vaulted):
     databases, state_dir, db_name = vaulted
     old = assert_in_step(databases, db_name)
     session = connect_as(databases, db_name, old, db_name)
-    credentials, new = HostCredentials(databases).rotate(db_name)
+    credentials, new = databases.credentials().rotate(db_name)
     assert new != old and len(new) >= 32 and credentials['created_at']
     assert assert_in_step(databases, db_name) == new
     with pytest.raises(Exception):
@@ -96,7 +95,7 @@ def test_a_failed_server_step_puts_the_old_password_back(vaulted, monkeypatch):
         raise BackendError('injected failure')
     monkeypatch.setattr(databases.driver, 'set_password', refuse)
     with pytest.raises(BackendError, match='injected failure'):
-        HostCredentials(databases).rotate(db_name)
+        databases.credentials().rotate(db_name)
     assert assert_in_step(databases, db_name) == old
 
 
@@ -108,9 +107,9 @@ def test_unreachable_vault_or_wrong_token_changes_nothing(vaulted, logins):
                   VaultStore(os.environ['WAYSCLOUD_VAULT_ADDR'], 'wrong-token', prefix='engtest')):
         other = HostDatabases('postgresql', logins['postgresql'], state_dir, vault=vault)
         with pytest.raises(BackendError, match='unreachable|permission denied') as caught:
-            HostCredentials(other).rotate(db_name)
+            other.credentials().rotate(db_name)
         assert 'wrong-token' not in str(caught.value)
         other.close()
     assert assert_in_step(databases, db_name) == old
     with pytest.raises(NotFound):
-        HostCredentials(databases).rotate(db_name + 'x')
+        databases.credentials().rotate(db_name + 'x')

@@ -18,7 +18,6 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 
 from commands import run
@@ -68,16 +67,16 @@ def pair(request, driver, tmp_path):
                     else ('WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
     port = int(env[port])
     databases = HostDatabases(db_type, ServerLogin(unix_socket=env[socket], port=port, public_host=SERVER),
-                              str(tmp_path / 'state'))
-    firewall = HostFirewall(databases, NETWORKS[driver](run))
+                              str(tmp_path / 'state'), network=NETWORKS[driver](run))
+    firewall = databases.firewall()
     names = [technical_name(db_type, customer, 'net') for customer in ('neta', 'netb')]
     for name in names:
         databases.delete(name)
     made = [databases.create(name.split('_')[1], 'net')[:2] for name in names]
     yield db_type, port, firewall, [(database['db_name'], password) for database, password in made]
     for name in names:
-        databases.delete(name)
-        firewall.forget_database(name)
+        databases.delete(name)  # takes the database's firewall rules with it
+    assert firewall.network.allowed() == set()
     databases.close()
 
 

@@ -29,6 +29,14 @@ class ApiDatabases:
     def close(self):
         """Nothing to release: every request has its own connection."""
 
+    def credentials(self):
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.credentials import ApiCredentials
+        return ApiCredentials(self)
+
+    def firewall(self):
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
+        return ApiFirewall(self)
+
     @property
     def queries(self):
         return self.client.requests

@@ -16,6 +16,8 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
@@ -25,11 +27,22 @@ DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
 
 
 class HostDatabases:
-    def __init__(self, db_type, login, state_dir, vault=None):
+    def __init__(self, db_type, login, state_dir, vault=None, network=None):
+        """``vault``: a VaultStore to keep credentials in; ``network``: the packet-filter driver of
+        firewall rules (host/network.py), needed to take a deleted database's rules away."""
         self.db_type = naming.check_db_type(db_type)
         self.driver = DRIVERS[db_type](login)
         self.catalog = Catalog(state_dir)
         self.vault = vault
+        self.network = network
+
+    def credentials(self):
+        return HostCredentials(self)
+
+    def firewall(self):
+        if self.network is None:
+            raise BackendError('firewall rules need a packet-filter driver (firewall_driver)')
+        return HostFirewall(self)
 
     def close(self):
         self.driver.close()
@@ -171,7 +184,10 @@ class HostDatabases:
         return self.driver.user_exists(self._checked(db_name))
 
     def delete(self, db_name, drop_user=True):
-        """Drop the database (its sessions first) and, with ``drop_user``, its user. True if anything went."""
+        """Drop the database (its sessions first), with ``drop_user`` its user, and its firewall rules.
+
+        True if anything went, rules of a database dropped outside the collection included.
+        """
         with self.catalog.lock(self.db_type, self._checked(db_name)):
             exists = self.driver.read_database(db_name) is not None
             user = drop_user and self.driver.user_exists(db_name)
@@ -185,4 +201,5 @@ class HostDatabases:
                 self.driver.drop_user(db_name)
                 if self.vault:
                     self.vault.delete(self.db_type, db_name)
-        return exists or user
+        rules = self.firewall().forget_database(db_name) if self.network is not None else 0
+        return bool(exists or user or rules)

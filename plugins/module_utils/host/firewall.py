@@ -22,11 +22,11 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.resources impo
 
 
 class HostFirewall:
-    def __init__(self, databases, network):
+    def __init__(self, databases):
         self.databases = databases
         self.driver = databases.driver
         self.catalog = databases.catalog
-        self.network = network
+        self.network = databases.network
         self.db_type = databases.db_type
 
     @staticmethod

@@ -78,3 +78,11 @@ def test_description_rules():
         naming.check_description('x' * 1025)
     with pytest.raises(ValidationError, match='NUL'):
         naming.check_description('a\x00b')
+
+
+def test_db_type_of_a_name():
+    assert naming.db_type_of('cust_c1_mdb_app') == 'mariadb'
+    assert naming.db_type_of('cust_c1_pg_a_b') == 'postgresql'
+    for bad in ('cust_c1_xx_app', 'cust_c1_pg_', 'x', None, 'cust_c1_pg_' + 'a' * 31):
+        with pytest.raises(ValidationError):
+            naming.db_type_of(bad)

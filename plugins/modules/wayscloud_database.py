@@ -51,7 +51,8 @@ options:
   state:
     description:
       - V(present) creates the database if needed and applies O(connection_limit) and O(description).
-      - V(absent) deletes it (and its user, see O(drop_user)).
+      - V(absent) deletes it (and its user, see O(drop_user)); with O(backend=host) its firewall rules
+        go too, from the catalog and from both layers (see M(wayscloud.databases.wayscloud_database_firewall)).
       - V(restarted) terminates every session connected to the database; it reports a change only
         when there were sessions to terminate.
     type: str

@@ -94,14 +94,14 @@ def open_databases(module):
         vault = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
                            prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
 
-    def run(argv, stdin=None):
-        """Packet-filter commands through Ansible's own runner (no shell, no secret in argv)."""
-        rc, out, err = module.run_command(argv, data=stdin, binary_data=True)
+    def run(argv, stdin=None, env=None):
+        """Packet-filter and dump commands through Ansible's own runner (secrets only in ``env``, never argv)."""
+        rc, out, err = module.run_command(argv, data=stdin, binary_data=True, environ_update=env or {})
         if rc != 0:
             raise command_failed(argv, rc, out, err)
         return out
     network = NETWORKS[params['firewall_driver']](run)
-    return HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, network=network)
+    return HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, network=network, run=run)
 
 
 def identify(params):

@@ -285,7 +285,8 @@ def engine(cfg, db_type):
     if login is None:
         raise HTTPException(status_code=400, detail='%s is not available on this server' % db_type)
     vault = VaultStore(**cfg.vault) if cfg.vault else None
-    databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault, network=NETWORKS[cfg.firewall_driver](run))
+    databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault, network=NETWORKS[cfg.firewall_driver](run),
+                              run=run)
     try:
         yield databases
     finally:

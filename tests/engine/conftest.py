@@ -6,8 +6,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'api_server'))
+from commands import run  # noqa: E402  (the API server's runner: the engine tests run the engine as it does)
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
@@ -34,7 +38,7 @@ def logins():
 def engine(request, logins, tmp_path):
     """(HostDatabases, state_dir) for each engine; databases it made are dropped afterwards."""
     state_dir = str(tmp_path / 'state')
-    databases = HostDatabases(request.param, logins[request.param], state_dir)
+    databases = HostDatabases(request.param, logins[request.param], state_dir, run=run)
     made = []
     databases.made = made
     yield databases, state_dir

@@ -64,6 +64,32 @@ _MIGRATIONS = (
     """
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    """
+    CREATE TABLE snapshots (
+        snapshot_id TEXT PRIMARY KEY,
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        description TEXT,
+        size_bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        properties TEXT NOT NULL
+    );
+    CREATE INDEX snapshots_database ON snapshots (db_type, db_name, created_at);
+    CREATE TABLE restores (
+        restore_id TEXT PRIMARY KEY,
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        new_database INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    """,
 )
 
 _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
@@ -238,6 +264,58 @@ class Catalog:
         if not self._exists():
             return []
         return [row[0] for row in self.conn.execute('SELECT port FROM guarded_ports ORDER BY port')]
+
+    _SNAPSHOT_FIELDS = ('snapshot_id', 'db_type', 'db_name', 'customer_id', 'created_at', 'description',
+                        'size_bytes', 'sha256', 'manifest', 'properties')
+
+    def snapshots(self, db_type, db_name=None):
+        """Snapshots of one engine (or one database), newest first."""
+        if not self._exists():
+            return []
+        query, params = 'SELECT * FROM snapshots WHERE db_type = ?', [db_type]
+        if db_name is not None:
+            query += ' AND db_name = ?'
+            params.append(db_name)
+        return [dict(row) for row in self.conn.execute(query + ' ORDER BY created_at DESC, snapshot_id DESC', params)]
+
+    def snapshot(self, snapshot_id):
+        if not self._exists():
+            return None
+        row = self.conn.execute('SELECT * FROM snapshots WHERE snapshot_id = ?', (snapshot_id,)).fetchone()
+        return dict(row) if row else None
+
+    def save_snapshot(self, snapshot):
+        with self.transaction() as conn:
+            conn.execute('INSERT INTO snapshots (%s) VALUES (%s)'
+                         % (', '.join(self._SNAPSHOT_FIELDS), ', '.join('?' * len(self._SNAPSHOT_FIELDS))),
+                         tuple(snapshot[field] for field in self._SNAPSHOT_FIELDS))
+
+    def delete_snapshot(self, snapshot_id):
+        with self.transaction() as conn:
+            conn.execute('DELETE FROM snapshots WHERE snapshot_id = ?', (snapshot_id,))
+
+    _RESTORE_FIELDS = ('restore_id', 'db_type', 'db_name', 'snapshot_id', 'target', 'new_database', 'phase',
+                       'detail', 'started_at')
+
+    def restores(self, db_type, target=None):
+        """Restore journal entries (restores under way or interrupted) of an engine, or into one database."""
+        if not self._exists():
+            return []
+        query, params = 'SELECT * FROM restores WHERE db_type = ?', [db_type]
+        if target is not None:
+            query += ' AND target = ?'
+            params.append(target)
+        return [dict(row) for row in self.conn.execute(query + ' ORDER BY started_at', params)]
+
+    def save_restore(self, entry):
+        with self.transaction() as conn:
+            conn.execute('INSERT OR REPLACE INTO restores (%s) VALUES (%s)'
+                         % (', '.join(self._RESTORE_FIELDS), ', '.join('?' * len(self._RESTORE_FIELDS))),
+                         tuple(entry[field] for field in self._RESTORE_FIELDS))
+
+    def delete_restore(self, restore_id):
+        with self.transaction() as conn:
+            conn.execute('DELETE FROM restores WHERE restore_id = ?', (restore_id,))
 
     def record_event(self, event, record):
         """A history row for something other than create and delete (a rotation, say)."""

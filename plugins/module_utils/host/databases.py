@@ -27,14 +27,16 @@ DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
 
 
 class HostDatabases:
-    def __init__(self, db_type, login, state_dir, vault=None, network=None):
+    def __init__(self, db_type, login, state_dir, vault=None, network=None, run=None):
         """``vault``: a VaultStore to keep credentials in; ``network``: the packet-filter driver of
-        firewall rules (host/network.py), needed to take a deleted database's rules away."""
+        firewall rules (host/network.py), needed to take a deleted database's rules away; ``run``:
+        runs the dump and restore tools (``run(argv, stdin=None, env=None)``, as network.py describes)."""
         self.db_type = naming.check_db_type(db_type)
         self.driver = DRIVERS[db_type](login)
         self.catalog = Catalog(state_dir)
         self.vault = vault
         self.network = network
+        self.run = run
 
     def credentials(self):
         return HostCredentials(self)
@@ -43,6 +45,12 @@ class HostDatabases:
         if self.network is None:
             raise BackendError('firewall rules need a packet-filter driver (firewall_driver)')
         return HostFirewall(self)
+
+    def snapshots(self):
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import HostSnapshots
+        if self.run is None:
+            raise BackendError('snapshots need a command runner for the dump tools')
+        return HostSnapshots(self, self.run)
 
     def close(self):
         self.driver.close()
@@ -56,19 +64,21 @@ class HostDatabases:
     def warnings(self):
         return []
 
-    def _view(self, db_name, connection_limit, description, created_at):
+    def _view(self, db_name, connection_limit, description, created_at, username=None):
+        """A database's user is named like it, except for one restored under a new name (the snapshot's user)."""
         customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
+        username = username or db_name
         return database_result(
-            db_type=self.db_type, db_name=db_name, username=db_name, customer_id=customer_id,
+            db_type=self.db_type, db_name=db_name, username=username, customer_id=customer_id,
             host=self.driver.public_host, port=self.driver.port, connection_limit=connection_limit,
             description=description, created_at=created_at,
-            connection_string=self.driver.connection_string(db_name, db_name))
+            connection_string=self.driver.connection_string(db_name, username))
 
     def _merge(self, server, record):
         """A database's view from the server's row and the catalog's (None when unknown to the catalog)."""
         description = record['description'] if record else server['comment']
         return self._view(server['db_name'], server['connection_limit'], description,
-                          record['created_at'] if record else None)
+                          record['created_at'] if record else None, record['username'] if record else None)
 
     def catalog_record(self, db_name):
         """The catalog row, or one made from the name for a database the catalog did not know."""
@@ -191,6 +201,11 @@ class HostDatabases:
         with self.catalog.lock(self.db_type, self._checked(db_name)):
             exists = self.driver.read_database(db_name) is not None
             user = drop_user and self.driver.user_exists(db_name)
+            copies = [record['db_name'] for record in self.catalog.list(self.db_type)
+                      if record['username'] == db_name and record['db_name'] != db_name]
+            if user and copies:
+                raise BackendError('user %s also owns %s (restored from snapshots of %s): delete those first, or'
+                                   ' keep the user' % (db_name, ', '.join(copies), db_name))
             if self.vault and (exists or user):
                 self.vault.check(self.db_type, db_name)
             if exists:

@@ -28,13 +28,16 @@ COMMENT = 'wayscloud'
 
 
 def command_failed(argv, rc, out, err):
-    """The error for a packet-filter command that failed (no secret is ever on these command lines)."""
-    detail = (err or out or '').strip().splitlines()
-    return BackendError('%s failed: %s' % (' '.join(argv[:3]), detail[0] if detail else 'exit %d' % rc))
+    """The error for a command that failed (no secret is ever on these command lines): its first line
+    that speaks of an error, else its first line. A fixed ``bash -c`` pipeline is named by its $0."""
+    name = argv[3] if argv[:2] == ['bash', '-c'] and len(argv) > 3 else ' '.join(argv[:3])
+    lines = [line.strip() for line in (err or out or '').strip().splitlines() if line.strip()]
+    detail = next((line for line in lines if 'error' in line.lower()), lines[0] if lines else 'exit %d' % rc)
+    return BackendError('%s failed: %s' % (name, detail))
 
 
 class Network:
-    """``run(argv, stdin=None)`` runs a command and returns its stdout, raising command_failed(...) on
+    """``run(argv, stdin=None, env=None)`` runs a command and returns its stdout, raising command_failed(...) on
     failure: a module passes one made of AnsibleModule.run_command, the API server one of subprocess."""
     name = None
 

@@ -232,8 +232,12 @@ class MariaDBDriver(Driver):
         return sum(self._kill(session_id) for session_id in self._session_ids(db_name, db_name))
 
     def drop_database(self, db_name):
+        """The schema, and the grants on it (MariaDB keeps those, ready for any later schema of that name)."""
         self.terminate_sessions(db_name)
         self.execute('DROP DATABASE IF EXISTS %s' % quote_identifier(db_name))
+        escaped = quote_grant_database(db_name)[1:-1]
+        for user, host in self.execute('SELECT User, Host FROM mysql.db WHERE BINARY Db = %s', (escaped,)):
+            self.execute('REVOKE ALL PRIVILEGES ON %s.* FROM %%s@%%s' % quote_grant_database(db_name), (user, host))
 
     def drop_user(self, username):
         for host in self.user_hosts(username):

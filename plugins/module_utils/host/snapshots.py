@@ -1,0 +1,265 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Snapshots on a host: files with checksums, and restores that change the original only at one moment.
+
+Layout (folders 0700, files 0600): ``<state_dir>/snapshots/<db_type>/<db_name>/<snapshot_id>/`` holds
+the dump; the catalog holds its size, a manifest (every file's size and SHA-256) and the manifest's
+SHA-256. A dump is written under ``<snapshot_id>.partial`` and renamed when complete, so a killed
+dump never looks like a snapshot. Every restore first checks every file against the manifest.
+
+A restore fills a scratch database (``wcr_<id>``), then the engine swaps it in (host/<engine>/snapshot.py)
+and the old contents are dropped. The catalog's restore journal records each step; the next snapshot
+task on the same database settles an interrupted restore: before the swap it drops the scratch
+database (the original was never touched), after it finishes the swap.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import binascii
+import hashlib
+import json
+import os
+import shutil
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+    check_snapshot_id, new_snapshot_id, restored_marker, snapshot_result, target_name)
+
+ENGINES = {'postgresql': PostgreSQLSnapshotEngine, 'mariadb': MariaDBSnapshotEngine}
+_CHUNK = 1024 * 1024
+
+
+def default_jobs():
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def file_digest(path, sync=False):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b''):
+            digest.update(chunk)
+        if sync:
+            os.fsync(handle.fileno())
+    return digest.hexdigest()
+
+
+def build_manifest(folder, sync=False):
+    """[[relative path, size, sha256], ...] of every file under ``folder``, sorted; made private on the way."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in names:
+            path = os.path.join(root, name)
+            os.chmod(path, 0o600)
+            files.append([os.path.relpath(path, folder), os.path.getsize(path), file_digest(path, sync)])
+    return sorted(files)
+
+
+def manifest_digest(manifest):
+    return hashlib.sha256(json.dumps(manifest, separators=(',', ':')).encode()).hexdigest()
+
+
+class HostSnapshots:
+    def __init__(self, databases, run):
+        self.databases = databases
+        self.db_type = databases.db_type
+        self.driver = databases.driver
+        self.catalog = databases.catalog
+        self.engine = ENGINES[self.db_type](self.driver, run)
+        self.root = os.path.join(self.catalog.state_dir, 'snapshots', self.db_type)
+
+    # ---------------------------------------------------------------- reading
+    def _result(self, row):
+        item = dict(row, size_mb=round(row['size_bytes'] / 1048576.0, 2))
+        return snapshot_result(item, self.db_type, row['db_name'])
+
+    def list(self, db_name):
+        """Snapshots of the database, newest first; a deleted database's snapshots stay listed."""
+        naming.parse_technical_name(self.db_type, db_name)
+        return [self._result(row) for row in self.catalog.snapshots(self.db_type, db_name)]
+
+    def _row(self, db_name, snapshot_id):
+        """The catalog row of one of this database's snapshots; another database's is as unknown as none."""
+        check_snapshot_id(snapshot_id)
+        row = self.catalog.snapshot(snapshot_id)
+        if row is None or row['db_type'] != self.db_type or row['db_name'] != db_name:
+            raise NotFound('%s has no snapshot %s' % (db_name, snapshot_id))
+        return row
+
+    def get(self, db_name, snapshot_id):
+        return self._result(self._row(db_name, snapshot_id))
+
+    def _folder(self, db_name, snapshot_id):
+        return os.path.join(self.root, db_name, snapshot_id)
+
+    def verify(self, row):
+        """Every file as the manifest says, and nothing else; raises before anything is touched."""
+        folder = self._folder(row['db_name'], row['snapshot_id'])
+        manifest = json.loads(row['manifest'])
+        if manifest_digest(manifest) != row['sha256']:
+            raise BackendError('snapshot %s: its manifest in the catalog does not match its checksum'
+                               % row['snapshot_id'])
+        if not os.path.isdir(folder):
+            raise BackendError('snapshot %s: its files are missing (%s)' % (row['snapshot_id'], folder))
+        found = build_manifest(folder)
+        if found != manifest:
+            wanted = dict((entry[0], entry) for entry in manifest)
+            have = dict((entry[0], entry) for entry in found)
+            bad = sorted(name for name in set(wanted) | set(have) if wanted.get(name) != have.get(name))
+            raise BackendError('snapshot %s is damaged: %s differ from what was written (size or SHA-256);'
+                               ' it will not be restored' % (row['snapshot_id'], ', '.join(bad[:5])))
+
+    # ---------------------------------------------------------------- writing
+    def create(self, db_name, description=None, jobs=None):
+        naming.check_description(description)
+        jobs = jobs or default_jobs()
+        database = self.databases.get(db_name)
+        if database is None:
+            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        snapshot_id = new_snapshot_id()
+        parent = self._private(os.path.join(self.root, db_name))
+        with self.catalog.lock(self.db_type, db_name):
+            self.settle(db_name)
+        with self.catalog.lock('snapshots', '%s-%s' % (self.db_type, db_name)):
+            self._sweep(parent)
+            partial = os.path.join(parent, snapshot_id + '.partial')
+            os.mkdir(partial, 0o700)
+            try:
+                properties = self.engine.properties(db_name)
+                self.engine.dump(db_name, partial, jobs)
+                manifest = build_manifest(partial, sync=True)
+                final = os.path.join(parent, snapshot_id)
+                os.rename(partial, final)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
+            row = dict(snapshot_id=snapshot_id, db_type=self.db_type, db_name=db_name,
+                       customer_id=database['customer_id'], created_at=utc_now(), description=description,
+                       size_bytes=sum(entry[1] for entry in manifest), sha256=manifest_digest(manifest),
+                       manifest=json.dumps(manifest, separators=(',', ':')),
+                       properties=json.dumps(dict(properties, owner=database['username'])))
+            try:
+                self.catalog.save_snapshot(row)
+            except BaseException:
+                shutil.rmtree(final, ignore_errors=True)
+                raise
+        return self._result(row)
+
+    def _private(self, path):
+        for folder in (os.path.join(self.catalog.state_dir, 'snapshots'), self.root, path):
+            ensure_private_dir(folder)
+        return path
+
+    @staticmethod
+    def _sweep(parent):
+        """Remove what killed dumps left (we hold the database's snapshot lock, so none is running)."""
+        for name in os.listdir(parent):
+            if name.endswith('.partial'):
+                shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+    def delete(self, db_name, snapshot_id):
+        """Returns False when the database has no such snapshot (already gone)."""
+        try:
+            row = self._row(db_name, snapshot_id)
+        except NotFound:
+            return False
+        with self.catalog.lock('snapshots', '%s-%s' % (self.db_type, db_name)):
+            self.catalog.delete_snapshot(row['snapshot_id'])
+            shutil.rmtree(self._folder(db_name, snapshot_id), ignore_errors=True)
+        return True
+
+    # ---------------------------------------------------------------- restoring
+    def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
+        """Restore in place, or into a new database of the same customer reachable by the same user.
+
+        Returns (db_name restored into, changed): a new database that already holds this snapshot's
+        restore (its description says so) is left alone.
+        """
+        jobs = jobs or default_jobs()
+        row = self._row(db_name, snapshot_id)
+        target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
+        new_database = target != db_name
+        properties = json.loads(row['properties'])
+        with self.catalog.lock(self.db_type, target):
+            self.settle(target)
+            existing = self.databases.get(target)
+            if new_database and existing is not None:
+                if existing['description'] == restored_marker(snapshot_id, db_name):
+                    return target, False
+                raise BackendError('target_db_name %s exists already; restoring into a new database never'
+                                   ' overwrites one (restore %s in place, or choose another name)' % (target, target))
+            if not new_database and existing is None:
+                raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
+                               ' target_db_name' % (self.driver.label, db_name))
+            owner = properties['owner'] if new_database else existing['username']
+            if not self.driver.user_exists(owner):
+                raise BackendError('user %s of snapshot %s no longer exists; a restored database needs it'
+                                   % (owner, snapshot_id))
+            self.verify(row)
+            self._restore(row, target, new_database, owner, existing, properties, jobs)
+        return target, True
+
+    def _restore(self, row, target, new_database, owner, existing, properties, jobs):
+        restore_id = binascii.hexlify(os.urandom(4)).decode()
+        workdir = self._private(os.path.join(self.catalog.state_dir, 'work', 'restore-%s' % restore_id))
+        detail = dict(scratch='wcr_%s' % restore_id, aside='wco_%s' % restore_id, workdir=workdir, owner=owner)
+        entry = dict(restore_id=restore_id, db_type=self.db_type, db_name=row['db_name'],
+                     snapshot_id=row['snapshot_id'], target=target, new_database=int(new_database),
+                     phase='restoring', detail=json.dumps(detail), started_at=utc_now())
+        self.catalog.save_restore(entry)
+        try:
+            self.engine.restore_into(detail['scratch'], self._folder(row['db_name'], row['snapshot_id']),
+                                     properties, owner, jobs)
+            if new_database:
+                self.engine.apply_settings(detail['scratch'], properties['connection_limit'],
+                                           restored_marker(row['snapshot_id'], row['db_name']))
+            else:
+                self.engine.apply_settings(detail['scratch'], existing['connection_limit'],
+                                           self.driver.read_database(target)['comment'])
+            self.engine.prepare(entry, detail, workdir, properties)
+            self._journal(entry, 'swapping', detail)
+            self.engine.swap(entry, detail)
+        except BaseException:
+            self._settle_entry(entry)  # the swap is all or nothing: settling sees which and acts on it
+            raise
+        self._journal(entry, 'swapped', detail)
+        self._settle_entry(entry)
+
+    def _journal(self, entry, phase, detail):
+        entry.update(phase=phase, detail=json.dumps(detail))
+        self.catalog.save_restore(entry)
+
+    def settle(self, target=None):
+        """Finish or undo restores a kill interrupted (into ``target``, or every one of this engine)."""
+        for entry in self.catalog.restores(self.db_type, target):
+            self._settle_entry(entry)
+
+    def _settle_entry(self, entry):
+        detail = json.loads(entry['detail'])
+        if entry['phase'] != 'restoring' and self.engine.swapped(entry, detail):
+            self.engine.finish(entry, detail)
+            if entry['new_database']:
+                self._adopt(entry, detail)
+        else:
+            self.engine.abandon(entry, detail)
+        shutil.rmtree(detail['workdir'], ignore_errors=True)
+        self.catalog.delete_restore(entry['restore_id'])
+
+    def _adopt(self, entry, detail):
+        """A database restored under a new name joins the catalog, owned by the snapshot's customer and user."""
+        if self.catalog.get(self.db_type, entry['target']) is not None:
+            return
+        customer_id, requested_name = naming.parse_technical_name(self.db_type, entry['target'])
+        server = self.driver.read_database(entry['target'])
+        self.catalog.record_created(dict(
+            db_type=self.db_type, db_name=entry['target'], customer_id=customer_id, requested_name=requested_name,
+            username=detail['owner'], created_at=utc_now(), connection_limit=server['connection_limit'],
+            description=restored_marker(entry['snapshot_id'], entry['db_name'])))

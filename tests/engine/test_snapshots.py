@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Snapshots and restores on real servers: round trips, kills, damage, load and bad input."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+
+from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, populate, query
+from test_databases import connect_as, create
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture
+def filled(engine):
+    """(databases, snapshots, db_name, password) for a populated database of each engine."""
+    databases, state_dir = engine
+    database, password = create(databases, 'snap')
+    populate(databases, database['db_name'])
+    yield databases, databases.snapshots(), database['db_name'], password
+    for row in databases.catalog.list(databases.db_type):
+        if row['db_name'] != database['db_name']:
+            databases.delete(row['db_name'])
+
+
+def change(databases, db_name):
+    """Make the database differ from its snapshot in rows, schema and sequences."""
+    conn = admin(databases, db_name)
+    try:
+        if databases.db_type == 'postgresql':
+            execute(conn, "DELETE FROM public.accounts WHERE id < 100;\nCREATE TABLE public.extra (x int);\n"
+                          "SELECT nextval('public.invoice_numbers')")
+        else:
+            execute(conn, 'DELETE FROM accounts WHERE id < 100;\nCREATE TABLE extra (x int);\n'
+                          'SELECT NEXTVAL(invoice_numbers)')
+    finally:
+        conn.close()
+
+
+def server_databases(databases):
+    if databases.db_type == 'postgresql':
+        return sorted(row[0] for row in databases.driver.execute('SELECT datname FROM pg_database'))
+    return sorted(row[0] for row in databases.driver.execute('SHOW DATABASES'))
+
+
+def test_round_trip_in_place_keeps_everything(filled):
+    databases, snapshots, db_name, password = filled
+    before = fingerprint(databases, db_name)
+    snapshot = snapshots.create(db_name, description='before the change')
+    change(databases, db_name)
+    assert fingerprint(databases, db_name) != before
+    assert snapshots.restore(db_name, snapshot['snapshot_id']) == (db_name, True)
+    assert fingerprint(databases, db_name) == before
+    assert databases.get(db_name)['username'] == db_name
+    connect_as(databases, db_name, password, db_name).close()  # the user still gets in
+    assert [name for name in server_databases(databases) if name.startswith(('wcr_', 'wco_'))] == []
+
+
+def test_snapshot_files_are_private_and_checksummed(filled):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    row = databases.catalog.snapshot(snapshot['snapshot_id'])
+    folder = os.path.join(databases.catalog.state_dir, 'snapshots', databases.db_type, db_name, snapshot['snapshot_id'])
+    for root, dirs, files in os.walk(folder):
+        assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+        for name in files:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o600
+    manifest = json.loads(row['manifest'])
+    assert manifest and row['size_bytes'] == sum(entry[1] for entry in manifest) > 0
+    assert len(row['sha256']) == 64
+    assert password not in json.dumps(row)
+
+
+def test_restore_into_new_database_is_reachable_by_the_same_user(filled):
+    databases, snapshots, db_name, password = filled
+    before = fingerprint(databases, db_name)
+    snapshot = snapshots.create(db_name)
+    change(databases, db_name)
+    target, changed = snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_copy')
+    assert changed and target == db_name.replace('_snap', '_snap_copy')
+    assert fingerprint(databases, db_name) != before  # the original keeps its current contents
+    copy = fingerprint(databases, target, user=db_name)
+    assert copy['tables'] == before['tables'] and copy['views'] == before['views']
+    connect_as(databases, db_name, password, target).close()
+    assert databases.get(target)['username'] == db_name
+    assert snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_copy') == (target, False)
+    other = snapshots.create(db_name)
+    with pytest.raises(BackendError, match='exists already'):
+        snapshots.restore(db_name, other['snapshot_id'], 'snap_copy')
+    with pytest.raises(BackendError, match='also owns'):
+        databases.delete(db_name)
+    assert databases.delete(target)
+
+
+def test_restore_ends_connected_sessions(filled):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    client = connect_as(databases, db_name, password, db_name)
+    with client.cursor() as cursor:
+        cursor.execute('SELECT count(*) FROM accounts')
+    assert snapshots.restore(db_name, snapshot['snapshot_id'])[1]
+    with pytest.raises(Exception):
+        with client.cursor() as cursor:
+            cursor.execute('SELECT count(*) FROM accounts')
+    client.close()
+    connect_as(databases, db_name, password, db_name).close()
+
+
+@pytest.mark.parametrize('point', [1, 2, 3, 4, 5, 6])
+def test_restore_killed_at_any_point_leaves_original_or_snapshot_whole(filled, point):
+    databases, snapshots, db_name, password = filled
+    wanted = fingerprint(databases, db_name)
+    snapshot = snapshots.create(db_name)
+    change(databases, db_name)
+    original = fingerprint(databases, db_name)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, os.path.join(HERE, 'restore_and_die.py'), databases.db_type, db_name,
+                           databases.catalog.state_dir, snapshot['snapshot_id'], str(point)],
+                          env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == -9, done.stderr
+    databases.catalog.close()
+    # Until settled, the original is already whole (before the swap) or holds the snapshot (after it).
+    settled = databases.snapshots()
+    with databases.catalog.lock(databases.db_type, db_name):
+        settled.settle(db_name)
+    assert databases.catalog.restores(databases.db_type) == []
+    assert fingerprint(databases, db_name) == (original if point <= 4 else wanted)
+    time.sleep(0.5)  # an orphaned restore tool ends once its scratch database is gone
+    assert [name for name in server_databases(databases) if name.startswith(('wcr_', 'wco_'))] == []
+    connect_as(databases, db_name, password, db_name).close()
+
+
+def test_damaged_snapshot_is_refused_before_anything_is_touched(filled):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    change(databases, db_name)
+    current = fingerprint(databases, db_name)
+    folder = os.path.join(databases.catalog.state_dir, 'snapshots', databases.db_type, db_name, snapshot['snapshot_id'])
+    largest = max((os.path.join(root, name) for root, dirs, names in os.walk(folder) for name in names),
+                  key=os.path.getsize)
+    flip_one_byte(largest)
+    listed = server_databases(databases)
+    with pytest.raises(BackendError, match='damaged'):
+        snapshots.restore(db_name, snapshot['snapshot_id'])
+    with pytest.raises(BackendError, match='damaged'):
+        snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_copy')
+    assert server_databases(databases) == listed
+    assert fingerprint(databases, db_name) == current
+
+
+def test_bad_input_fails_clearly_and_changes_nothing(filled, logins, tmp_path):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    other, other_password = create(databases, 'snapother')
+    foreign = snapshots.create(other['db_name'])
+    listed, rows = server_databases(databases), databases.catalog.snapshots(databases.db_type)
+    cases = [
+        (NotFound, 'has no snapshot', (db_name, 'snap_20200101_000000_deadbeef')),
+        (NotFound, 'has no snapshot', (db_name, foreign['snapshot_id'])),
+        (ValidationError, 'not a snapshot id', (db_name, '../' + snapshot['snapshot_id'])),
+        (ValidationError, 'not a snapshot id', (db_name, '/etc/passwd')),
+        (ValidationError, 'target_db_name', (db_name, snapshot['snapshot_id'], '../evil')),
+        (ValidationError, 'target_db_name', (db_name, snapshot['snapshot_id'], 'a' * 40)),
+        (ValidationError, 'belongs to customer', (db_name, snapshot['snapshot_id'],
+                                                  other['db_name'].replace('engtest', 'someone'))),
+        (ValidationError, 'the database itself', (db_name, snapshot['snapshot_id'], db_name)),
+        (BackendError, 'exists already', (db_name, snapshot['snapshot_id'], other['db_name'])),
+    ]
+    for error, message, args in cases:
+        with pytest.raises(error, match=message):
+            snapshots.restore(*args)
+    with pytest.raises(ValidationError, match='not a snapshot id'):
+        snapshots.delete(db_name, '../../catalog.sqlite3')
+    assert snapshots.delete(db_name, foreign['snapshot_id']) is False
+    assert server_databases(databases) == listed
+    assert databases.catalog.snapshots(databases.db_type) == rows
+    databases.delete(other['db_name'])
+
+
+def test_delete_removes_files_and_row(filled):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    folder = os.path.join(databases.catalog.state_dir, 'snapshots', databases.db_type, db_name, snapshot['snapshot_id'])
+    assert os.path.isdir(folder)
+    assert snapshots.delete(db_name, snapshot['snapshot_id']) is True
+    assert not os.path.exists(folder) and snapshots.list(db_name) == []
+    assert snapshots.delete(db_name, snapshot['snapshot_id']) is False
+
+
+def test_killed_dump_leaves_no_snapshot(filled):
+    databases, snapshots, db_name, password = filled
+    parent = os.path.join(databases.catalog.state_dir, 'snapshots', databases.db_type, db_name)
+    os.makedirs(os.path.join(parent, 'snap_20200101_000000_00000000.partial'))
+    snapshots.create(db_name)
+    assert [name for name in os.listdir(parent) if name.endswith('.partial')] == []
+
+
+def _writer(databases, db_name, password, stop, errors):
+    """Transfers between accounts that keep the total constant, each with a ledger row, until stopped."""
+    try:
+        conn = connect_as(databases, db_name, password, db_name)
+        conn.autocommit = False
+        number = 0
+        while not stop.is_set():
+            number += 1
+            with conn.cursor() as cursor:
+                cursor.execute('UPDATE accounts SET balance = balance - 1 WHERE id = %s', (number % 400 + 1,))
+                cursor.execute('UPDATE accounts SET balance = balance + 1 WHERE id = %s', (number % 399 + 2,))
+                cursor.execute('INSERT INTO ledger (amount) VALUES (1)')
+            conn.commit()
+        conn.close()
+    except Exception as exc:  # reported by the test, which would otherwise pass on a dead writer
+        errors.append(exc)
+
+
+def test_snapshot_under_write_load_restores_consistent(filled):
+    databases, snapshots, db_name, password = filled
+    conn = admin(databases, db_name)
+    table = 'public.ledger' if databases.db_type == 'postgresql' else 'ledger'
+    execute(conn, 'CREATE TABLE %s (id %s PRIMARY KEY, amount int)' % (
+        table, 'serial' if databases.db_type == 'postgresql' else 'int AUTO_INCREMENT'))
+    if databases.db_type == 'postgresql':
+        execute(conn, 'ALTER TABLE public.ledger OWNER TO %s' % db_name)
+    total = query(conn, 'SELECT sum(balance) FROM accounts')[0][0]
+    conn.close()
+    stop, errors = threading.Event(), []
+    writers = [threading.Thread(target=_writer, args=(databases, db_name, password, stop, errors)) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    time.sleep(0.5)
+    try:
+        snapshot = snapshots.create(db_name)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert errors == []
+    target = snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_load')[0]
+    conn = admin(databases, target)
+    try:
+        assert query(conn, 'SELECT sum(balance) FROM accounts')[0][0] == total
+        assert int(query(conn, 'SELECT count(*) FROM ledger')[0][0]) > 0
+    finally:
+        conn.close()
+    shutil.rmtree(os.path.join(databases.catalog.state_dir, 'work'), ignore_errors=True)

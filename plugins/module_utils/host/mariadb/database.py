@@ -131,6 +131,8 @@ class MariaDBDriver(Driver):
             for host in LOCAL_HOSTS:
                 if host not in existing:
                     self._create_account(db_name, username, host, password_hash, connection_limit)
+            for host in existing:  # a kept user's grants went with its old database
+                self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), (username, host))
             self.set_password(username, password)
             self.set_connection_limit(db_name, username, connection_limit)
         except BackendError:

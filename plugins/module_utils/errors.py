@@ -31,3 +31,7 @@ class BackendError(WaysCloudError):
 
 class NotFound(BackendError):
     """The database (or another addressed object) does not exist."""
+
+
+class Conflict(BackendError):
+    """What the task asks for clashes with something that exists (a restore target, say)."""

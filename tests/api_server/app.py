@@ -26,15 +26,16 @@ from pydantic import BaseModel, Field
 from commands import run
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import check_snapshot_id, tagged_description
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
-CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall']
+CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots']
 
 
 class DbType(str, Enum):
@@ -135,6 +136,42 @@ class DatabaseInfoResponse(BaseModel):
     connection_limit: Optional[int] = None
     created_at: Optional[str] = None
     owner: Optional[str] = None
+
+
+class SnapshotRequest(BaseModel):
+    description: Optional[str] = Field(None, max_length=1024, description='Optional description of snapshot')
+
+
+class Snapshot(BaseModel):
+    snapshot_id: str
+    db_name: str
+    db_type: str
+    size_mb: Optional[float] = None
+    created_at: str
+    description: Optional[str] = None
+
+
+class SnapshotResponse(Snapshot):
+    success: bool
+    message: str
+
+
+class SnapshotListResponse(BaseModel):
+    db_name: str
+    db_type: str
+    snapshots: List[Snapshot]
+
+
+class RestoreRequest(BaseModel):
+    snapshot_id: str = Field(..., description='Snapshot ID to restore from')
+    target_db_name: Optional[str] = Field(None, description='Optional: Restore to new database name')
+
+
+class RestoreResponse(BaseModel):
+    success: bool
+    db_name: str
+    snapshot_id: str
+    message: str
 
 
 class QuotaResponse(BaseModel):
@@ -246,6 +283,11 @@ app = FastAPI(title='WaysCloud Databases API', version='1.0.0', responses=ERRORS
 @app.exception_handler(NotFound)
 def not_found(request: Request, exc: NotFound):
     return JSONResponse(status_code=404, content={'detail': str(exc)})
+
+
+@app.exception_handler(Conflict)
+def conflict(request: Request, exc: Conflict):
+    return JSONResponse(status_code=400, content={'detail': str(exc)})
 
 
 @app.exception_handler(naming.ValidationError)
@@ -499,6 +541,60 @@ def database_info(db_type: DbType, db_name: str, key: Key = Depends(authenticate
     if info is None:
         raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type.value, db_name))
     return DatabaseInfoResponse(**info)
+
+
+def stored_snapshot(snapshot):
+    """A snapshot as the API shows it: the description as stored (a label stays in its tag)."""
+    fields = dict(snapshot, description=tagged_description(snapshot['description'], snapshot['label']))
+    fields.pop('label')
+    return fields
+
+
+@app.post('/v1/databases/{db_type}/{db_name}/snapshots', response_model=SnapshotResponse, summary='Create snapshot')
+def create_snapshot(db_type: DbType, db_name: str, body: Optional[SnapshotRequest] = None,
+                    key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        existing(databases, db_name)
+        snapshot = databases.snapshots().create(db_name, body.description if body else None)
+    return SnapshotResponse(success=True, message='snapshot %s taken' % snapshot['snapshot_id'],
+                            **stored_snapshot(snapshot))
+
+
+@app.get('/v1/databases/{db_type}/{db_name}/snapshots', response_model=SnapshotListResponse, summary='List snapshots')
+def list_snapshots(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        snapshots = databases.snapshots().list(db_name)
+    return SnapshotListResponse(db_name=db_name, db_type=db_type.value,
+                                snapshots=[Snapshot(**stored_snapshot(snapshot)) for snapshot in snapshots])
+
+
+@app.post('/v1/databases/{db_type}/{db_name}/restore', response_model=RestoreResponse, summary='Restore from snapshot')
+def restore_snapshot(db_type: DbType, db_name: str, body: RestoreRequest, key: Key = Depends(authenticated),
+                     cfg: Config = Depends(config)):
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        target, changed = databases.snapshots().restore(db_name, body.snapshot_id, body.target_db_name)
+    return RestoreResponse(success=True, db_name=target, snapshot_id=body.snapshot_id,
+                           message='%s %s from %s' % (target, 'restored' if changed else 'already restored',
+                                                      body.snapshot_id))
+
+
+@app.delete('/v1/databases/{db_type}/{db_name}/snapshots/{snapshot_id}', response_model=SuccessResponse,
+            summary='Delete snapshot')
+def delete_snapshot(db_type: DbType, db_name: str, snapshot_id: str, key: Key = Depends(authenticated),
+                    cfg: Config = Depends(config)):
+    need(key, 'database:delete')
+    owned(key, db_type.value, db_name)
+    check_snapshot_id(snapshot_id)
+    with engine(cfg, db_type.value) as databases:
+        if not databases.snapshots().delete(db_name, snapshot_id):
+            raise HTTPException(status_code=404, detail='%s has no snapshot %s' % (db_name, snapshot_id))
+    return SuccessResponse(message='snapshot %s deleted' % snapshot_id)
 
 
 @app.get('/v1/quota', response_model=QuotaResponse, summary='Get database quota')

@@ -15,10 +15,6 @@ CONTRACT = os.path.join(HERE, 'contract', 'databases-api.md')
 # Endpoints whose issues (snapshots, backup policies, metrics) have not landed yet.
 PENDING = {
     ('GET', '/v1/databases/{db_type}/{db_name}/metrics'),
-    ('POST', '/v1/databases/{db_type}/{db_name}/snapshots'),
-    ('GET', '/v1/databases/{db_type}/{db_name}/snapshots'),
-    ('POST', '/v1/databases/{db_type}/{db_name}/restore'),
-    ('DELETE', '/v1/databases/{db_type}/{db_name}/snapshots/{snapshot_id}'),
     ('GET', '/v1/databases/{db_type}/{db_name}/backup-policy'),
     ('PUT', '/v1/databases/{db_type}/{db_name}/backup-policy'),
 }
@@ -60,6 +56,10 @@ OPENAPI = app.openapi()
 
 
 def resolve(schema):
+    """The schema a $ref names; an optional body (anyOf the model and null) resolves to its model."""
+    options = [option for option in schema.get('anyOf', ()) if option.get('type') != 'null']
+    if len(options) == 1 and '$ref' in options[0]:
+        schema = options[0]
     while '$ref' in schema:
         schema = OPENAPI['components']['schemas'][schema['$ref'].split('/')[-1]]
     return schema

@@ -25,7 +25,7 @@ import os
 import shutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
@@ -177,35 +177,48 @@ class HostSnapshots:
         return True
 
     # ---------------------------------------------------------------- restoring
-    def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
-        """Restore in place, or into a new database of the same customer reachable by the same user.
+    def plan_restore(self, db_name, snapshot_id, target_db_name=None):
+        """Everything a restore checks before it touches anything, the snapshot's files included.
 
-        Returns (db_name restored into, changed): a new database that already holds this snapshot's
-        restore (its description says so) is left alone.
+        Returns dict(target, new_database, changed, ...): a new database that already holds this
+        snapshot's restore (its description says so) needs no change; any other existing one is an error.
         """
-        jobs = jobs or default_jobs()
         row = self._row(db_name, snapshot_id)
         target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
         new_database = target != db_name
         properties = json.loads(row['properties'])
+        existing = self.databases.get(target)
+        plan = dict(target=target, new_database=new_database, changed=True, row=row, existing=existing,
+                    properties=properties)
+        if new_database and existing is not None:
+            if existing['description'] == restored_marker(snapshot_id, db_name):
+                return dict(plan, changed=False)
+            raise Conflict('target_db_name %s exists already; restoring into a new database never'
+                               ' overwrites one (restore %s in place, or choose another name)' % (target, target))
+        if not new_database and existing is None:
+            raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
+                           ' target_db_name' % (self.driver.label, db_name))
+        plan['owner'] = properties['owner'] if new_database else existing['username']
+        if not self.driver.user_exists(plan['owner']):
+            raise BackendError('user %s of snapshot %s no longer exists; a restored database needs it'
+                               % (plan['owner'], snapshot_id))
+        self.verify(row)
+        return plan
+
+    def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
+        """Restore in place, or into a new database of the same customer reachable by the same user.
+
+        Returns (db_name restored into, changed).
+        """
+        check_snapshot_id(snapshot_id)
+        target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
         with self.catalog.lock(self.db_type, target):
             self.settle(target)
-            existing = self.databases.get(target)
-            if new_database and existing is not None:
-                if existing['description'] == restored_marker(snapshot_id, db_name):
-                    return target, False
-                raise BackendError('target_db_name %s exists already; restoring into a new database never'
-                                   ' overwrites one (restore %s in place, or choose another name)' % (target, target))
-            if not new_database and existing is None:
-                raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
-                               ' target_db_name' % (self.driver.label, db_name))
-            owner = properties['owner'] if new_database else existing['username']
-            if not self.driver.user_exists(owner):
-                raise BackendError('user %s of snapshot %s no longer exists; a restored database needs it'
-                                   % (owner, snapshot_id))
-            self.verify(row)
-            self._restore(row, target, new_database, owner, existing, properties, jobs)
-        return target, True
+            plan = self.plan_restore(db_name, snapshot_id, target_db_name)
+            if plan['changed']:
+                self._restore(plan['row'], target, plan['new_database'], plan['owner'], plan['existing'],
+                              plan['properties'], jobs or default_jobs())
+        return target, plan['changed']
 
     def _restore(self, row, target, new_database, owner, existing, properties, jobs):
         restore_id = binascii.hexlify(os.urandom(4)).decode()

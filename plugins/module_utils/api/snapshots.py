@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Snapshots through the WaysCloud API: the same methods and shapes as host/snapshots.py.
+
+Creating and restoring are never repeated after an unclear failure: a lost answer could mean a
+second snapshot, or a second restore over data written since the first.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+    check_snapshot_id, restored_marker, snapshot_result, target_name)
+
+
+class ApiSnapshots:
+    def __init__(self, databases):
+        self.databases = databases
+        self.client = databases.client
+        self.db_type = databases.db_type
+
+    def _request(self, method, db_name, *parts, **kwargs):
+        return database_request(self.client, method, self.db_type, db_name, *parts, **kwargs)
+
+    def list(self, db_name):
+        answer = self._request('GET', db_name, 'snapshots')
+        return [snapshot_result(item, self.db_type, db_name) for item in answer.get('snapshots', [])]
+
+    def get(self, db_name, snapshot_id):
+        check_snapshot_id(snapshot_id)
+        for snapshot in self.list(db_name):
+            if snapshot['snapshot_id'] == snapshot_id:
+                return snapshot
+        raise NotFound('%s has no snapshot %s' % (db_name, snapshot_id))
+
+    def create(self, db_name, description=None, jobs=None):
+        """``jobs`` is the host's business; the API decides how it dumps."""
+        naming.check_description(description)
+        answer = self._request('POST', db_name, 'snapshots', body={'description': description}, idempotent=False)
+        return snapshot_result(answer, self.db_type, db_name)
+
+    def delete(self, db_name, snapshot_id):
+        check_snapshot_id(snapshot_id)
+        if snapshot_id not in [snapshot['snapshot_id'] for snapshot in self.list(db_name)]:
+            return False
+        try:
+            self._request('DELETE', db_name, 'snapshots', snapshot_id)
+        except NotFound:
+            return False
+        return True
+
+    def plan_restore(self, db_name, snapshot_id, target_db_name=None):
+        """What can be checked from here: the snapshot is the database's, the target is free or already restored."""
+        self.get(db_name, snapshot_id)
+        target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
+        existing = self.databases.get(target)
+        new_database = target != db_name
+        if new_database and existing is not None:
+            if existing['description'] == restored_marker(snapshot_id, db_name):
+                return dict(target=target, new_database=True, changed=False)
+            raise Conflict('target_db_name %s exists already; restoring into a new database never'
+                               ' overwrites one (restore %s in place, or choose another name)' % (target, target))
+        if not new_database and existing is None:
+            raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
+                           ' target_db_name' % (self.db_type, db_name))
+        return dict(target=target, new_database=new_database, changed=True)
+
+    def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
+        plan = self.plan_restore(db_name, snapshot_id, target_db_name)
+        if not plan['changed']:
+            return plan['target'], False
+        body = {'snapshot_id': snapshot_id}
+        if plan['new_database']:
+            body['target_db_name'] = naming.parse_technical_name(self.db_type, plan['target'])[1]
+        self._request('POST', db_name, 'restore', body=body, idempotent=False)
+        if plan['new_database']:
+            marker = restored_marker(snapshot_id, db_name)
+            restored = self.databases.get(plan['target'])
+            if restored is not None and restored['description'] != marker:
+                self.databases.update(plan['target'], {'description': marker})
+        return plan['target'], True

@@ -1,0 +1,308 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wayscloud_database_snapshot
+short_description: Snapshot a WaysCloud database, delete snapshots, and restore one
+version_added: 0.1.0
+description:
+  - Takes a snapshot of a PostgreSQL or MariaDB database (O(state=present)), deletes one
+    (O(state=absent)), or restores one (O(state=restored)) over the database itself or into a new
+    database of the same customer.
+  - Every result lists the database's snapshots, newest first.
+  - A restore never leaves the database half restored. The snapshot goes into a scratch database
+    first; only a complete restore without a single error replaces the original, in one step
+    (PostgreSQL renames both databases in one transaction; MariaDB moves every table in one
+    C(RENAME TABLE)). A restore that fails, or whose process is killed, before that step leaves the
+    original exactly as it was; the next snapshot task on the database cleans up after a killed one.
+  - With O(backend=host) the snapshot is C(pg_dump) in directory format (parallel with O(jobs),
+    gzip level 1) or C(mariadb-dump --single-transaction --routines --triggers --events)
+    compressed with C(zstd), consistent while the database is being written to. Files live under
+    O(state_dir)C(/snapshots/<db_type>/<db_name>/<snapshot_id>/) (folders 0700, files 0600); the
+    catalog keeps their size and SHA-256, and every file is checked before a restore, so a damaged
+    snapshot is refused before anything is touched. Passwords reach the tools in the environment or
+    a 0600 defaults file, never on a command line.
+author:
+  - WaysCloud Databases developers (@wayscloud)
+extends_documentation_fragment:
+  - wayscloud.databases.address
+  - wayscloud.databases.api
+  - wayscloud.databases.host
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Decides as a real run would and changes nothing. With O(backend=host), a restore in check
+        mode also checks the snapshot's files, so a damaged snapshot fails there too.
+  diff_mode:
+    support: full
+    description: Shows the snapshot created or deleted, or which snapshot the restored database will hold.
+options:
+  state:
+    description:
+      - V(present) takes a snapshot. Without O(label) every run takes a new one (and reports a
+        change); with O(label) none is taken when the database has a snapshot with that label.
+      - V(absent) deletes the snapshot O(snapshot_id) (or the snapshots labelled O(label)); one that is
+        gone already is no change.
+      - V(restored) restores O(snapshot_id) (or the newest snapshot labelled O(label)). In place it
+        replaces the database's contents and ends its sessions; this cannot be undone, so it needs
+        O(force=true), and it reports a change every time it runs, like a command. With
+        O(target_db_name) it creates a new database instead; that is done once (a target already
+        restored from this snapshot is no change, any other existing database is an error).
+    type: str
+    choices: [present, absent, restored]
+    default: present
+  snapshot_id:
+    description:
+      - The snapshot to delete or restore, like C(snap_20261126_143000_a1b2c3d4). A snapshot of
+        another database is treated as unknown.
+    type: str
+  label:
+    description:
+      - A name for the snapshot that makes O(state=present) idempotent and lets O(state=absent) and
+        O(state=restored) find it without its id.
+      - 1 to 63 letters, digits, C(_), C(.) or C(-). Stored at the end of the description as
+        C([label=NAME]) (the API has no label field), and returned apart as RV(snapshot.label).
+    type: str
+  description:
+    description: With O(state=present), a description of the snapshot (at most 1024 characters).
+    type: str
+  target_db_name:
+    description:
+      - With O(state=restored), restore into this new database instead of over the database.
+      - A requested name (C(webapp_restored)) of the same customer, or the full name
+        (C(cust_6dd1d906_pg_webapp_restored)). It is owned by the snapshotted database's user, who
+        can connect to it with the same password; its description records the snapshot it came from.
+    type: str
+  force:
+    description: Required for a restore in place, which replaces the database's current contents for good.
+    type: bool
+    default: false
+  jobs:
+    description:
+      - With O(backend=host) and PostgreSQL, the parallel jobs of C(pg_dump) and C(pg_restore)
+        (default - the host's processors, at most 4). MariaDB and the API backend ignore it.
+    type: int
+notes:
+  - The user of a database restored into a new name is the snapshotted database's user. Delete such
+    copies before deleting the original database with its user.
+  - Database-level settings that the collection does not manage (per-database configuration
+    parameters, extra grants on the database itself) are not part of a snapshot.
+seealso:
+  - module: wayscloud.databases.wayscloud_database
+'''
+
+EXAMPLES = r'''
+- name: Snapshot before a migration (once, thanks to the label)
+  wayscloud.databases.wayscloud_database_snapshot:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    label: before-migration-42
+    description: Before schema migration 42
+  register: before_migration
+
+- name: Put the database back as it was before the migration
+  wayscloud.databases.wayscloud_database_snapshot:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    state: restored
+    snapshot_id: "{{ before_migration.snapshot.snapshot_id }}"
+    force: true
+
+- name: Restore last night's snapshot next to the database, to copy rows back by hand
+  wayscloud.databases.wayscloud_database_snapshot:
+    backend: host
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_shop
+    state: restored
+    label: nightly
+    target_db_name: shop_yesterday
+
+- name: Delete a snapshot
+  wayscloud.databases.wayscloud_database_snapshot:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    state: absent
+    snapshot_id: snap_20261126_143000_a1b2c3d4
+'''
+
+RETURN = r'''
+snapshot:
+  description:
+    - The snapshot created, found by label, deleted or restored. In check mode a snapshot that would
+      be created has no RV(snapshot.snapshot_id) yet.
+  returned: always (empty when O(state=absent) found nothing)
+  type: dict
+  contains:
+    snapshot_id:
+      description: The snapshot's id.
+      type: str
+      sample: snap_20261126_143000_a1b2c3d4
+    db_name:
+      description: The database it is a snapshot of.
+      type: str
+    db_type:
+      description: The engine.
+      type: str
+    size_mb:
+      description: Its size on disk in MiB.
+      type: float
+    created_at:
+      description: When it was taken (UTC, ISO 8601).
+      type: str
+    description:
+      description: Its description, without the label tag.
+      type: str
+    label:
+      description: Its label, or null.
+      type: str
+snapshots:
+  description: The database's snapshots after the task, newest first (same fields as RV(snapshot)).
+  returned: always
+  type: list
+  elements: dict
+restored_into:
+  description: The database that holds the restored contents (the database itself, or O(target_db_name)).
+  returned: when O(state=restored)
+  type: str
+  sample: cust_6dd1d906_pg_webapp_restored
+deleted:
+  description: The ids of the snapshots deleted (or that check mode would delete).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+queries:
+  description:
+    - With O(backend=host), the SQL statements run, with placeholders instead of values.
+    - With O(backend=api), the API requests made (method and path).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from contextlib import closing
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+    check_label, check_snapshot_id, tagged_description, target_name)
+
+
+def checked(params):
+    """Every option checked against its rule before anything connects."""
+    identify(params)
+    check_label(params['label'])
+    naming.check_description(params['description'])
+    if params['snapshot_id'] is not None:
+        check_snapshot_id(params['snapshot_id'])
+    if params['jobs'] is not None and not 1 <= params['jobs'] <= 32:
+        raise naming.ValidationError('jobs must be between 1 and 32 (got %d)' % params['jobs'])
+    state = params['state']
+    if state == 'restored':
+        if params['target_db_name'] is None and not params['force']:
+            raise naming.ValidationError('a restore in place replaces the database for good: set force: true, or'
+                                         ' restore into a new database with target_db_name')
+    elif params['target_db_name'] is not None:
+        raise naming.ValidationError('target_db_name is for state: restored')
+    if state != 'present' and params['description'] is not None:
+        raise naming.ValidationError('description is for state: present')
+
+
+def chosen(snapshots, params, db_name):
+    """The snapshots the task names: by id, or by label (newest first)."""
+    if params['snapshot_id'] is not None:
+        found = [snapshot for snapshot in snapshots if snapshot['snapshot_id'] == params['snapshot_id']]
+        if params['label'] is not None and found and found[0]['label'] != params['label']:
+            raise naming.ValidationError('snapshot %s has label %s, not %s'
+                                         % (params['snapshot_id'], found[0]['label'], params['label']))
+        return found
+    return [snapshot for snapshot in snapshots if snapshot['label'] == params['label']]
+
+
+def manage(module):
+    params = module.params
+    checked(params)
+    state = params['state']
+    with closing(open_databases(module)) as databases:
+        db_name, database = locate(databases, params)[2:]
+        if db_name is None:
+            raise NotFound('%s database %s does not exist' % (params['db_type'], params['requested_name']))
+        if params['target_db_name'] is not None:
+            target_name(params['db_type'], db_name, params['target_db_name'])
+        snapshots = databases.snapshots()
+        listed = snapshots.list(db_name)
+        result = dict(changed=False, snapshot={})
+        if state == 'present':
+            if database is None:
+                raise NotFound('%s database %s does not exist' % (params['db_type'], db_name))
+            found = chosen(listed, params, db_name) if params['label'] is not None else []
+            if found:
+                result['snapshot'] = found[0]
+            elif module.check_mode:
+                result.update(changed=True, snapshot=dict(
+                    snapshot_id=None, db_name=db_name, db_type=params['db_type'], size_mb=None, created_at=None,
+                    description=params['description'], label=params['label']))
+            else:
+                result.update(changed=True, snapshot=snapshots.create(
+                    db_name, tagged_description(params['description'], params['label']), params['jobs']))
+            result['diff'] = dict(before={}, after=result['snapshot'] if result['changed'] else {})
+        elif state == 'absent':
+            gone = chosen(listed, params, db_name)
+            if not module.check_mode:
+                gone = [snapshot for snapshot in gone if snapshots.delete(db_name, snapshot['snapshot_id'])]
+            result.update(changed=bool(gone), snapshot=gone[0] if gone else {},
+                          deleted=[snapshot['snapshot_id'] for snapshot in gone],
+                          diff=dict(before=dict(snapshots=[s['snapshot_id'] for s in listed]),
+                                    after=dict(snapshots=[s['snapshot_id'] for s in listed if s not in gone])))
+        else:
+            found = chosen(listed, params, db_name)
+            if not found:
+                raise NotFound('%s has no snapshot %s' % (db_name, params['snapshot_id'] or 'labelled %s' % params['label']))
+            snapshot = found[0]
+            if module.check_mode:
+                plan = snapshots.plan_restore(db_name, snapshot['snapshot_id'], params['target_db_name'])
+                target, changed = plan['target'], plan['changed']
+            else:
+                target, changed = snapshots.restore(db_name, snapshot['snapshot_id'], params['target_db_name'],
+                                                    params['jobs'])
+            result.update(changed=changed, snapshot=snapshot, restored_into=target,
+                          diff=dict(before=dict(database=target, contents='current' if changed else snapshot['snapshot_id']),
+                                    after=dict(database=target, contents=snapshot['snapshot_id'])))
+        result['snapshots'] = snapshots.list(db_name) if result['changed'] and not module.check_mode else listed
+        result['queries'] = list(databases.queries)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            vault=False,
+            state=dict(type='str', default='present', choices=['present', 'absent', 'restored']),
+            snapshot_id=dict(type='str'),
+            label=dict(type='str'),
+            description=dict(type='str'),
+            target_db_name=dict(type='str'),
+            force=dict(type='bool', default=False),
+            jobs=dict(type='int'),
+            **ADDRESS_OPTIONS
+        ),
+        supports_check_mode=True,
+        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'],
+        required_one_of=ADDRESS_RULES['required_one_of'],
+        required_if=[('state', 'absent', ('snapshot_id', 'label'), True),
+                     ('state', 'restored', ('snapshot_id', 'label'), True)],
+    )
+    run(module, lambda: manage(module))
+
+
+if __name__ == '__main__':
+    main()

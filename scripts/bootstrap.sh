@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install everything the demo and the tests need on a fresh Debian 12 machine; quick when done already.
-#   apt: PostgreSQL 15, MariaDB 10.11 and their clients, rsync, git, shellcheck, ufw, nftables, iproute2
+#   apt: PostgreSQL 15, MariaDB 10.11 and their clients, zstd, rsync, git, shellcheck, ufw, nftables, iproute2
 #   .venv: Python 3.11 with ansible-core 2.19, the modules' libraries, pytest, ansible-lint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client rsync git shellcheck
+APT_PACKAGES=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client zstd rsync git shellcheck
   ufw nftables iptables iproute2)
 PYTHON=${WAYSCLOUD_PYTHON:-python3.11}
 VENV=.venv

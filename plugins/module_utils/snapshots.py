@@ -18,6 +18,7 @@ import os
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 SNAPSHOT_ID = re.compile(r'snap_[0-9]{8}_[0-9]{6}_[0-9a-f]{8}')
@@ -97,3 +98,22 @@ def target_name(db_type, source_db_name, target):
 def restored_marker(snapshot_id, source_db_name):
     """The description a database restored into a new name gets; it also makes that restore idempotent."""
     return 'Restored from %s of %s' % (snapshot_id, source_db_name)
+
+
+def restore_needed(db_type, db_name, snapshot_id, target, existing):
+    """Whether restoring ``snapshot_id`` of ``db_name`` into ``target`` (now ``existing``, or None) changes it.
+
+    A new database already restored from this snapshot (its description says so) needs nothing; any
+    other existing one is never overwritten; an in-place restore needs the database.
+    """
+    if target != db_name:
+        if existing is None:
+            return True
+        if existing['description'] == restored_marker(snapshot_id, db_name):
+            return False
+        raise Conflict('target_db_name %s exists already; restoring into a new database never overwrites one'
+                       ' (restore %s in place, or choose another name)' % (target, target))
+    if existing is None:
+        raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
+                       ' target_db_name' % (db_type, db_name))
+    return True

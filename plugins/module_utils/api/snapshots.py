@@ -13,9 +13,9 @@ __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
-    check_snapshot_id, restored_marker, snapshot_result, target_name)
+    check_snapshot_id, restore_needed, restored_marker, snapshot_result, target_name)
 
 
 class ApiSnapshots:
@@ -58,17 +58,8 @@ class ApiSnapshots:
         """What can be checked from here: the snapshot is the database's, the target is free or already restored."""
         self.get(db_name, snapshot_id)
         target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
-        existing = self.databases.get(target)
-        new_database = target != db_name
-        if new_database and existing is not None:
-            if existing['description'] == restored_marker(snapshot_id, db_name):
-                return dict(target=target, new_database=True, changed=False)
-            raise Conflict('target_db_name %s exists already; restoring into a new database never'
-                               ' overwrites one (restore %s in place, or choose another name)' % (target, target))
-        if not new_database and existing is None:
-            raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
-                           ' target_db_name' % (self.db_type, db_name))
-        return dict(target=target, new_database=new_database, changed=True)
+        changed = restore_needed(self.db_type, db_name, snapshot_id, target, self.databases.get(target))
+        return dict(target=target, new_database=target != db_name, changed=changed)
 
     def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
         plan = self.plan_restore(db_name, snapshot_id, target_db_name)

@@ -25,12 +25,12 @@ import os
 import shutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
-    check_snapshot_id, new_snapshot_id, restored_marker, snapshot_result, target_name)
+    check_snapshot_id, new_snapshot_id, restore_needed, restored_marker, snapshot_result, target_name)
 
 ENGINES = {'postgresql': PostgreSQLSnapshotEngine, 'mariadb': MariaDBSnapshotEngine}
 _CHUNK = 1024 * 1024
@@ -190,14 +190,8 @@ class HostSnapshots:
         existing = self.databases.get(target)
         plan = dict(target=target, new_database=new_database, changed=True, row=row, existing=existing,
                     properties=properties)
-        if new_database and existing is not None:
-            if existing['description'] == restored_marker(snapshot_id, db_name):
-                return dict(plan, changed=False)
-            raise Conflict('target_db_name %s exists already; restoring into a new database never'
-                               ' overwrites one (restore %s in place, or choose another name)' % (target, target))
-        if not new_database and existing is None:
-            raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
-                           ' target_db_name' % (self.driver.label, db_name))
+        if not restore_needed(self.driver.label, db_name, snapshot_id, target, existing):
+            return dict(plan, changed=False)
         plan['owner'] = properties['owner'] if new_database else existing['username']
         if not self.driver.user_exists(plan['owner']):
             raise BackendError('user %s of snapshot %s no longer exists; a restored database needs it'

@@ -1,5 +1,5 @@
 # wayscloud.databases: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo demo-clean test deps sanity unit integration lint api-server
+.PHONY: demo demo-clean test deps sanity unit integration lint api-server bench
 
 demo:
 	scripts/demo.sh
@@ -10,6 +10,9 @@ demo-clean:
 
 test:
 	scripts/test.sh
+
+bench:
+	bench/snapshots.sh
 
 deps:
 	scripts/bootstrap.sh

@@ -192,7 +192,7 @@ copy_collection() {
         --exclude='__pycache__/' --exclude='*.py[co]' --exclude='.pytest_cache/' --exclude='.mypy_cache/' \
         --exclude='.ruff_cache/' --exclude='.tox/' --exclude='.nox/' --exclude='.idea/' --exclude='.vscode/' \
         --exclude='/build/' --exclude='/dist/' --exclude='*.egg-info/' --exclude="/$NS-$NAME-*.tar.gz" \
-        --exclude='/changelogs/.plugin-cache.yaml' "${WORK_EXCLUDE[@]}" \
+        --exclude='/changelogs/.plugin-cache.yaml' --exclude='/.work/' --exclude='/.demo/' "${WORK_EXCLUDE[@]}" \
         "$SRC/" "$DEST/"
     # Own git repo in the copy: ansible-test lists files with `git ls-files --cached --others
     # --exclude-standard` from the nearest .git upwards. Without one here it would pick up any

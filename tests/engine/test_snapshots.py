@@ -17,7 +17,10 @@ import time
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+
+from commands import run
 
 from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, populate, query
 from test_databases import connect_as, create
@@ -238,7 +241,7 @@ def test_snapshot_under_write_load_restores_consistent(filled):
     total = query(conn, 'SELECT sum(balance) FROM accounts')[0][0]
     conn.close()
     stop, errors = threading.Event(), []
-    writers = [threading.Thread(target=_writer, args=(databases, db_name, password, stop, errors)) for _ in range(2)]
+    writers = [threading.Thread(target=_writer, args=(databases, db_name, password, stop, errors)) for dummy in range(2)]
     for writer in writers:
         writer.start()
     time.sleep(0.5)
@@ -257,3 +260,20 @@ def test_snapshot_under_write_load_restores_consistent(filled):
     finally:
         conn.close()
     shutil.rmtree(os.path.join(databases.catalog.state_dir, 'work'), ignore_errors=True)
+
+
+def test_a_copy_is_firewalled_and_credentialled_through_its_user(filled):
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    target = snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_fw')[0]
+    databases.network = NETWORKS['none'](run)
+    with pytest.raises(BackendError, match='manage the credentials through database %s' % db_name):
+        databases.credentials().get(target)
+    if databases.db_type == 'mariadb':
+        with pytest.raises(BackendError, match='give the rule to %s' % db_name):
+            databases.firewall().add(target, '198.18.0.9/32')
+        return
+    rule = databases.firewall().add(target, '198.18.0.9/32')[0]
+    assert (target, db_name, '198.18.0.9/32') in databases.driver.access()
+    databases.firewall().remove(target, rule['rule_id'])
+    assert (target, db_name, '198.18.0.9/32') not in databases.driver.access()

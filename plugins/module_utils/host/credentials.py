@@ -37,6 +37,9 @@ class HostCredentials:
         database = self.databases.get(db_name)
         if database is None:
             raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        if database['username'] != db_name:
+            raise BackendError('%s is a restored copy reached by user %s: manage the credentials through database %s'
+                               % (db_name, database['username'], database['username']))
         return database
 
     def get(self, db_name, settle=True):

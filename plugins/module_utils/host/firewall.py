@@ -34,8 +34,10 @@ class HostFirewall:
         return dict((field, row[field]) for field in RULE_FIELDS)
 
     def _existing(self, db_name):
-        if self.databases.get(db_name) is None:
+        database = self.databases.get(db_name)
+        if database is None:
             raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        return database
 
     def list(self, db_name):
         self._existing(db_name)
@@ -44,7 +46,11 @@ class HostFirewall:
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
         with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
-            self._existing(db_name)
+            username = self._existing(db_name)['username']
+            if username != db_name and self.db_type == 'mariadb':
+                raise BackendError('%s is a restored copy reached by user %s: on MariaDB an address reaches all of'
+                                   ' a user\'s databases through one account, so give the rule to %s instead'
+                                   % (db_name, username, username))
             rules = self.catalog.rules(self.db_type)
             for rule in rules:
                 if rule['db_name'] == db_name and rule['ip_address'] == ip_address:
@@ -52,7 +58,7 @@ class HostFirewall:
             rule = dict(rule_id=new_rule_id(), db_type=self.db_type, db_name=db_name, ip_address=ip_address,
                         port=self.driver.port, description=description, created_at=utc_now())
             self._apply(rules + [rule], db_name)
-            self._verify(rule, present=True)
+            self._verify(rule, username, present=True)
             self.catalog.save_rule(rule)
         return self._result(rule), True
 
@@ -71,10 +77,12 @@ class HostFirewall:
             if rule is None:
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule_id, self.db_type, db_name))
             remaining = [r for r in rules if r['rule_id'] != rule_id]
+            database = self.databases.get(db_name)
+            username = database['username'] if database else db_name
             self._apply(remaining, db_name)
-            self._verify(rule, present=False, remaining=remaining)
+            self._verify(rule, username, present=False, remaining=remaining)
             # Established connections outlive a packet-filter rule: end the ones from that network.
-            self.driver.terminate_sessions_from(db_name, rule['ip_address'])
+            self.driver.terminate_sessions_from(username, rule['ip_address'])
             self.catalog.delete_rules([rule_id])
         return self._result(rule)
 
@@ -111,9 +119,9 @@ class HostFirewall:
         self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port])
         self.catalog.set_setting('firewall_driver', self.network.name)
 
-    def _verify(self, rule, present, remaining=()):
+    def _verify(self, rule, username, present, remaining=()):
         """Read both layers back; the rule's entries must be there (or gone, unless still shared)."""
-        entry = (rule['db_name'], rule['db_name'], rule['ip_address'])
+        entry = (rule['db_name'], username, rule['ip_address'])
         pair = (rule['ip_address'], rule['port'])
         shared = self.network.admits([(r['ip_address'], r['port']) for r in remaining], *pair)
         if (entry in self.driver.access()) != present:

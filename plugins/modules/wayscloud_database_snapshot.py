@@ -89,8 +89,12 @@ options:
         (default - the host's processors, at most 4). MariaDB and the API backend ignore it.
     type: int
 notes:
+  - Snapshots outlive their database (M(wayscloud.databases.wayscloud_database) with O(state=absent)
+    keeps them, for a final snapshot before decommissioning); delete them with O(state=absent) here.
+    A deleted database's snapshot can be restored into a new name while its user exists.
   - The user of a database restored into a new name is the snapshotted database's user. Delete such
-    copies before deleting the original database with its user.
+    copies before deleting the original database with its user. On MariaDB, firewall rules go to the
+    original database (its user's accounts reach the copy too); credentials are managed there as well.
   - Database-level settings that the collection does not manage (per-database configuration
     parameters, extra grants on the database itself) are not part of a snapshot.
 seealso:

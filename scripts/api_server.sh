@@ -44,6 +44,8 @@ config = {
         {'key': keys['quota'], 'customer_id': 'quota1', 'permissions': everything},
     ],
     'quota': {'default': {'databases': 20, 'storage_gb': 10}, 'customers': {'quota1': {'databases': 1}}},
+    # Backup schedules as cron files in a folder of its own, never the machine's /etc/cron.d.
+    'schedule': {'driver': 'cron', 'cron_dir': os.path.join(d['DIR'], 'cron.d')},
 }
 if d.get('VAULT_ADDR'):
     # The API server's own credentials store: its secrets live under their own prefix.

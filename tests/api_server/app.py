@@ -32,10 +32,18 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
+from ansible_collections.wayscloud.databases.plugins.module_utils.backups import POLICY_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import check_snapshot_id, tagged_description
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
 CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots']
+
+
+class Frequency(str, Enum):
+    hourly = 'hourly'
+    daily = 'daily'
+    weekly = 'weekly'
 
 
 class DbType(str, Enum):
@@ -174,6 +182,24 @@ class RestoreResponse(BaseModel):
     message: str
 
 
+class BackupPolicyRequest(BaseModel):
+    enabled: bool = Field(..., description='Enable/disable automated backups')
+    frequency: Optional[Frequency] = Field(None, description='Backup frequency')
+    retention_days: Optional[int] = Field(None, description='How many days to keep backups')
+    time_of_day: Optional[str] = Field(None, description='Time for daily backups (HH:MM format)')
+
+
+class BackupPolicyResponse(BaseModel):
+    db_name: str
+    db_type: str
+    enabled: bool
+    frequency: str
+    retention_days: int
+    time_of_day: Optional[str] = None
+    last_backup: Optional[str] = None
+    next_backup: Optional[str] = None
+
+
 class QuotaResponse(BaseModel):
     used: int = Field(..., description='Number of databases created')
     limit: int = Field(..., description='Maximum databases allowed')
@@ -259,6 +285,7 @@ class Config:
         self.engines = dict((db_type, ServerLogin(**settings)) for db_type, settings in data['engines'].items())
         self.vault = data.get('vault')  # {url, token, mount?, prefix?}: credentials are kept there
         self.firewall_driver = data.get('firewall_driver', 'none')
+        self.schedule = data.get('schedule', {})  # host/schedule.py Schedule options: driver, unit_dir, cron_dir
         quota = data.get('quota', {})
         self.default_quota = quota.get('default', {'databases': 20, 'storage_gb': 10})
         self.customer_quota = quota.get('customers', {})
@@ -595,6 +622,34 @@ def delete_snapshot(db_type: DbType, db_name: str, snapshot_id: str, key: Key = 
         if not databases.snapshots().delete(db_name, snapshot_id):
             raise HTTPException(status_code=404, detail='%s has no snapshot %s' % (db_name, snapshot_id))
     return SuccessResponse(message='snapshot %s deleted' % snapshot_id)
+
+
+def backups_of(cfg, databases):
+    return databases.backups(Schedule(run, **cfg.schedule))
+
+
+@app.get('/v1/databases/{db_type}/{db_name}/backup-policy', response_model=BackupPolicyResponse,
+         summary='Get backup policy')
+def get_backup_policy(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        return BackupPolicyResponse(**backups_of(cfg, databases).get(db_name))
+
+
+@app.put('/v1/databases/{db_type}/{db_name}/backup-policy', response_model=BackupPolicyResponse,
+         summary='Set backup policy')
+def set_backup_policy(db_type: DbType, db_name: str, body: BackupPolicyRequest, key: Key = Depends(authenticated),
+                      cfg: Config = Depends(config)):
+    """Fields left out keep their current values."""
+    need(key, 'database:update')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        backups = backups_of(cfg, databases)
+        policy = dict((field, value) for field, value in backups.get(db_name).items() if field in POLICY_FIELDS)
+        policy.update((field, value.value if isinstance(value, Enum) else value)
+                      for field, value in body.model_dump().items() if value is not None)
+        return BackupPolicyResponse(**backups.set(db_name, policy)[0])
 
 
 @app.get('/v1/quota', response_model=QuotaResponse, summary='Get database quota')

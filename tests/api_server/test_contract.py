@@ -15,8 +15,6 @@ CONTRACT = os.path.join(HERE, 'contract', 'databases-api.md')
 # Endpoints whose issues (snapshots, backup policies, metrics) have not landed yet.
 PENDING = {
     ('GET', '/v1/databases/{db_type}/{db_name}/metrics'),
-    ('GET', '/v1/databases/{db_type}/{db_name}/backup-policy'),
-    ('PUT', '/v1/databases/{db_type}/{db_name}/backup-policy'),
 }
 TYPES = {'string': 'string', 'integer': 'integer', 'boolean': 'boolean', 'number': 'number', 'array': 'array'}
 

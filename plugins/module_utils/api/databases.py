@@ -37,6 +37,10 @@ class ApiDatabases:
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
         return ApiFirewall(self)
 
+    def backups(self):
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.backups import ApiBackups
+        return ApiBackups(self)
+
     def snapshots(self):
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.snapshots import ApiSnapshots
         return ApiSnapshots(self)

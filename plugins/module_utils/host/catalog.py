@@ -90,6 +90,20 @@ _MIGRATIONS = (
         started_at TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE snapshots ADD COLUMN automated INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE backup_policies (
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        frequency TEXT NOT NULL,
+        retention_days INTEGER NOT NULL,
+        time_of_day TEXT NOT NULL,
+        enabled_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (db_type, db_name)
+    );
+    """,
 )
 
 _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
@@ -266,7 +280,7 @@ class Catalog:
         return [row[0] for row in self.conn.execute('SELECT port FROM guarded_ports ORDER BY port')]
 
     _SNAPSHOT_FIELDS = ('snapshot_id', 'db_type', 'db_name', 'customer_id', 'created_at', 'description',
-                        'size_bytes', 'sha256', 'manifest', 'properties')
+                        'size_bytes', 'sha256', 'manifest', 'properties', 'automated')
 
     def snapshots(self, db_type, db_name=None):
         """Snapshots of one engine (or one database), newest first."""
@@ -289,6 +303,33 @@ class Catalog:
             conn.execute('INSERT INTO snapshots (%s) VALUES (%s)'
                          % (', '.join(self._SNAPSHOT_FIELDS), ', '.join('?' * len(self._SNAPSHOT_FIELDS))),
                          tuple(snapshot[field] for field in self._SNAPSHOT_FIELDS))
+
+    _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
+                      'updated_at')
+
+    def backup_policy(self, db_type, db_name):
+        if not self._exists():
+            return None
+        row = self.conn.execute('SELECT * FROM backup_policies WHERE db_type = ? AND db_name = ?',
+                                (db_type, db_name)).fetchone()
+        return dict(row, enabled=bool(row['enabled'])) if row else None
+
+    def backup_policies(self):
+        if not self._exists():
+            return []
+        return [dict(row, enabled=bool(row['enabled']))
+                for row in self.conn.execute('SELECT * FROM backup_policies ORDER BY db_type, db_name')]
+
+    def save_backup_policy(self, policy):
+        with self.transaction() as conn:
+            conn.execute('INSERT OR REPLACE INTO backup_policies (%s) VALUES (%s)'
+                         % (', '.join(self._POLICY_FIELDS), ', '.join('?' * len(self._POLICY_FIELDS))),
+                         tuple(int(policy[field]) if field == 'enabled' else policy[field]
+                               for field in self._POLICY_FIELDS))
+
+    def delete_backup_policy(self, db_type, db_name):
+        with self.transaction() as conn:
+            conn.execute('DELETE FROM backup_policies WHERE db_type = ? AND db_name = ?', (db_type, db_name))
 
     def delete_snapshot(self, snapshot_id):
         with self.transaction() as conn:

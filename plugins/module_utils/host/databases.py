@@ -52,6 +52,13 @@ class HostDatabases:
             raise BackendError('snapshots need a command runner for the dump tools')
         return HostSnapshots(self, self.run)
 
+    def backups(self, schedule=None):
+        """The backup policy on this host; ``schedule`` defaults to the one the host's policies use."""
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.backups import HostBackups, recorded_schedule
+        if self.run is None:
+            raise BackendError('backup schedules need a command runner')
+        return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
+
     def close(self):
         self.driver.close()
         self.catalog.close()
@@ -217,4 +224,5 @@ class HostDatabases:
                 if self.vault:
                     self.vault.delete(self.db_type, db_name)
         rules = self.firewall().forget_database(db_name) if self.network is not None else 0
-        return bool(exists or user or rules)
+        policy = self.run is not None and self.backups().forget(db_name)
+        return bool(exists or user or rules or policy)

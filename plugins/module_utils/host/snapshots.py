@@ -118,7 +118,8 @@ class HostSnapshots:
                                ' it will not be restored' % (row['snapshot_id'], ', '.join(bad[:5])))
 
     # ---------------------------------------------------------------- writing
-    def create(self, db_name, description=None, jobs=None):
+    def create(self, db_name, description=None, jobs=None, automated=False):
+        """A new snapshot; ``automated`` ones are the backup policy's, pruned after its retention."""
         naming.check_description(description)
         jobs = jobs or default_jobs()
         database = self.databases.get(db_name)
@@ -145,7 +146,7 @@ class HostSnapshots:
                        customer_id=database['customer_id'], created_at=utc_now(), description=description,
                        size_bytes=sum(entry[1] for entry in manifest), sha256=manifest_digest(manifest),
                        manifest=json.dumps(manifest, separators=(',', ':')),
-                       properties=json.dumps(dict(properties, owner=database['username'])))
+                       properties=json.dumps(dict(properties, owner=database['username'])), automated=int(automated))
             try:
                 self.catalog.save_snapshot(row)
             except BaseException:
@@ -175,6 +176,18 @@ class HostSnapshots:
             self.catalog.delete_snapshot(row['snapshot_id'])
             shutil.rmtree(self._folder(db_name, snapshot_id), ignore_errors=True)
         return True
+
+    def last_automated(self, db_name):
+        """The newest automated snapshot's row, or None."""
+        return next((row for row in self.catalog.snapshots(self.db_type, db_name) if row['automated']), None)
+
+    def prune(self, db_name, older_than):
+        """Delete the automated snapshots taken before ``older_than`` (ISO text); manual ones stay. Returns their ids."""
+        expired = [row['snapshot_id'] for row in self.catalog.snapshots(self.db_type, db_name)
+                   if row['automated'] and row['created_at'] < older_than]
+        for snapshot_id in expired:
+            self.delete(db_name, snapshot_id)
+        return expired
 
     # ---------------------------------------------------------------- restoring
     def plan_restore(self, db_name, snapshot_id, target_db_name=None):

@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wayscloud_database_backup_policy
+short_description: Read or set the automated backups of a WaysCloud database
+version_added: 0.1.0
+description:
+  - Without O(enabled), O(frequency), O(retention_days) or O(time_of_day), reads the database's
+    backup policy (a database without one has a disabled daily policy). With any of them, sets the
+    policy; the options left out keep their current values.
+  - Times are UTC. V(hourly) backs up at minute MM of O(time_of_day) every hour, V(daily) at HH:MM,
+    V(weekly) on Sundays at HH:MM.
+  - With O(backend=host) the policy lives in the host's catalog and the module installs the schedule
+    that makes it happen without Ansible - a systemd timer (C(wayscloud-backup-<db_type>-<db_name>.timer),
+    C(OnCalendar) in UTC, C(Persistent=true)) where systemd runs, otherwise a file in C(/etc/cron.d)
+    that runs the runner at minute MM of every hour. Disabling the policy, or deleting the database,
+    removes the schedule.
+  - The runner, C(<state_dir>/runner/wayscloud-backup), is this collection's own snapshot code copied
+    to the host. When a slot is due it takes an automated snapshot (as
+    M(wayscloud.databases.wayscloud_database_snapshot) does), then deletes the database's automated
+    snapshots older than O(retention_days); snapshots taken by hand are never pruned. One run at a
+    time per host (a lock); each run appends a JSON line to C(<state_dir>/logs/backups.log).
+    Slots before the policy was enabled are not caught up.
+author:
+  - WaysCloud Databases developers (@wayscloud)
+extends_documentation_fragment:
+  - wayscloud.databases.address
+  - wayscloud.databases.api
+  - wayscloud.databases.host
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the policy or the host's schedule would change, and changes neither.
+  diff_mode:
+    support: full
+    description: The policy's four settings before and after.
+options:
+  enabled:
+    description: Whether automated backups run.
+    type: bool
+  frequency:
+    description: How often.
+    type: str
+    choices: [hourly, daily, weekly]
+  retention_days:
+    description: Days an automated snapshot is kept, 1 to 3650.
+    type: int
+  time_of_day:
+    description: C(HH:MM) in UTC (V(hourly) uses only the minutes).
+    type: str
+  schedule_driver:
+    description:
+      - With O(backend=host), how the host runs the schedule. V(auto) picks V(systemd) when systemd
+        is running, otherwise V(cron).
+    type: str
+    choices: [auto, systemd, cron]
+    default: auto
+  systemd_unit_dir:
+    description: With O(backend=host), where the timer and service units go.
+    type: path
+    default: /etc/systemd/system
+  cron_dir:
+    description: With O(backend=host), where the cron file goes.
+    type: path
+    default: /etc/cron.d
+notes:
+  - With O(backend=host), the runner logs in as the task does; those settings (with O(login_password),
+    if given) are kept for it in C(<state_dir>/runner/login-<db_type>.json), mode 0600.
+seealso:
+  - module: wayscloud.databases.wayscloud_database_snapshot
+'''
+
+EXAMPLES = r'''
+- name: Daily at 02:00 UTC, keep a week
+  wayscloud.databases.wayscloud_database_backup_policy:
+    db_type: postgresql
+    name: cust_6dd1d906_pg_webapp_prod_db
+    enabled: true
+    frequency: daily
+    time_of_day: "02:00"
+    retention_days: 7
+
+- name: When was the last backup, when is the next one?
+  wayscloud.databases.wayscloud_database_backup_policy:
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_shop
+  register: policy
+
+- name: No more automated backups (the schedule goes too)
+  wayscloud.databases.wayscloud_database_backup_policy:
+    backend: host
+    db_type: mariadb
+    name: cust_6dd1d906_mdb_shop
+    enabled: false
+'''
+
+RETURN = r'''
+policy:
+  description: The policy after the task (in check mode, as it would be), with the contract's fields.
+  returned: always
+  type: dict
+  contains:
+    db_name:
+      description: The database.
+      type: str
+    db_type:
+      description: The engine.
+      type: str
+    enabled:
+      description: Whether automated backups run.
+      type: bool
+    frequency:
+      description: V(hourly), V(daily) or V(weekly).
+      type: str
+    retention_days:
+      description: Days automated snapshots are kept.
+      type: int
+    time_of_day:
+      description: C(HH:MM), UTC.
+      type: str
+    last_backup:
+      description: When the newest automated snapshot was taken (UTC, ISO 8601), or null.
+      type: str
+    next_backup:
+      description: The next scheduled slot (UTC, ISO 8601), or null when disabled.
+      type: str
+schedule_files:
+  description: With O(backend=host), the files of the host's schedule for this database (empty when disabled).
+  returned: when O(backend=host)
+  type: list
+  elements: str
+queries:
+  description:
+    - With O(backend=host), the SQL statements run, with placeholders instead of values.
+    - With O(backend=api), the API requests made (method and path).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from contextlib import closing
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.backups import DEFAULT_POLICY, POLICY_FIELDS, check_policy
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+
+
+def manage(module):
+    params = module.params
+    wanted = dict((field, params[field]) for field in POLICY_FIELDS if params[field] is not None)
+    check_policy(dict(DEFAULT_POLICY, **wanted))  # bad values fail here, before any connection
+    identify(params)
+    with closing(open_databases(module)) as databases:
+        db_name, database = locate(databases, params)[2:]
+        if database is None:
+            raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
+        schedule = None
+        if params['backend'] == 'host':
+            from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
+            schedule = Schedule(databases.run, driver=None if params['schedule_driver'] == 'auto'
+                                else params['schedule_driver'], unit_dir=params['systemd_unit_dir'],
+                                cron_dir=params['cron_dir'])
+        backups = databases.backups(schedule) if schedule else databases.backups()
+        before = backups.get(db_name)
+        changed = False
+        after = before
+        if wanted:
+            policy = dict((field, before[field]) for field in POLICY_FIELDS)
+            policy.update(wanted)
+            after, changed = backups.set(db_name, policy, check_mode=module.check_mode)
+        result = dict(changed=changed, policy=after, queries=list(databases.queries),
+                      diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
+                                after=dict((field, after[field]) for field in POLICY_FIELDS)))
+        if schedule is not None:
+            result['schedule_files'] = schedule.files(params['db_type'], db_name) if after['enabled'] else []
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            vault=False,
+            enabled=dict(type='bool'),
+            frequency=dict(type='str', choices=['hourly', 'daily', 'weekly']),
+            retention_days=dict(type='int'),
+            time_of_day=dict(type='str'),
+            schedule_driver=dict(type='str', default='auto', choices=['auto', 'systemd', 'cron']),
+            systemd_unit_dir=dict(type='path', default='/etc/systemd/system'),
+            cron_dir=dict(type='path', default='/etc/cron.d'),
+            **ADDRESS_OPTIONS
+        ),
+        supports_check_mode=True,
+        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'],
+        required_one_of=ADDRESS_RULES['required_one_of'],
+    )
+    run(module, lambda: manage(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -5,8 +5,9 @@
 """Backup policy rules both backends share: validation and the schedule's arithmetic, all in UTC.
 
 Slots: ``hourly`` runs at minute MM of every hour (the hour of time_of_day is ignored), ``daily``
-at HH:MM, ``weekly`` on Sundays at HH:MM. A backup is due when the newest automated snapshot is
-older than the latest slot, counting only slots since the policy was enabled.
+at HH:MM, ``weekly`` on Sundays at HH:MM. A backup is due when none was taken for the latest
+slot yet, counting only slots since the policy was enabled. The catalog records the slot each
+backup was taken for, so a slot is taken once even when a dump outlasts it or clocks disagree.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -69,13 +70,13 @@ def next_slot(policy, now):
     return latest_slot(policy, now) + step
 
 
-def is_due(policy, enabled_at, last_backup, now):
-    """Whether the runner should take a backup now: a slot has passed since the newest automated
-    snapshot, and since the policy was enabled (a new policy does not catch up on the past)."""
+def is_due(policy, enabled_at, last_slot, now):
+    """Whether the runner should take a backup now: the latest slot is newer than the last slot
+    backed up, and not older than the policy (a new policy does not catch up on the past)."""
     if not policy['enabled']:
         return False
     slot = latest_slot(policy, now)
-    return slot >= enabled_at and (last_backup is None or last_backup < slot)
+    return slot >= enabled_at and (last_slot is None or last_slot < slot)
 
 
 def parse_time(text):

@@ -11,7 +11,7 @@ schedule (host/schedule.py) runs as root:
     <state_dir>/runner/wayscloud-backup --state-dir DIR [--db-type T --db-name N]
 
 It takes the database's backup when a slot is due (backups.py: UTC slots since the policy was
-enabled), then deletes its automated snapshots older than ``retention_days`` (manual ones stay).
+enabled, each taken once), then deletes its automated snapshots older than ``retention_days`` (manual ones stay).
 Without --db-name it does so for every enabled policy on the host (what the backup role runs). One
 run at a time per host (a lock; a second run says so and does nothing); every action is appended to
 ``<state_dir>/logs/backups.log`` and printed as one JSON line. WAYSCLOUD_NOW (ISO UTC) sets the clock.
@@ -117,7 +117,7 @@ class HostBackups:
             row = self.catalog.backup_policy(self.db_type, db_name)
             current = dict((field, row[field]) for field in rules.POLICY_FIELDS) if row else None
             new_row = dict(policy, db_type=self.db_type, db_name=db_name, updated_at=utc_now(),
-                           enabled_at=(row or {}).get('enabled_at'))
+                           enabled_at=(row or {}).get('enabled_at'), last_slot=(row or {}).get('last_slot'))
             if policy['enabled'] and not (current or {}).get('enabled'):
                 new_row['enabled_at'] = utc_now()
             changed = current != policy
@@ -202,12 +202,13 @@ def run_due(state_dir, run, now, db_type=None, db_name=None, log=None):
         databases = HostDatabases(policy['db_type'], login, state_dir, run=run)
         try:
             snapshots = databases.snapshots()
-            last = snapshots.last_automated(policy['db_name'])
-            due = rules.is_due(policy, rules.parse_time(policy['enabled_at']), rules.parse_time(last['created_at'])
-                               if last else None, now)
+            last_slot = rules.parse_time(policy['last_slot']) if policy['last_slot'] else None
+            due = rules.is_due(policy, rules.parse_time(policy['enabled_at']), last_slot, now)
             if due and databases.get(policy['db_name']) is not None:
                 snapshot = snapshots.create(policy['db_name'], 'Automated %s backup' % policy['frequency'],
                                             automated=True)
+                databases.catalog.set_last_slot(policy['db_type'], policy['db_name'],
+                                                rules.format_time(rules.latest_slot(policy, now)))
                 summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
                                              snapshot_id=snapshot['snapshot_id'], size_mb=snapshot['size_mb']))
             cutoff = rules.format_time(now - datetime.timedelta(days=policy['retention_days']))

@@ -100,6 +100,7 @@ _MIGRATIONS = (
         retention_days INTEGER NOT NULL,
         time_of_day TEXT NOT NULL,
         enabled_at TEXT,
+        last_slot TEXT,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (db_type, db_name)
     );
@@ -305,7 +306,7 @@ class Catalog:
                          tuple(snapshot[field] for field in self._SNAPSHOT_FIELDS))
 
     _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
-                      'updated_at')
+                      'last_slot', 'updated_at')
 
     def backup_policy(self, db_type, db_name):
         if not self._exists():
@@ -326,6 +327,12 @@ class Catalog:
                          % (', '.join(self._POLICY_FIELDS), ', '.join('?' * len(self._POLICY_FIELDS))),
                          tuple(int(policy[field]) if field == 'enabled' else policy[field]
                                for field in self._POLICY_FIELDS))
+
+    def set_last_slot(self, db_type, db_name, slot):
+        """The slot whose backup was taken (so a slot is taken once, whatever the clocks say)."""
+        with self.transaction() as conn:
+            conn.execute('UPDATE backup_policies SET last_slot = ? WHERE db_type = ? AND db_name = ?',
+                         (slot, db_type, db_name))
 
     def delete_backup_policy(self, db_type, db_name):
         with self.transaction() as conn:

@@ -76,7 +76,8 @@ class MariaDBSide:
         self.login = ServerLogin(unix_socket=self.socket, port=int(env['WAYSCLOUD_MDB_PORT']), public_host='127.0.0.1')
 
     def sql(self, db_name, statement):
-        subprocess.run(['mariadb'] + self.conn + ['--database=%s' % db_name, '-e', statement], check=True)
+        subprocess.run(['mariadb'] + self.conn + ['--database=%s' % db_name, '-e', statement], check=True,
+                       capture_output=True)
 
     def fill(self, db_name, scale):
         self.sql(db_name, 'CREATE TABLE accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL,'

@@ -56,7 +56,7 @@ def run(argv, stdin=None, env=None):
     return done.stdout
 
 
-sys.exit(main(sys.argv[1:], run))
+sys.exit(main(sys.argv[1:], run, print))
 '''
 LOGIN_FIELDS = ('host', 'port', 'user', 'password', 'unix_socket', 'public_host')
 
@@ -224,8 +224,9 @@ def run_due(state_dir, run, now, db_type=None, db_name=None, log=None):
     return summary
 
 
-def main(argv, run):
-    """The runner's entry point (see the module docstring); exit status 1 when any database failed."""
+def main(argv, run, say):
+    """The runner's entry point (see the module docstring): ``say`` prints a line; exit status 1 when any
+    database failed."""
     parser = argparse.ArgumentParser(prog='wayscloud-backup', description='Take due backups and prune old ones.')
     parser.add_argument('--state-dir', required=True)
     parser.add_argument('--db-type')
@@ -240,7 +241,7 @@ def main(argv, run):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (IOError, OSError):
-            print(json.dumps(dict(at=rules.format_time(now), busy=True, taken=[], pruned=[], failed=[])))
+            say(json.dumps(dict(at=rules.format_time(now), busy=True, taken=[], pruned=[], failed=[])))
             return 0
 
         def log(summary):
@@ -248,7 +249,7 @@ def main(argv, run):
             with open(os.path.join(log_dir, 'backups.log'), 'a') as handle:
                 os.chmod(handle.name, 0o600)
                 handle.write(line + '\n')
-            print(line)
+            say(line)
         try:
             summary = run_due(args.state_dir, run, now, args.db_type, args.db_name, log=log)
         except (BackendError, OSError, ValueError) as exc:

@@ -104,6 +104,22 @@ def open_databases(module):
     return HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, network=network, run=run)
 
 
+# The options of modules that install a schedule on the host (backup policies, the metrics collector).
+SCHEDULE_OPTIONS = dict(
+    schedule_driver=dict(type='str', default='auto', choices=['auto', 'systemd', 'cron']),
+    systemd_unit_dir=dict(type='path', default='/etc/systemd/system'),
+    cron_dir=dict(type='path', default='/etc/cron.d'),
+)
+
+
+def schedule_of(module, databases):
+    """The host Schedule the task's options describe."""
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
+    params = module.params
+    return Schedule(databases.run, driver=None if params['schedule_driver'] == 'auto' else params['schedule_driver'],
+                    unit_dir=params['systemd_unit_dir'], cron_dir=params['cron_dir'])
+
+
 def identify(params):
     """(customer_id, requested_name, db_name) from ``name`` or ``customer_id`` + ``requested_name``, validated.
 

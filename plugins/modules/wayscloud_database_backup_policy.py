@@ -151,7 +151,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils.backups import DEFAULT_POLICY, POLICY_FIELDS, check_policy
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, argument_spec, identify, locate, open_databases, run, schedule_of)
 
 
 def manage(module):
@@ -163,12 +163,7 @@ def manage(module):
         db_name, database = locate(databases, params)[2:]
         if database is None:
             raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
-        schedule = None
-        if params['backend'] == 'host':
-            from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
-            schedule = Schedule(databases.run, driver=None if params['schedule_driver'] == 'auto'
-                                else params['schedule_driver'], unit_dir=params['systemd_unit_dir'],
-                                cron_dir=params['cron_dir'])
+        schedule = schedule_of(module, databases) if params['backend'] == 'host' else None
         backups = databases.backups(schedule) if schedule else databases.backups()
         before = backups.get(db_name)
         changed = False
@@ -181,7 +176,7 @@ def manage(module):
                       diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
                                 after=dict((field, after[field]) for field in POLICY_FIELDS)))
         if schedule is not None:
-            result['schedule_files'] = schedule.files(params['db_type'], db_name) if after['enabled'] else []
+            result['schedule_files'] = backups.schedule_files(db_name) if after['enabled'] else []
     return result
 
 
@@ -193,10 +188,7 @@ def main():
             frequency=dict(type='str', choices=['hourly', 'daily', 'weekly']),
             retention_days=dict(type='int'),
             time_of_day=dict(type='str'),
-            schedule_driver=dict(type='str', default='auto', choices=['auto', 'systemd', 'cron']),
-            systemd_unit_dir=dict(type='path', default='/etc/systemd/system'),
-            cron_dir=dict(type='path', default='/etc/cron.d'),
-            **ADDRESS_OPTIONS
+            **dict(SCHEDULE_OPTIONS, **ADDRESS_OPTIONS)
         ),
         supports_check_mode=True,
         mutually_exclusive=ADDRESS_RULES['mutually_exclusive'],

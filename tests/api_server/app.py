@@ -33,11 +33,11 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver im
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import CAPABILITIES
 from ansible_collections.wayscloud.databases.plugins.module_utils.backups import POLICY_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import check_snapshot_id, tagged_description
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
-CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots']
 
 
 class Frequency(str, Enum):
@@ -200,6 +200,20 @@ class BackupPolicyResponse(BaseModel):
     next_backup: Optional[str] = None
 
 
+class MetricsResponse(BaseModel):
+    database_id: Optional[str] = None
+    storage_gb: Optional[float] = Field(None, description='Storage used in GB')
+    backup_gb: Optional[float] = Field(None, description='Backup storage in GB')
+    active_connections: Optional[int] = Field(None, description='Current active connections')
+    max_connections: Optional[int] = Field(None, description='Maximum connections allowed')
+    total_queries: Optional[int] = Field(None, description='Total queries executed')
+    queries_per_sec: Optional[float] = Field(None, description='Queries per second')
+    cache_hit_ratio: Optional[float] = Field(None, description='Cache hit ratio percentage')
+    cpu_percent: Optional[float] = Field(None, description='CPU usage percentage')
+    memory_percent: Optional[float] = Field(None, description='Memory usage percentage')
+    measured_at: Optional[str] = None
+
+
 class QuotaResponse(BaseModel):
     used: int = Field(..., description='Number of databases created')
     limit: int = Field(..., description='Maximum databases allowed')
@@ -241,12 +255,13 @@ class FirewallRulesResponse(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    at: str
-    event: str
+    """One life of a database: created, and deleted unless it still exists."""
     db_type: str
     db_name: str
     customer_id: str
     username: Optional[str] = None
+    created_at: Optional[str] = None
+    deleted_at: Optional[str] = None
 
 
 class ErrorResponse(BaseModel):
@@ -380,6 +395,11 @@ def existing(databases, db_name):
     return database
 
 
+def limits(cfg, databases, customer_id):
+    """A customer's quota: the limits a DBA set in the host's catalog (wayscloud_database_quota), else the config's."""
+    return databases.catalog.quota(customer_id) or cfg.quota(customer_id)
+
+
 def usage(cfg, customer_id):
     """(databases, GB) a customer uses on every engine."""
     count, size = 0, 0
@@ -404,7 +424,7 @@ def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticate
     with engine(cfg, body.db_type.value) as databases:
         database = databases.get(db_name)
         if database is None:
-            quota = cfg.quota(customer_id)
+            quota = limits(cfg, databases, customer_id)
             used, used_gb = usage(cfg, customer_id)
             if used >= quota['databases']:
                 raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases'
@@ -460,7 +480,7 @@ def list_history(customer_id: Optional[str] = Query(None), key: Key = Depends(au
     need(key, 'database:read')
     customer = key.customer(customer_id)
     with engine(cfg, next(iter(cfg.engines))) as databases:
-        rows = databases.catalog.history(customer)
+        rows = databases.overview().history(customer)
     return HistoryResponse(history=[HistoryEntry(**row) for row in rows], total=len(rows))
 
 
@@ -652,12 +672,23 @@ def set_backup_policy(db_type: DbType, db_name: str, body: BackupPolicyRequest, 
         return BackupPolicyResponse(**backups.set(db_name, policy)[0])
 
 
+@app.get('/v1/databases/{db_type}/{db_name}/metrics', response_model=MetricsResponse, summary='Get database metrics')
+def database_metrics(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
+    """From the newest samples of the host's collector, else a live reading (host/metrics.py)."""
+    need(key, 'database:read')
+    owned(key, db_type.value, db_name)
+    with engine(cfg, db_type.value) as databases:
+        existing(databases, db_name)
+        return MetricsResponse(**databases.metrics(db_name))
+
+
 @app.get('/v1/quota', response_model=QuotaResponse, summary='Get database quota')
 def get_quota(customer_id: Optional[str] = Query(None), key: Key = Depends(authenticated),
               cfg: Config = Depends(config)):
     need(key, 'database:read')
     customer = key.customer(customer_id)
-    quota = cfg.quota(customer)
+    with engine(cfg, next(iter(cfg.engines))) as databases:
+        quota = limits(cfg, databases, customer)
     used, used_gb = usage(cfg, customer)
     return QuotaResponse(used=used, limit=quota['databases'], storage_used_gb=used_gb,
                          storage_limit_gb=quota['storage_gb'])

@@ -131,13 +131,14 @@ def test_systemd_units_verify(scheduled, tmp_path):
     runner = tmp_path / 'runner'
     runner.write_text('#!/bin/sh\n')
     runner.chmod(0o700)
-    files = schedule.render(databases.db_type, db_name, POLICY, [str(runner), '--state-dir', '/x'])
+    files = schedule.render('wayscloud-backup-test', 'a test', 'Sun *-*-* 02:00:00 UTC', '0 * * * *',
+                            [str(runner), '--state-dir', '/x'])
     for path, text in files.items():
         with open(path, 'w') as handle:
             handle.write(text)
     done = subprocess.run(['systemd-analyze', 'verify'] + sorted(files), capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert 'OnCalendar=*-*-* 02:00:00 UTC' in files[sorted(files)[1]]
+    assert 'OnCalendar=Sun *-*-* 02:00:00 UTC' in files[sorted(files)[1]]
     calendar = subprocess.run(['systemd-analyze', 'calendar', '*-*-* 02:00:00 UTC'], capture_output=True, text=True,
                               check=False)
     assert calendar.returncode == 0, calendar.stderr

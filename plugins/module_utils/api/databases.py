@@ -14,7 +14,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, path
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, database_request, path
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import DATABASE_FIELDS, database_result
 
@@ -36,6 +36,13 @@ class ApiDatabases:
     def firewall(self):
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
         return ApiFirewall(self)
+
+    def overview(self):
+        from ansible_collections.wayscloud.databases.plugins.module_utils.api.overview import ApiOverview
+        return ApiOverview(self)
+
+    def metrics(self, db_name):
+        return database_request(self.client, 'GET', self.db_type, db_name, 'metrics')
 
     def backups(self):
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.backups import ApiBackups

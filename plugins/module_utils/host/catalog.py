@@ -16,6 +16,7 @@ __metaclass__ = type
 import contextlib
 import datetime
 import fcntl
+import json
 import os
 import sqlite3
 
@@ -103,6 +104,20 @@ _MIGRATIONS = (
         last_slot TEXT,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (db_type, db_name)
+    );
+    """,
+    """
+    CREATE TABLE metrics_samples (
+        db_type TEXT NOT NULL,
+        db_name TEXT NOT NULL,
+        measured_at TEXT NOT NULL,
+        sample TEXT NOT NULL,
+        PRIMARY KEY (db_type, db_name, measured_at)
+    );
+    CREATE TABLE quotas (
+        customer_id TEXT PRIMARY KEY,
+        databases INTEGER NOT NULL,
+        storage_gb REAL NOT NULL
     );
     """,
 )
@@ -338,6 +353,35 @@ class Catalog:
         with self.transaction() as conn:
             conn.execute('DELETE FROM backup_policies WHERE db_type = ? AND db_name = ?', (db_type, db_name))
 
+    def save_samples(self, samples, keep_after):
+        """Store metric samples (dicts with db_type, db_name, measured_at) and drop those measured before
+        ``keep_after`` (ISO text), in one transaction."""
+        with self.transaction() as conn:
+            conn.executemany('INSERT OR REPLACE INTO metrics_samples (db_type, db_name, measured_at, sample)'
+                             ' VALUES (?, ?, ?, ?)',
+                             [(s['db_type'], s['db_name'], s['measured_at'], json.dumps(s, sort_keys=True))
+                              for s in samples])
+            conn.execute('DELETE FROM metrics_samples WHERE measured_at < ?', (keep_after,))
+
+    def samples(self, db_type, db_name, limit=2):
+        """The newest samples of a database, newest first."""
+        if not self._exists():
+            return []
+        rows = self.conn.execute('SELECT sample FROM metrics_samples WHERE db_type = ? AND db_name = ?'
+                                 ' ORDER BY measured_at DESC LIMIT ?', (db_type, db_name, limit))
+        return [json.loads(row[0]) for row in rows]
+
+    def quota(self, customer_id):
+        if not self._exists():
+            return None
+        row = self.conn.execute('SELECT * FROM quotas WHERE customer_id = ?', (customer_id,)).fetchone()
+        return dict(row) if row else None
+
+    def set_quota(self, customer_id, databases, storage_gb):
+        with self.transaction() as conn:
+            conn.execute('INSERT OR REPLACE INTO quotas (customer_id, databases, storage_gb) VALUES (?, ?, ?)',
+                         (customer_id, databases, storage_gb))
+
     def delete_snapshot(self, snapshot_id):
         with self.transaction() as conn:
             conn.execute('DELETE FROM snapshots WHERE snapshot_id = ?', (snapshot_id,))
@@ -379,6 +423,26 @@ class Catalog:
             query += ' WHERE customer_id = ?'
             params = (customer_id,)
         return [dict(row) for row in self.conn.execute(query + ' ORDER BY id', params)]
+
+    def lifetimes(self, customer_id=None):
+        """Every database a customer (or anyone) ever had, one entry per life: created_at and deleted_at
+        (null while it exists), oldest first; a name used again starts a new entry."""
+        open_lives, lives = {}, []
+        for row in self.history(customer_id):
+            key = (row['db_type'], row['db_name'])
+            if row['event'] == 'created':
+                life = dict(db_type=row['db_type'], db_name=row['db_name'], customer_id=row['customer_id'],
+                            username=row['username'], created_at=row['at'], deleted_at=None)
+                lives.append(life)
+                open_lives[key] = life
+            elif row['event'] == 'deleted':
+                life = open_lives.pop(key, None)
+                if life is None:  # made before the catalog knew it
+                    life = dict(db_type=row['db_type'], db_name=row['db_name'], customer_id=row['customer_id'],
+                                username=row['username'], created_at=None)
+                    lives.append(life)
+                life['deleted_at'] = row['at']
+        return lives
 
     @staticmethod
     def _upsert(conn, record):

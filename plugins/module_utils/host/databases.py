@@ -59,6 +59,18 @@ class HostDatabases:
             raise BackendError('backup schedules need a command runner')
         return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
 
+    def overview(self):
+        """Engines, quota and history of this host (host/info.py)."""
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import HostInfo
+        return HostInfo(self)
+
+    def metrics(self, db_name):
+        """The contract's metrics of one database (host/metrics.py says where each comes from)."""
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import HostMetrics
+        if self.driver.read_database(self._checked(db_name)) is None:
+            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        return HostMetrics(self).metrics(db_name)
+
     def close(self):
         self.driver.close()
         self.catalog.close()

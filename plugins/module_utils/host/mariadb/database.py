@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
@@ -111,6 +112,27 @@ class MariaDBDriver(Driver):
         rows = self.execute('SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES'
                             ' WHERE BINARY TABLE_SCHEMA = %s', (db_name,))
         return int(rows[0][0])
+
+    def metric_counters(self, db_name):
+        """Per-database counters for metrics: only the storage (the rest is per server on MariaDB)."""
+        folder = os.path.join(self.execute('SELECT @@datadir')[0][0], db_name)
+        if os.path.isdir(folder) and os.access(folder, os.R_OK | os.X_OK):
+            size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
+        else:
+            size = self.size_bytes(db_name)
+        return dict(storage_bytes=size)
+
+    def server_counters(self):
+        status = dict((name, int(value)) for name, value in self.execute(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Innodb_buffer_pool_read_requests',"
+            " 'Innodb_buffer_pool_reads')"))
+        requests, reads = status.get('Innodb_buffer_pool_read_requests'), status.get('Innodb_buffer_pool_reads')
+        return dict(max_connections=int(self.execute('SELECT @@max_connections')[0][0]),
+                    total_queries=status.get('Questions'), cache_hits=None if requests is None else requests - (reads or 0),
+                    cache_misses=reads)
+
+    def pid_file(self):
+        return self.execute('SELECT @@pid_file')[0][0]
 
     def user_hosts(self, username):
         return [row[0] for row in self.execute('SELECT Host FROM mysql.user WHERE User = %s', (username,))]

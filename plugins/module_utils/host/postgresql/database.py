@@ -138,6 +138,19 @@ class PostgreSQLDriver(Driver):
     def size_bytes(self, db_name):
         return self.execute('SELECT pg_database_size(%s)', (db_name,))[0][0]
 
+    def metric_counters(self, db_name):
+        """Per-database counters for metrics (host/metrics.py says what each means)."""
+        rows = self.execute('SELECT xact_commit + xact_rollback, blks_hit, blks_read FROM pg_stat_database'
+                            ' WHERE datname = %s', (db_name,))
+        queries, hits, misses = rows[0] if rows else (None, None, None)
+        return dict(storage_bytes=self.size_bytes(db_name), total_queries=queries, cache_hits=hits, cache_misses=misses)
+
+    def server_counters(self):
+        return dict(max_connections=int(self.execute('SHOW max_connections')[0][0]))
+
+    def pid_file(self):
+        return os.path.join(self.execute('SHOW data_directory')[0][0], 'postmaster.pid')
+
     def server_version(self):
         return self.execute('SHOW server_version')[0][0]
 

@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: WaysCloud Databases developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wayscloud_database_collector
+short_description: Collect metrics of a host's WaysCloud databases every 5 minutes
+version_added: 0.1.0
+description:
+  - Installs (or removes) the schedule that stores one metrics sample of every customer database on
+    the host every 5 minutes, as the API's collector does, so that
+    M(wayscloud.databases.wayscloud_database_info) reports rates (queries_per_sec, cpu_percent).
+  - The same mechanism as automated backups - a systemd timer C(wayscloud-metrics.timer) where systemd
+    runs, otherwise C(/etc/cron.d/wayscloud-metrics) - runs C(<state_dir>/runner/wayscloud-collect), the
+    collection's own code copied to the host. Samples older than O(retention_days) are dropped at each run;
+    each run appends a JSON line to C(<state_dir>/logs/collector.log).
+  - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
+    no login for is not sampled.
+  - Host only (O(backend=host)); the WaysCloud API collects its own metrics.
+author:
+  - WaysCloud Databases developers (@wayscloud)
+extends_documentation_fragment:
+  - wayscloud.databases.host
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the schedule or the runner would change, and changes neither.
+  diff_mode:
+    support: none
+options:
+  db_type:
+    description: The engine whose login (the login options) the collector keeps.
+    type: str
+    required: true
+    choices: [postgresql, mariadb]
+  state:
+    description: Whether the collector runs.
+    type: str
+    choices: [present, absent]
+    default: present
+  retention_days:
+    description: Days samples are kept, 1 to 366.
+    type: int
+    default: 7
+  schedule_driver:
+    description: How the host runs the schedule; V(auto) picks V(systemd) when systemd is running, else V(cron).
+    type: str
+    choices: [auto, systemd, cron]
+    default: auto
+  systemd_unit_dir:
+    description: Where the timer and service units go.
+    type: path
+    default: /etc/systemd/system
+  cron_dir:
+    description: Where the cron file goes.
+    type: path
+    default: /etc/cron.d
+notes:
+  - The collector logs in as the task does; those settings (with O(login_password), if given) are kept
+    in C(<state_dir>/runner/login-<db_type>.json), mode 0600.
+seealso:
+  - module: wayscloud.databases.wayscloud_database_info
+'''
+
+EXAMPLES = r'''
+- name: Sample every database's metrics every 5 minutes, keep two weeks
+  wayscloud.databases.wayscloud_database_collector:
+    backend: host
+    db_type: "{{ item }}"
+    retention_days: 14
+  loop: [postgresql, mariadb]
+'''
+
+RETURN = r'''
+schedule_files:
+  description: The files of the collector's schedule (empty when absent).
+  returned: always
+  type: list
+  elements: str
+'''
+
+from contextlib import closing
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    SCHEDULE_OPTIONS, argument_spec, open_databases, run, schedule_of)
+
+
+def manage(module):
+    params = module.params
+    if params['backend'] != 'host':
+        module.fail_json(msg='the collector runs on a database host: use backend: host (the API collects its own metrics)')
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import COLLECTOR_JOB, set_collector
+    with closing(open_databases(module)) as databases:
+        schedule = schedule_of(module, databases)
+        present = params['state'] == 'present'
+        changed = set_collector(databases, schedule, present, params['retention_days'], module.check_mode)
+    return dict(changed=changed, schedule_files=schedule.files(COLLECTOR_JOB) if present else [])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            vault=False,
+            db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            retention_days=dict(type='int', default=7),
+            **SCHEDULE_OPTIONS
+        ),
+        supports_check_mode=True,
+    )
+    run(module, lambda: manage(module))
+
+
+if __name__ == '__main__':
+    main()

@@ -210,11 +210,10 @@ def manage(module):
             if item == 'databases':
                 listed = databases.list(customer_id)
                 for other in types[1:]:
-                    params['db_type'] = other
-                    with closing(open_databases(module)) as more:
+                    with closing(databases.sibling(other)) as more:
                         listed += more.list(customer_id)
-                        result['queries'] += list(more.queries)
-                    params['db_type'] = types[0]
+                        if more.queries is not databases.queries:  # a host engine's own log; API requests are shared
+                            result['queries'] += list(more.queries)
                 result['databases'] = [with_params(database) for database in listed]
             elif item == 'info':
                 result['info'] = databases.info(db_name)

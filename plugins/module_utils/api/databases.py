@@ -37,6 +37,10 @@ class ApiDatabases:
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
         return ApiFirewall(self)
 
+    def sibling(self, db_type):
+        """This backend for ``db_type`` (the same client)."""
+        return self if db_type == self.db_type else ApiDatabases(db_type, self.client, customer_id=self.customer_id)
+
     def overview(self):
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.overview import ApiOverview
         return ApiOverview(self)

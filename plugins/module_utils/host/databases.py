@@ -17,6 +17,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
@@ -58,6 +59,15 @@ class HostDatabases:
         if self.run is None:
             raise BackendError('backup schedules need a command runner')
         return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
+
+    def sibling(self, db_type):
+        """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the host's
+        runner recorded for that engine, else its default local socket."""
+        if db_type == self.db_type:
+            return self
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import logins
+        login = logins(self.catalog.state_dir).get(db_type) or ServerLogin()
+        return HostDatabases(db_type, login, self.catalog.state_dir, vault=self.vault, network=self.network, run=self.run)
 
     def overview(self):
         """Engines, quota and history of this host (host/info.py)."""

@@ -13,8 +13,7 @@ import sys
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, WaysCloudError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import entry_path, install_runner, logins
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import entry_path, install_runner
 
 DEFAULT_QUOTA = dict(databases=20, storage_gb=10.0)
 CAPABILITIES = ['connection_limit', 'description', 'restart', 'credentials', 'firewall', 'snapshots',
@@ -31,19 +30,11 @@ class HostInfo:
         self.databases = databases
         self.catalog = databases.catalog
 
-    def engine(self, db_type):
-        """The HostDatabases of ``db_type`` (the task's own, or one opened here; the caller closes those)."""
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-        if db_type == self.databases.db_type:
-            return self.databases
-        login = logins(self.catalog.state_dir).get(db_type) or ServerLogin()
-        return HostDatabases(db_type, login, self.catalog.state_dir, run=self.databases.run)
-
     def _each_engine(self, action):
         """{db_type: action(databases) or the error's text} for every engine."""
         answers = {}
         for db_type in naming.DB_TYPES:
-            databases = self.engine(db_type)
+            databases = self.databases.sibling(db_type)
             try:
                 answers[db_type] = action(databases)
             except WaysCloudError as exc:

@@ -45,6 +45,7 @@ pg_port: $WAYSCLOUD_PG_PORT
 mdb_socket: $WAYSCLOUD_MDB_SOCKET
 mdb_port: $WAYSCLOUD_MDB_PORT
 state_dir: $WORK/state/integration
+api_state_dir: $WORK/api/state
 api_url: $WAYSCLOUD_API_URL
 faults_url: $WAYSCLOUD_FAULTS_URL
 api_key_internal: $WAYSCLOUD_TEST_KEY_INTERNAL

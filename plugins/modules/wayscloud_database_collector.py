@@ -20,10 +20,12 @@ description:
     each run appends a JSON line to C(<state_dir>/logs/collector.log).
   - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
     no login for is not sampled.
-  - Host only (O(backend=host)); the WaysCloud API collects its own metrics.
+  - Host only - set O(backend=host); the WaysCloud API collects its own metrics (the API options are
+    accepted, so group defaults for both backends work, and ignored).
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
+  - wayscloud.databases.api
   - wayscloud.databases.host
 attributes:
   check_mode:
@@ -31,6 +33,7 @@ attributes:
     description: Reports whether the schedule or the runner would change, and changes neither.
   diff_mode:
     support: none
+    description: Nothing to show beyond RV(schedule_files).
 options:
   db_type:
     description: The engine whose login (the login options) the collector keeps.

@@ -24,12 +24,14 @@ author:
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
     description: Reads the same in check mode.
   diff_mode:
     support: none
+    description: Reads only.
 options:
   gather:
     description:
@@ -146,6 +148,11 @@ quota:
   description: With V(quota), the customer's used and limit databases, storage_used_gb and storage_limit_gb.
   returned: when gathered
   type: dict
+  contains:
+    engines_not_counted:
+      description: With O(backend=host), engines that could not be reached and are left out of the usage.
+      type: list
+      elements: str
 history:
   description:
     - With V(history), every database the customer ever had, deleted ones included - db_type, db_name,

@@ -15,16 +15,20 @@ description:
     live in the host's catalog; M(wayscloud.databases.wayscloud_database_info) with C(gather=[quota])
     reports them with the usage, and the reference API server enforces them on creation.
   - Without limits set, a customer has the API's defaults (20 databases, 10 GB).
-  - Host only (O(backend=host)); through the API, quota is the provider's to set.
+  - Host only - set O(backend=host); through the API, quota is the provider's to set (the API options
+    are accepted, so group defaults for both backends work, and ignored).
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
+  - wayscloud.databases.api
   - wayscloud.databases.host
 attributes:
   check_mode:
     support: full
+    description: Reports whether the limits would change, and changes nothing.
   diff_mode:
     support: full
+    description: The limits before and after.
 options:
   db_type:
     description: The engine the login options are for (the limits hold across engines).

@@ -25,7 +25,7 @@ class ApiOverview:
 
     def quota(self, customer_id=None):
         answer = self.client.request('GET', path('v1', 'quota'), query=self._query(customer_id)) or {}
-        return dict(answer, customer_id=customer_id or self.customer_id)
+        return dict(answer, customer_id=customer_id or self.customer_id, engines_not_counted=[])
 
     def history(self, customer_id=None):
         answer = self.client.request('GET', path('v1', 'databases', 'history'), query=self._query(customer_id))

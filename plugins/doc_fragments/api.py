@@ -19,7 +19,7 @@ options:
   api_key:
     description:
       - With O(backend=api), the API key, sent as the C(X-API-Key) header. Required with O(backend=api).
-      - A customer key acts for its own customer; an internal key may act for any customer through O(customer_id).
+      - A customer key acts for its own customer; an internal key may act for any customer through the module's C(customer_id) option, where it has one.
       - Falls back to the E(WAYSCLOUD_API_KEY) environment variable.
     type: str
   validate_certs:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install everything the demo and the tests need on a fresh Debian 12 machine; quick when done already.
-#   apt: PostgreSQL 15, MariaDB 10.11 and their clients, zstd, rsync, git, shellcheck, ufw, nftables, iproute2
-#   .venv: Python 3.11 with ansible-core 2.19, the modules' libraries, pytest, ansible-lint
+#   apt: PostgreSQL 15, MariaDB 10.11 and their clients, zstd, rsync, git, shellcheck, ufw, nftables, iproute2,
+#        and what the db_server role installs on a database host (cron, the modules' Python libraries)
+#   .venv: Python 3.11 with ansible-core 2.19, the modules' libraries, pytest, ansible-lint, molecule,
+#          ansible-runner, ansible-builder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postgresql-15 postgresql-client-15 mariadb-server mariadb-client zstd rsync git shellcheck
-  ufw nftables iptables iproute2)
+  ufw nftables iptables iproute2 cron python3-psycopg2 python3-pymysql python3-hvac)
 PYTHON=${WAYSCLOUD_PYTHON:-python3.11}
 VENV=.venv
 

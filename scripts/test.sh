@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks molecule lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -69,6 +69,10 @@ gate_api-contract() {
     PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
 }
 gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
+# The playbooks as users run them, through ansible-runner as AWX does, and the EE's build context.
+gate_playbooks() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/playbooks); }
+# The roles on this machine's own PostgreSQL and MariaDB (the db_server role installs and starts them).
+gate_molecule() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all); }
 gate_schemathesis() {
   SCHEMATHESIS=$SRC/.venv/bin/schemathesis WAYSCLOUD_SCHEMATHESIS_KEY=$WAYSCLOUD_TEST_KEY_INTERNAL \
     scripts/schemathesis.sh "$WAYSCLOUD_API_URL"

@@ -65,9 +65,9 @@ options:
       - V(ufw) adds one C(allow) rule per address and port, commented C(wayscloud <rule_id>).
       - V(nftables) keeps the table C(inet wayscloud) (and nothing else) guarding the database ports.
       - V(none) for hosts without a packet filter; the database layer alone then decides.
+      - Default - the packet filter the host's rules were made with (recorded in O(state_dir)), else V(ufw).
     type: str
     choices: [ufw, nftables, none]
-    default: ufw
 notes:
   - With O(backend=host) the module runs on the database host and needs C(psycopg2) (PostgreSQL)
     or C(PyMySQL) (MariaDB) there; it imports only the library of the engine it manages.

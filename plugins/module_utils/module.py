@@ -51,7 +51,7 @@ HOST_ARGUMENT_SPEC = dict(
     login_unix_socket=dict(type='str'),
     state_dir=dict(type='path', default='/var/lib/wayscloud'),
     public_host=dict(type='str'),
-    firewall_driver=dict(type='str', default='ufw', choices=['ufw', 'nftables', 'none']),
+    firewall_driver=dict(type='str', choices=['ufw', 'nftables', 'none']),
 )
 
 
@@ -100,8 +100,10 @@ def open_databases(module):
         if rc != 0:
             raise command_failed(argv, rc, out, err)
         return out
-    network = NETWORKS[params['firewall_driver']](run)
-    return HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, network=network, run=run)
+    databases = HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, run=run)
+    driver = params['firewall_driver'] or databases.catalog.setting('firewall_driver') or 'ufw'
+    databases.network = NETWORKS[driver](run)
+    return databases
 
 
 # The options of modules that install a schedule on the host (backup policies, the metrics collector).

@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The playbooks, run as users run them: ansible-playbook on the test servers, ansible-runner as AWX
+does (with the documented credential type's injectors), and ansible-builder's context for the EE."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.dirname(sys.executable)
+CUSTOMER = 'pbtest'
+
+
+def env_of(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail('%s is not set: run these tests through scripts/test.sh' % name)
+    return value
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    work = tmp_path_factory.mktemp('playbooks')
+    variables = dict(
+        wayscloud_customer_id=CUSTOMER,
+        wayscloud_state_dir=str(work / 'state'),
+        wayscloud_credentials_dir=str(work / 'credentials'),
+        wayscloud_firewall_driver='none',
+        wayscloud_host_login=dict(
+            postgresql=dict(login_unix_socket=env_of('WAYSCLOUD_PG_SOCKET_DIR'), login_port=int(env_of('WAYSCLOUD_PG_PORT')),
+                            public_host='127.0.0.1'),
+            mariadb=dict(login_unix_socket=env_of('WAYSCLOUD_MDB_SOCKET'), login_port=int(env_of('WAYSCLOUD_MDB_PORT')),
+                         public_host='127.0.0.1')),
+        wayscloud_databases=[
+            dict(db_type='postgresql', requested_name='orders', connection_limit=30, description='Orders',
+                 firewall=[dict(ip_address='192.0.2.20')]),
+            dict(db_type='mariadb', requested_name='wiki', connection_limit=12,
+                 backup_policy=dict(enabled=True, frequency='daily', time_of_day='01:00', retention_days=3)),
+        ],
+    )
+    path = work / 'vars.yml'
+    path.write_text(yaml.safe_dump(variables))
+    return work, path, variables
+
+
+def playbook(name, varsfile, *extra, **kwargs):
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+            os.path.join(ROOT, 'playbooks', name), '-e', '@%s' % varsfile]
+    for item in extra:
+        argv += ['-e', json.dumps(item)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if kwargs.get('check', True):
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return done
+
+
+def recap(output):
+    return dict((key, int(value)) for key, value in re.findall(r'(ok|changed|failed)=(\d+)', output.split('PLAY RECAP')[-1]))
+
+
+def password_of(work, db_name):
+    with open(os.path.join(str(work), 'credentials', db_name + '.json')) as handle:
+        return json.load(handle)['password']
+
+
+def connect(db_type, db_name, password, user=None):
+    user = user or db_name
+    if db_type == 'postgresql':
+        import psycopg2
+        return psycopg2.connect(host='127.0.0.1', port=int(os.environ['WAYSCLOUD_PG_PORT']), user=user,
+                                password=password, dbname=db_name, connect_timeout=5)
+    import pymysql
+    return pymysql.connect(host='127.0.0.1', port=int(os.environ['WAYSCLOUD_MDB_PORT']), user=user, password=password,
+                           database=db_name, connect_timeout=5)
+
+
+NAMES = {'postgresql': 'cust_%s_pg_orders' % CUSTOMER, 'mariadb': 'cust_%s_mdb_wiki' % CUSTOMER}
+
+
+def test_provision_rotate_restore_decommission(setup):
+    work, varsfile, variables = setup
+    decommission = [dict(db_type=db_type, name=name) for db_type, name in sorted(NAMES.items())]
+    confirm = ','.join(item['name'] for item in decommission)
+    playbook('decommission.yml', varsfile, dict(wayscloud_decommission=decommission,
+                                                wayscloud_decommission_confirm=confirm))
+    first = playbook('provision.yml', varsfile)
+    assert recap(first.stdout)['failed'] == 0
+    second = playbook('provision.yml', varsfile)
+    assert recap(second.stdout)['changed'] == 0
+    for db_type, name in NAMES.items():
+        password = password_of(work, name)
+        assert password not in first.stdout + second.stdout
+        connect(db_type, name, password).close()
+
+    rotated = playbook('rotate.yml', varsfile, dict(wayscloud_rotate=decommission))
+    for db_type, name in NAMES.items():
+        password = password_of(work, name)
+        assert password not in rotated.stdout
+        connect(db_type, name, password).close()
+
+    snapshot = subprocess.run(
+        [os.path.join(BIN, 'ansible'), 'localhost', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
+         '-m', 'wayscloud.databases.wayscloud_database_snapshot', '-a', json.dumps(dict(
+             backend='host', db_type='postgresql', name=NAMES['postgresql'], label='pb', firewall_driver='none',
+             state_dir=variables['wayscloud_state_dir'],
+             login_unix_socket=os.environ['WAYSCLOUD_PG_SOCKET_DIR'], login_port=int(os.environ['WAYSCLOUD_PG_PORT'])))],
+        capture_output=True, text=True, check=False)
+    assert snapshot.returncode == 0, snapshot.stdout + snapshot.stderr
+    restore = dict(db_type='postgresql', name=NAMES['postgresql'], label='pb')
+    refused = playbook('restore.yml', varsfile, dict(wayscloud_restore=restore), check=False)
+    assert refused.returncode != 0 and 'wayscloud_restore_confirm' in refused.stdout
+    playbook('restore.yml', varsfile, dict(wayscloud_restore=restore, wayscloud_restore_confirm=NAMES['postgresql']))
+    copy = playbook('restore.yml', varsfile, dict(wayscloud_restore=dict(restore, target_db_name='orders_copy')))
+    assert 'cust_%s_pg_orders_copy holds snapshot' % CUSTOMER in copy.stdout
+    connect('postgresql', 'cust_%s_pg_orders_copy' % CUSTOMER, password_of(work, NAMES['postgresql']),
+            user=NAMES['postgresql']).close()
+
+    refused = playbook('decommission.yml', varsfile, dict(wayscloud_decommission=decommission), check=False)
+    assert refused.returncode != 0 and 'wayscloud_decommission_confirm' in refused.stdout
+    copies = [dict(db_type='postgresql', name='cust_%s_pg_orders_copy' % CUSTOMER)]
+    playbook('decommission.yml', varsfile, dict(wayscloud_decommission=copies,
+                                                wayscloud_decommission_confirm=copies[0]['name']))
+    gone = playbook('decommission.yml', varsfile, dict(wayscloud_decommission=decommission,
+                                                       wayscloud_decommission_confirm=confirm))
+    assert 'final snapshot snap_' in gone.stdout
+    with pytest.raises(Exception):
+        connect('postgresql', NAMES['postgresql'], password_of(work, NAMES['postgresql']))
+
+
+def test_provision_through_ansible_runner_leaks_no_secret(setup, tmp_path):
+    """As AWX runs it: the credential type's injectors put the API's address and key in the environment."""
+    work, varsfile, variables = setup
+    with open(os.path.join(ROOT, 'docs', 'awx', 'credential-type-injectors.yml')) as handle:
+        injectors = yaml.safe_load(handle)['env']
+    inputs = dict(api_url=env_of('WAYSCLOUD_API_URL'), api_key=env_of('WAYSCLOUD_TEST_KEY_CUSTOMER'))
+    envvars = dict((name, template.replace('{{ api_url }}', inputs['api_url']).replace('{{ api_key }}', inputs['api_key']))
+                   for name, template in injectors.items())
+    private = tmp_path / 'runner'
+    (private / 'env').mkdir(parents=True)
+    (private / 'project').mkdir()
+    shutil.copytree(os.path.join(ROOT, 'playbooks'), str(private / 'project' / 'playbooks'))
+    credentials = tmp_path / 'credentials'
+    extravars = dict(wayscloud_backend='api', wayscloud_customer_id='itest1', wayscloud_credentials_dir=str(credentials),
+                     wayscloud_databases=[dict(db_type='postgresql', requested_name='runner_pg'),
+                                          dict(db_type='mariadb', requested_name='runner_mdb')],
+                     ansible_python_interpreter=sys.executable, ansible_connection='local')
+    (private / 'env' / 'envvars').write_text(yaml.safe_dump(dict(
+        envvars, ANSIBLE_COLLECTIONS_PATH=os.environ['ANSIBLE_COLLECTIONS_PATH'])))
+    (private / 'env' / 'extravars').write_text(yaml.safe_dump(extravars))
+    (private / 'inventory').mkdir()
+    (private / 'inventory' / 'hosts').write_text('localhost\n')
+    done = subprocess.run([os.path.join(BIN, 'ansible-runner'), 'run', str(private), '-p', 'playbooks/provision.yml',
+                           '--ident', 'provision', '--json'],
+                          capture_output=True, text=True, check=False, env=dict(os.environ, PATH=BIN + ':' + os.environ['PATH']))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    events = glob.glob(str(private / 'artifacts' / 'provision' / 'job_events' / '*.json'))
+    assert len(events) > 20
+    passwords = []
+    for path in glob.glob(str(credentials / '*.json')):
+        with open(path) as handle:
+            passwords.append(json.load(handle)['password'])
+    assert len(passwords) == 2
+    everything = done.stdout + ''.join(open(path).read() for path in events)
+    everything += open(str(private / 'artifacts' / 'provision' / 'stdout')).read()
+    for secret in passwords + [inputs['api_key']]:
+        assert secret not in everything
+    for db_type, tag in (('postgresql', 'pg'), ('mariadb', 'mdb')):
+        subprocess.run([os.path.join(BIN, 'ansible'), 'localhost', '-c', 'local', '-e',
+                        'ansible_python_interpreter=%s' % sys.executable, '-m', 'wayscloud.databases.wayscloud_database',
+                        '-a', json.dumps(dict(db_type=db_type, name='cust_itest1_%s_runner_%s' % (tag, tag), state='absent',
+                                              api_url=inputs['api_url'], api_key=inputs['api_key']))],
+                       capture_output=True, text=True, check=True)
+
+
+def test_ansible_builder_makes_a_build_context_offline(tmp_path):
+    folder = tmp_path / 'ee'
+    shutil.copytree(os.path.join(ROOT, 'execution-environment'), str(folder))
+    build = subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(folder), ROOT],
+                           capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stderr
+    context = tmp_path / 'context'
+    done = subprocess.run([os.path.join(BIN, 'ansible-builder'), 'create', '-f', str(folder / 'execution-environment.yml'),
+                           '-c', str(context), '--output-filename', 'Containerfile'],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    containerfile = (context / 'Containerfile').read_text()
+    assert 'ansible-galaxy' in containerfile and 'assemble' in containerfile
+    assert glob.glob(str(context / '_build' / 'collections' / 'wayscloud-databases-*.tar.gz'))
+    assert (context / '_build' / 'requirements.yml').exists()
+    # The collection's own metadata names its Python and system dependencies for the build's introspection.
+    with open(os.path.join(ROOT, 'meta', 'execution-environment.yml')) as handle:
+        meta = yaml.safe_load(handle)
+    assert meta['dependencies'] == {'python': 'requirements.txt', 'system': 'bindep.txt'}
+    for name in ('requirements.txt', 'bindep.txt'):
+        assert os.path.exists(os.path.join(ROOT, name))

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks molecule lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks molecule docs lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -73,6 +73,8 @@ gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
 gate_playbooks() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/playbooks); }
 # The roles on this machine's own PostgreSQL and MariaDB (the db_server role installs and starts them).
 gate_molecule() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all); }
+# Every example of the user guide (docs/modules, docs/roles) runs against the servers.
+gate_docs() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/docs); }
 gate_schemathesis() {
   SCHEMATHESIS=$SRC/.venv/bin/schemathesis WAYSCLOUD_SCHEMATHESIS_KEY=$WAYSCLOUD_TEST_KEY_INTERNAL \
     scripts/schemathesis.sh "$WAYSCLOUD_API_URL"
@@ -88,7 +90,11 @@ gate_galaxy() {
   rm -rf "$out" && mkdir -p "$out" &&
     (cd "$SRC" && "$SRC/.venv/bin/ansible-galaxy" collection build --force --output-path "$out") &&
     "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
-    ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" wayscloud.databases.wayscloud_database >/dev/null &&
+    for module in "$SRC"/plugins/modules/*.py; do
+      module=$(basename "$module" .py)
+      ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" "wayscloud.databases.$module" >/dev/null || return 1
+    done &&
+    ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
     ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)'
 }
 

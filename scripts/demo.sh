@@ -29,7 +29,7 @@ echo "demo: building and installing the collection into $DEMO/collections"
 rm -rf "$DEMO/build" "$DEMO/collections"
 mkdir -p "$DEMO"
 "$VENV/bin/ansible-galaxy" collection build --force --output-path "$DEMO/build" >/dev/null
-"$VENV/bin/ansible-galaxy" collection install --offline -p "$DEMO/collections" "$DEMO"/build/wayscloud-databases-*.tar.gz >/dev/null
+"$VENV/bin/ansible-galaxy" collection install --offline --force -p "$DEMO/collections" "$DEMO"/build/wayscloud-databases-*.tar.gz >/dev/null
 
 cat >"$DEMO/servers.yml" <<VARS
 ---

@@ -72,7 +72,11 @@ gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
 # The playbooks as users run them, through ansible-runner as AWX does, and the EE's build context.
 gate_playbooks() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/playbooks); }
 # The roles on this machine's own PostgreSQL and MariaDB (the db_server role installs and starts them).
-gate_molecule() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all); }
+# molecule installs the collection under $HOME/.ansible: a home of its own keeps the user's clean.
+gate_molecule() {
+  mkdir -p "$WORK/molecule-home" &&
+    (cd "$COPY" && HOME=$WORK/molecule-home PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all)
+}
 # Every example of the user guide (docs/modules, docs/roles) runs against the servers.
 gate_docs() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/docs); }
 gate_schemathesis() {

@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 
 from commands import run
@@ -92,13 +93,14 @@ def test_a_second_run_at_once_does_nothing(scheduled):
     argv = cron_entry(os.path.join(cron_dir, os.listdir(cron_dir)[0]))[2]
     with databases.catalog.transaction() as conn:
         conn.execute("UPDATE backup_policies SET enabled_at = '2026-01-01T00:00:00Z'")
-    lock = os.open(os.path.join(databases.catalog.state_dir, 'locks', 'backup-runner.lock'), os.O_RDWR | os.O_CREAT)
+    lock = os.open(os.path.join(databases.catalog.state_dir, 'locks', 'backup-%s-%s.lock' % (databases.db_type, db_name)),
+                   os.O_RDWR | os.O_CREAT)
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         summary = run_as_cron(argv, '2026-11-27T02:00:00Z')
     finally:
         os.close(lock)
-    assert summary['busy'] and summary['taken'] == []
+    assert summary['busy'] == [dict(db_type=databases.db_type, db_name=db_name)] and summary['taken'] == []
     assert databases.snapshots().list(db_name) == []
 
 
@@ -142,3 +144,30 @@ def test_systemd_units_verify(scheduled, tmp_path):
     calendar = subprocess.run(['systemd-analyze', 'calendar', '*-*-* 02:00:00 UTC'], capture_output=True, text=True,
                               check=False)
     assert calendar.returncode == 0, calendar.stderr
+
+
+def test_pruning_always_keeps_the_newest_automated_snapshot(scheduled):
+    databases, backups, db_name, cron_dir = scheduled
+    snapshots = databases.snapshots()
+    older, newer = (snapshots.create(db_name, automated=True) for dummy in range(2))
+    with databases.catalog.transaction() as conn:
+        conn.execute("UPDATE snapshots SET created_at = '2026-01-01T02:00:00Z' WHERE snapshot_id = ?", (older['snapshot_id'],))
+        conn.execute("UPDATE snapshots SET created_at = '2026-01-02T02:00:00Z' WHERE snapshot_id = ?", (newer['snapshot_id'],))
+    assert snapshots.prune(db_name, '2026-06-01T00:00:00Z') == [older['snapshot_id']]
+    assert [snapshot['snapshot_id'] for snapshot in snapshots.list(db_name)] == [newer['snapshot_id']]
+
+
+def test_the_runner_is_not_installed_where_others_could_change_it(engine, tmp_path):
+    databases, state_dir = engine
+    db_name = create(databases, 'trusted')[0]['db_name']
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    shared.chmod(0o777)
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+    elsewhere = HostDatabases(databases.db_type, databases.driver.login, str(shared / 'state'), run=run)
+    try:
+        with pytest.raises(BackendError, match='writable by others'):
+            elsewhere.backups(Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
+    finally:
+        elsewhere.close()
+    assert not os.path.exists(str(tmp_path / 'cron.d' / ('wayscloud-backup-%s-%s' % (databases.db_type, db_name))))

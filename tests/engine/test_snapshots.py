@@ -277,3 +277,16 @@ def test_a_copy_is_firewalled_and_credentialled_through_its_user(filled):
     assert (target, db_name, '198.18.0.9/32') in databases.driver.access()
     databases.firewall().remove(target, rule['rule_id'])
     assert (target, db_name, '198.18.0.9/32') not in databases.driver.access()
+
+
+def test_creating_a_database_settles_a_killed_restore_into_its_name(filled):
+    databases, snapshots, db_name, password = filled
+    target = db_name.replace('_snap', '_snap_late')
+    databases.catalog.save_restore(dict(
+        restore_id='deadbeef', db_type=databases.db_type, db_name=db_name, snapshot_id='snap_20260101_000000_deadbeef',
+        target=target, new_database=1, phase='restoring', started_at='2026-01-01T00:00:00Z',
+        detail=json.dumps(dict(scratch='wcr_deadbeef', aside='wco_deadbeef', owner=db_name,
+                               workdir=os.path.join(databases.catalog.state_dir, 'work', 'restore-deadbeef')))))
+    database, new_password, created = databases.create('engtest', 'snap_late')
+    assert created and database['db_name'] == target and databases.catalog.restores(databases.db_type) == []
+    connect_as(databases, target, new_password, target).close()

@@ -11,8 +11,8 @@ The job is the host's runner (host/runner.py), which the schedule (host/schedule
 It takes the database's backup when a slot is due (backups.py: UTC slots since the policy was
 enabled, each taken once), then deletes its automated snapshots older than ``retention_days``
 (manual ones stay). Without --db-name it does so for every enabled policy on the host (what the
-backup role runs). One run at a time per host (a lock; a second run says so and does nothing);
-every run is appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line.
+backup role runs). One run at a time per database (a lock; a second run lists it as busy and leaves
+it alone); every run is appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line.
 WAYSCLOUD_NOW (ISO UTC) sets the clock.
 """
 
@@ -132,8 +132,13 @@ def run_due(state_dir, run, now, db_type=None, db_name=None):
                 if p['enabled'] and (db_name is None or (p['db_type'], p['db_name']) == (db_type, db_name))]
     catalog.close()
     known = logins(state_dir)
-    summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], checked=len(policies))
+    summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], busy=[], checked=len(policies))
     for policy in policies:
+        # One run per database at a time: every database's own timer may fire at the same minute.
+        fd = exclusive(state_dir, 'backup-%s-%s' % (policy['db_type'], policy['db_name']))
+        if fd is None:
+            summary['busy'].append(dict(db_type=policy['db_type'], db_name=policy['db_name']))
+            continue
         databases = HostDatabases(policy['db_type'], known[policy['db_type']], state_dir, run=run)
         try:
             snapshots = databases.snapshots()
@@ -150,10 +155,12 @@ def run_due(state_dir, run, now, db_type=None, db_name=None):
             for snapshot_id in snapshots.prune(policy['db_name'], cutoff):
                 summary['pruned'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
                                               snapshot_id=snapshot_id))
-        except WaysCloudError as exc:
-            summary['failed'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'], error=str(exc)))
+        except Exception as exc:  # one database's failure must not cost the others their backups
+            summary['failed'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
+                                          error=str(exc) if isinstance(exc, WaysCloudError) else repr(exc)))
         finally:
             databases.close()
+            os.close(fd)
     return summary
 
 
@@ -167,16 +174,9 @@ def main(argv, run, say):
     args = parser.parse_args(argv)
     now = os.environ.get('WAYSCLOUD_NOW')
     now = rules.parse_time(now) if now else datetime.datetime.now(rules.UTC).replace(microsecond=0)
-    fd = exclusive(args.state_dir, 'backup-runner')
-    if fd is None:
-        say(json.dumps(dict(at=rules.format_time(now), busy=True, taken=[], pruned=[], failed=[])))
-        return 0
     try:
-        try:
-            summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
-        except (BackendError, OSError, ValueError, KeyError) as exc:
-            summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))])
-        say(append_log(args.state_dir, 'backups', summary))
-        return 1 if summary['failed'] else 0
-    finally:
-        os.close(fd)
+        summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
+    except (BackendError, OSError, ValueError, KeyError) as exc:
+        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[])
+    say(append_log(args.state_dir, 'backups', summary))
+    return 1 if summary['failed'] else 0

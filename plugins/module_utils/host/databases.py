@@ -173,6 +173,8 @@ class HostDatabases:
         naming.check_connection_limit(connection_limit)
         naming.check_description(description)
         with self.catalog.lock(self.db_type, db_name):
+            if self.run is not None and self.catalog.restores(self.db_type, db_name):
+                self.snapshots().settle(db_name)  # a killed restore into this name: its leftovers go first
             existing = self.get(db_name)
             if existing is not None:
                 return existing, None, False

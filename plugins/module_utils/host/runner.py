@@ -25,6 +25,7 @@ import json
 import os
 import pkgutil
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import holds, write_if_changed
 
@@ -91,8 +92,21 @@ def runner_files(state_dir, python, db_type, login):
     return files
 
 
+def check_trusted(state_dir, python):
+    """Root runs the runner: refuse a state_dir or interpreter that someone else could change."""
+    for path in [state_dir, os.path.dirname(os.path.abspath(state_dir)), python]:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue  # state_dir is made below, private
+        if info.st_uid not in (0, os.getuid()) or info.st_mode & 0o022:
+            raise BackendError('%s belongs to another user or is writable by others (mode %o): the scheduled jobs run'
+                               ' as root and must not run code anyone else can change' % (path, info.st_mode & 0o7777))
+
+
 def install_runner(state_dir, python, db_type, login, check_mode=False):
     """Write the runner where it differs; True if anything was (or in check mode would be) written."""
+    check_trusted(state_dir, python)
     files = runner_files(state_dir, python, db_type, login)
     changed = any(not holds(path, text) for path, (text, mode) in files.items())
     if changed and not check_mode:
@@ -161,8 +175,8 @@ def collect_main(argv, run, say):
             databases = HostDatabases(db_type, login, args.state_dir, run=run)
             try:
                 summary['samples'] += collect([databases], args.retention_days)
-            except WaysCloudError as exc:
-                summary['failed'].append(dict(db_type=db_type, error=str(exc)))
+            except Exception as exc:  # one engine's failure must not cost the other its sample
+                summary['failed'].append(dict(db_type=db_type, error=str(exc) if isinstance(exc, WaysCloudError) else repr(exc)))
             finally:
                 databases.close()
         say(append_log(args.state_dir, 'collector', summary))

@@ -73,7 +73,7 @@ class HostSnapshots:
         self.db_type = databases.db_type
         self.driver = databases.driver
         self.catalog = databases.catalog
-        self.engine = ENGINES[self.db_type](self.driver, run)
+        self.engine = ENGINES[self.db_type](self.driver, run, os.path.join(self.catalog.state_dir, 'work'))
         self.root = os.path.join(self.catalog.state_dir, 'snapshots', self.db_type)
 
     # ---------------------------------------------------------------- reading
@@ -182,9 +182,10 @@ class HostSnapshots:
         return next((row for row in self.catalog.snapshots(self.db_type, db_name) if row['automated']), None)
 
     def prune(self, db_name, older_than):
-        """Delete the automated snapshots taken before ``older_than`` (ISO text); manual ones stay. Returns their ids."""
-        expired = [row['snapshot_id'] for row in self.catalog.snapshots(self.db_type, db_name)
-                   if row['automated'] and row['created_at'] < older_than]
+        """Delete the automated snapshots taken before ``older_than`` (ISO text), except the newest one (so
+        failing backups never end with none); manual ones stay. Returns their ids."""
+        automated = [row for row in self.catalog.snapshots(self.db_type, db_name) if row['automated']]
+        expired = [row['snapshot_id'] for row in automated[1:] if row['created_at'] < older_than]
         for snapshot_id in expired:
             self.delete(db_name, snapshot_id)
         return expired

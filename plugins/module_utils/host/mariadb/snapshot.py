@@ -17,8 +17,10 @@ __metaclass__ = type
 import contextlib
 import os
 import shutil
+import tempfile
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import (
     DEFAULT_SOCKET, quote_grant_database, quote_identifier)
 
@@ -33,9 +35,11 @@ class MariaDBSnapshotEngine:
 
     data_name = 'dump.sql.zst'
 
-    def __init__(self, driver, run):
+    def __init__(self, driver, run, scratch_root):
+        """``scratch_root``: a private folder for the short-lived defaults files (never a snapshot's folder)."""
         self.driver = driver
         self.run = run
+        self.scratch_root = scratch_root
 
     def _tool(self, *names):
         for name in names:
@@ -44,12 +48,15 @@ class MariaDBSnapshotEngine:
         raise BackendError('%s not found: install the MariaDB client (mariadb-client)' % names[0])
 
     @contextlib.contextmanager
-    def _login_args(self, folder):
-        """Client options; the password, if any, in a defaults file that exists only while the tool runs."""
+    def _login_args(self):
+        """Client options; the password, if any, in a defaults file of a private folder of its own that
+        exists only while the tool runs."""
         login = self.driver.login
         args = []
-        path = None
+        folder = None
         if login.password:
+            ensure_private_dir(self.scratch_root)
+            folder = tempfile.mkdtemp(prefix='client-', dir=self.scratch_root)
             path = os.path.join(folder, 'client.cnf')
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, 'w') as handle:
@@ -63,8 +70,8 @@ class MariaDBSnapshotEngine:
         try:
             yield args
         finally:
-            if path and os.path.exists(path):
-                os.unlink(path)
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def properties(self, db_name):
         rows = self.driver.execute('SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM'
@@ -77,7 +84,7 @@ class MariaDBSnapshotEngine:
 
     def dump(self, db_name, folder, jobs):
         """--single-transaction: one consistent view of InnoDB tables while the database is written to."""
-        with self._login_args(folder) as login:
+        with self._login_args() as login:
             self.run(['bash', '-c', _DUMP, 'wayscloud-dump', self._tool('mariadb-dump', 'mysqldump'),
                       os.path.join(folder, self.data_name)] + login
                      + ['--single-transaction', '--routines', '--triggers', '--events', '--hex-blob',
@@ -91,7 +98,7 @@ class MariaDBSnapshotEngine:
         self.driver.execute('CREATE DATABASE %s CHARACTER SET %s COLLATE %s' % (
             quote_identifier(scratch), quote_identifier(properties['charset']),
             quote_identifier(properties['collation'])))
-        with self._login_args(folder) as login:
+        with self._login_args() as login:
             self.run(['bash', '-c', _LOAD, 'wayscloud-load', self._tool('mariadb', 'mysql'),
                       os.path.join(folder, self.data_name)] + self._client(login, scratch))
 
@@ -116,7 +123,7 @@ class MariaDBSnapshotEngine:
                 quote_identifier(properties['collation'])))
         dump = self._tool('mariadb-dump', 'mysqldump')
         views = self._views(detail['scratch'])
-        with self._login_args(workdir) as login:
+        with self._login_args() as login:
             self.run([dump] + login + ['--no-create-info', '--no-data', '--routines', '--events', '--triggers',
                                        '--skip-comments', '--result-file=%s' % os.path.join(workdir, 'objects.sql'),
                                        detail['scratch']])
@@ -167,8 +174,11 @@ class MariaDBSnapshotEngine:
         for (name,) in self.driver.execute('SELECT EVENT_NAME FROM information_schema.EVENTS'
                                            ' WHERE BINARY EVENT_SCHEMA = %s', (target,)):
             self.driver.execute('DROP EVENT IF EXISTS %s.%s' % (quoted, quote_identifier(name)))
+        for (name,) in self.driver.execute('SELECT TRIGGER_NAME FROM information_schema.TRIGGERS'
+                                           ' WHERE BINARY TRIGGER_SCHEMA = %s', (target,)):
+            self.driver.execute('DROP TRIGGER IF EXISTS %s.%s' % (quoted, quote_identifier(name)))
         workdir = detail['workdir']
-        with self._login_args(workdir) as login:
+        with self._login_args() as login:
             for name in ('objects.sql', 'views.sql') if detail['views'] else ('objects.sql',):
                 self.run(['bash', '-c', _APPLY, 'wayscloud-apply', self._tool('mariadb', 'mysql'),
                           os.path.join(workdir, name)] + self._client(login, target))

@@ -24,7 +24,8 @@ class PostgreSQLSnapshotEngine:
 
     data_name = 'data'
 
-    def __init__(self, driver, run):
+    def __init__(self, driver, run, scratch_root):
+        """``scratch_root`` is unused here: the password travels in PGPASSWORD."""
         self.driver = driver
         self.run = run
         self._major = None
@@ -121,8 +122,9 @@ class PostgreSQLSnapshotEngine:
 
     def _terminate(self, db_name):
         """End every session on the database and wait (up to 5 s each) until they are gone."""
-        self.driver.execute('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = %s'
-                            ' AND pid <> pg_backend_pid()', (db_name,))
+        wait = ', 5000' if self._server_major() >= 14 else ''  # PostgreSQL 13 cannot wait for them
+        self.driver.execute('SELECT pg_terminate_backend(pid%s) FROM pg_stat_activity WHERE datname = %%s'
+                            ' AND pid <> pg_backend_pid()' % wait, (db_name,))
 
     def swapped(self, entry, detail):
         if entry['new_database']:

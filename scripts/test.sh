@@ -72,9 +72,10 @@ gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
 # The playbooks as users run them, through ansible-runner as AWX does, and the EE's build context.
 gate_playbooks() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/playbooks); }
 # The roles on this machine's own PostgreSQL and MariaDB (the db_server role installs and starts them).
-# molecule installs the collection under $HOME/.ansible: a home of its own keeps the user's clean.
+# molecule installs the collection under $HOME/.ansible and keeps its scenarios' state there: a new
+# home each run keeps the user's clean and no run inherits another's "already prepared".
 gate_molecule() {
-  mkdir -p "$WORK/molecule-home" &&
+  rm -rf "$WORK/molecule-home" && mkdir -p "$WORK/molecule-home" &&
     (cd "$COPY" && HOME=$WORK/molecule-home PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all)
 }
 # Every example of the user guide (docs/modules, docs/roles) runs against the servers.

@@ -33,5 +33,10 @@ class NotFound(BackendError):
     """The database (or another addressed object) does not exist."""
 
 
+def database_missing(db_type, db_name):
+    """The error every backend and module raises for a database that is not there."""
+    return NotFound('%s database %s does not exist' % (db_type, db_name))
+
+
 class Conflict(BackendError):
     """What the task asks for clashes with something that exists (a restore target, say)."""

@@ -15,7 +15,7 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import MissingLibrary, WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import MissingLibrary, WaysCloudError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
@@ -139,10 +139,13 @@ def identify(params):
     return params['customer_id'], requested_name, naming.technical_name(db_type, params['customer_id'], requested_name)
 
 
-def locate(databases, params):
-    """(customer_id, requested_name, db_name, the database or None) for the task's addressing options."""
+def locate(databases, params, required=False):
+    """(customer_id, requested_name, db_name, the database or None) for the task's addressing options;
+    with ``required``, a database that is not there is an error."""
     customer_id, requested_name, db_name = identify(params)
     database = databases.get(db_name) if db_name else databases.find(requested_name)
+    if required and database is None:
+        raise database_missing(params['db_type'], db_name or requested_name)
     return customer_id, requested_name, database['db_name'] if database else db_name, database
 
 

@@ -18,7 +18,7 @@ import os
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 SNAPSHOT_ID = re.compile(r'snap_[0-9]{8}_[0-9]{6}_[0-9a-f]{8}')
@@ -114,6 +114,6 @@ def restore_needed(db_type, db_name, snapshot_id, target, existing):
         raise Conflict('target_db_name %s exists already; restoring into a new database never overwrites one'
                        ' (restore %s in place, or choose another name)' % (target, target))
     if existing is None:
-        raise NotFound('%s database %s does not exist: restore its snapshot into a new database with'
-                       ' target_db_name' % (db_type, db_name))
+        raise NotFound('%s: restore its snapshot into a new database with target_db_name'
+                       % database_missing(db_type, db_name))
     return True

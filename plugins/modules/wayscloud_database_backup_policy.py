@@ -149,7 +149,6 @@ from contextlib import closing
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.backups import DEFAULT_POLICY, POLICY_FIELDS, check_policy
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, argument_spec, identify, locate, open_databases, run, schedule_of)
 
@@ -160,9 +159,7 @@ def manage(module):
     check_policy(dict(DEFAULT_POLICY, **wanted))  # bad values fail here, before any connection
     identify(params)
     with closing(open_databases(module)) as databases:
-        db_name, database = locate(databases, params)[2:]
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
+        db_name = locate(databases, params, required=True)[2]
         schedule = schedule_of(module, databases) if params['backend'] == 'host' else None
         backups = databases.backups(schedule) if schedule else databases.backups()
         before = backups.get(db_name)

@@ -108,7 +108,6 @@ from contextlib import closing
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
@@ -119,9 +118,7 @@ def manage(module):
     identify(params)  # bad names fail here, before any connection
     result = dict(changed=bool(params['rotate']))
     with closing(open_databases(module)) as databases:
-        db_name, database = locate(databases, params)[2:]
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
+        db_name, database = locate(databases, params, required=True)[2:]
         credentials = databases.credentials()
         if params['rotate'] and not module.check_mode:
             result['credentials'], result['password'] = credentials.rotate(db_name)

@@ -198,9 +198,7 @@ def manage(module):
         raise naming.ValidationError('rule_id names a rule to remove: it needs state: absent')
     single = params['ip_address'] is not None
     with closing(open_databases(module)) as databases:
-        db_name, database = locate(databases, params)[2:]
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (params['db_type'], db_name or params['requested_name']))
+        db_name = locate(databases, params, required=True)[2]
         firewall = databases.firewall()
         before = firewall.list(db_name)
         by_address = dict((rule['ip_address'], rule) for rule in before)

@@ -174,7 +174,7 @@ from contextlib import closing
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import argument_spec, identify, open_databases, run
 
 PER_DATABASE = ('info', 'metrics', 'snapshots', 'firewall', 'backup_policy', 'credentials')
@@ -209,7 +209,7 @@ def manage(module):
             if db_name is None:
                 found = databases.find(params['requested_name'])
                 if found is None:
-                    raise NotFound('%s database %s does not exist' % (params['db_type'], params['requested_name']))
+                    raise database_missing(params['db_type'], params['requested_name'])
                 db_name = found['db_name']
         customer_id = params['customer_id'] or (naming.parse_technical_name(params['db_type'], db_name)[0]
                                                 if db_name else None)
@@ -225,7 +225,7 @@ def manage(module):
             elif item == 'info':
                 result['info'] = databases.info(db_name)
                 if result['info'] is None:
-                    raise NotFound('%s database %s does not exist' % (params['db_type'], db_name))
+                    raise database_missing(params['db_type'], db_name)
             elif item == 'metrics':
                 result['metrics'] = databases.metrics(db_name)
             elif item == 'snapshots':

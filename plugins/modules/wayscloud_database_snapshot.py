@@ -194,7 +194,7 @@ from contextlib import closing
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
@@ -239,7 +239,7 @@ def manage(module):
     with closing(open_databases(module)) as databases:
         db_name, database = locate(databases, params)[2:]
         if db_name is None:
-            raise NotFound('%s database %s does not exist' % (params['db_type'], params['requested_name']))
+            raise database_missing(params['db_type'], params['requested_name'])
         if params['target_db_name'] is not None:
             target_name(params['db_type'], db_name, params['target_db_name'])
         snapshots = databases.snapshots()
@@ -247,7 +247,7 @@ def manage(module):
         result = dict(changed=False, snapshot={})
         if state == 'present':
             if database is None:
-                raise NotFound('%s database %s does not exist' % (params['db_type'], db_name))
+                raise database_missing(params['db_type'], db_name)
             found = chosen(listed, params, db_name) if params['label'] is not None else []
             if found:
                 result['snapshot'] = found[0]

@@ -15,7 +15,7 @@ import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, database_request, path
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import DATABASE_FIELDS, database_result
 
 
@@ -155,7 +155,7 @@ class ApiDatabases:
     def count_sessions(self, db_name):
         info = self.info(db_name)
         if info is None:
-            raise NotFound('%s database %s does not exist' % (self.db_type, db_name))
+            raise database_missing(self.db_type, db_name)
         return info.get('connection_count') or 0
 
     def restart(self, db_name):

@@ -26,10 +26,10 @@ import os
 import sys
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import backups as rules
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound, WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import (
-    append_log, entry_path, exclusive, install_runner, logins)
+    append_log, entry_path, failure_text, install_runner, logins)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 
 SCHEDULE_SETTING = 'backup_schedule'
@@ -51,10 +51,8 @@ class HostBackups:
 
     def get(self, db_name, now=None):
         """The contract's fields; a database without a policy has the default one, disabled."""
-        if self.databases.get(db_name) is None:
-            raise NotFound('%s database %s does not exist' % (self.databases.driver.label, db_name))
-        row = self.catalog.backup_policy(self.db_type, db_name)
-        return self._result(db_name, row, now)
+        self.databases.existing(db_name)
+        return self._result(db_name, self.catalog.backup_policy(self.db_type, db_name), now)
 
     def _result(self, db_name, row, now=None):
         policy = dict((field, row[field]) for field in rules.POLICY_FIELDS) if row else dict(rules.DEFAULT_POLICY)
@@ -81,8 +79,7 @@ class HostBackups:
         policy = rules.check_policy(policy)
         name = job_name(self.db_type, db_name)
         with self.catalog.lock(self.db_type, db_name):
-            if self.databases.get(db_name) is None:
-                raise NotFound('%s database %s does not exist' % (self.databases.driver.label, db_name))
+            self.databases.existing(db_name)
             row = self.catalog.backup_policy(self.db_type, db_name)
             current = dict((field, row[field]) for field in rules.POLICY_FIELDS) if row else None
             new_row = dict(policy, db_type=self.db_type, db_name=db_name, updated_at=utc_now(),
@@ -134,34 +131,36 @@ def run_due(state_dir, run, now, db_type=None, db_name=None):
     known = logins(state_dir)
     summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], busy=[], checked=len(policies))
     for policy in policies:
-        # One run per database at a time: every database's own timer may fire at the same minute.
-        fd = exclusive(state_dir, 'backup-%s-%s' % (policy['db_type'], policy['db_name']))
-        if fd is None:
-            summary['busy'].append(dict(db_type=policy['db_type'], db_name=policy['db_name']))
-            continue
         databases = HostDatabases(policy['db_type'], known[policy['db_type']], state_dir, run=run)
-        try:
-            snapshots = databases.snapshots()
-            last_slot = rules.parse_time(policy['last_slot']) if policy['last_slot'] else None
-            due = rules.is_due(policy, rules.parse_time(policy['enabled_at']), last_slot, now)
-            if due and databases.get(policy['db_name']) is not None:
-                snapshot = snapshots.create(policy['db_name'], 'Automated %s backup' % policy['frequency'],
-                                            automated=True)
-                databases.catalog.set_last_slot(policy['db_type'], policy['db_name'],
-                                                rules.format_time(rules.latest_slot(policy, now)))
-                summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
-                                             snapshot_id=snapshot['snapshot_id'], size_mb=snapshot['size_mb']))
-            cutoff = rules.format_time(now - datetime.timedelta(days=policy['retention_days']))
-            for snapshot_id in snapshots.prune(policy['db_name'], cutoff):
-                summary['pruned'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
-                                              snapshot_id=snapshot_id))
-        except Exception as exc:  # one database's failure must not cost the others their backups
-            summary['failed'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
-                                          error=str(exc) if isinstance(exc, WaysCloudError) else repr(exc)))
-        finally:
-            databases.close()
-            os.close(fd)
+        # One run per database at a time: every database's own timer may fire at the same minute.
+        with databases.catalog.lock('backup', '%s-%s' % (policy['db_type'], policy['db_name']), wait=False) as held:
+            if held:
+                _back_up(databases, policy, now, summary)
+            else:
+                summary['busy'].append(dict(db_type=policy['db_type'], db_name=policy['db_name']))
+        databases.close()
     return summary
+
+
+def _back_up(databases, policy, now, summary):
+    """One policy's due backup and pruning, into ``summary``; an error is recorded there, not raised."""
+    try:
+        snapshots = databases.snapshots()
+        last_slot = rules.parse_time(policy['last_slot']) if policy['last_slot'] else None
+        due = rules.is_due(policy, rules.parse_time(policy['enabled_at']), last_slot, now)
+        if due and databases.get(policy['db_name']) is not None:
+            snapshot = snapshots.create(policy['db_name'], 'Automated %s backup' % policy['frequency'],
+                                        automated=True)
+            databases.catalog.set_last_slot(policy['db_type'], policy['db_name'],
+                                            rules.format_time(rules.latest_slot(policy, now)))
+            summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
+                                         snapshot_id=snapshot['snapshot_id'], size_mb=snapshot['size_mb']))
+        cutoff = rules.format_time(now - datetime.timedelta(days=policy['retention_days']))
+        for snapshot_id in snapshots.prune(policy['db_name'], cutoff):
+            summary['pruned'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
+                                          snapshot_id=snapshot_id))
+    except Exception as exc:  # one database's failure must not cost the others their backups
+        summary['failed'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'], error=failure_text(exc)))
 
 
 def main(argv, run, say):

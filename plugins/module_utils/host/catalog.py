@@ -205,8 +205,11 @@ class Catalog:
         conn.execute('COMMIT')
 
     @contextlib.contextmanager
-    def lock(self, db_type, db_name):
-        """Exclusive lock on one database across processes on this host (released on exit or death)."""
+    def lock(self, db_type, db_name, wait=True):
+        """Exclusive lock on one database (or job) across processes on this host, released on exit or death.
+
+        Yields True; with ``wait=False`` yields False at once when another process holds it.
+        """
         ensure_private_dir(self.state_dir)
         lock_dir = ensure_private_dir(os.path.join(self.state_dir, 'locks'))
         try:
@@ -214,8 +217,14 @@ class Catalog:
         except OSError as exc:
             raise BackendError('cannot lock %s in %s: %s' % (db_name, lock_dir, exc.strerror))
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (IOError, OSError):
+                if wait:
+                    raise
+                yield False
+                return
+            yield True
         finally:
             os.close(fd)
 

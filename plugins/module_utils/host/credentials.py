@@ -19,7 +19,7 @@ hold that one. So the secret a reader may use is always the password the server 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
@@ -34,9 +34,7 @@ class HostCredentials:
         self.db_type = databases.db_type
 
     def _existing(self, db_name):
-        database = self.databases.get(db_name)
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        database = self.databases.existing(db_name)
         if database['username'] != db_name:
             raise BackendError('%s is a restored copy reached by user %s: manage the credentials through database %s'
                                % (db_name, database['username'], database['username']))

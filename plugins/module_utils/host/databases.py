@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
@@ -77,8 +77,7 @@ class HostDatabases:
     def metrics(self, db_name):
         """The contract's metrics of one database (host/metrics.py says where each comes from)."""
         from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import HostMetrics
-        if self.driver.read_database(self._checked(db_name)) is None:
-            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        self.existing(db_name)
         return HostMetrics(self).metrics(db_name)
 
     def close(self):
@@ -129,6 +128,13 @@ class HostDatabases:
         if server is None:
             return None
         return self._merge(server, self.catalog.get(self.db_type, db_name))
+
+    def existing(self, db_name):
+        """The database as a result dict; NotFound when the server has no such database."""
+        database = self.get(db_name)
+        if database is None:
+            raise database_missing(self.db_type, db_name)
+        return database
 
     def find(self, requested_name):
         """Addressing by requested_name alone needs the customer, which only an API key implies."""
@@ -200,9 +206,8 @@ class HostDatabases:
         """Apply ``changes`` (connection_limit, description); returns the database afterwards."""
         naming.check_connection_limit(changes.get('connection_limit'))
         naming.check_description(changes.get('description'))
-        with self.catalog.lock(self.db_type, self._checked(db_name)):
-            if self.driver.read_database(db_name) is None:
-                raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        with self.catalog.lock(self.db_type, db_name):
+            self.existing(db_name)
             if 'connection_limit' in changes:
                 self.driver.set_connection_limit(db_name, db_name, changes['connection_limit'])
             if 'description' in changes:
@@ -217,8 +222,7 @@ class HostDatabases:
 
     def restart(self, db_name):
         """Terminate every session on this database (not the server, not other databases)."""
-        if self.driver.read_database(self._checked(db_name)) is None:
-            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        self.existing(db_name)
         return self.driver.terminate_sessions(db_name)
 
     def user_exists(self, db_name):

@@ -33,20 +33,14 @@ class HostFirewall:
     def _result(row):
         return dict((field, row[field]) for field in RULE_FIELDS)
 
-    def _existing(self, db_name):
-        database = self.databases.get(db_name)
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
-        return database
-
     def list(self, db_name):
-        self._existing(db_name)
+        self.databases.existing(db_name)
         return [self._result(row) for row in self.catalog.rules(self.db_type, db_name)]
 
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
         with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
-            username = self._existing(db_name)['username']
+            username = self.databases.existing(db_name)['username']
             if username != db_name and self.db_type == 'mariadb':
                 raise BackendError('%s is a restored copy reached by user %s: on MariaDB an address reaches all of'
                                    ' a user\'s databases through one account, so give the rule to %s instead'

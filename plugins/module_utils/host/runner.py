@@ -19,7 +19,6 @@ __metaclass__ = type
 
 import argparse
 import datetime
-import fcntl
 import importlib
 import json
 import os
@@ -133,16 +132,10 @@ def logins(state_dir):
     return found
 
 
-def exclusive(state_dir, name):
-    """A non-blocking host-wide lock for a job: the open descriptor, or None when another run holds it."""
-    fd = os.open(os.path.join(ensure_private_dir(os.path.join(state_dir, 'locks')), name + '.lock'),
-                 os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except (IOError, OSError):
-        os.close(fd)
-        return None
-    return fd
+def failure_text(exc):
+    """What a job logs of an error: our own messages as they are, anything unexpected with its type."""
+    from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
+    return str(exc) if isinstance(exc, WaysCloudError) else repr(exc)
 
 
 def append_log(state_dir, name, entry):
@@ -157,29 +150,27 @@ def append_log(state_dir, name, entry):
 
 def collect_main(argv, run, say):
     """The collector: one metrics sample of every customer database of every engine it can log in to."""
-    from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import collect
     parser = argparse.ArgumentParser(prog='wayscloud-collect', description='Store one metrics sample per database.')
     parser.add_argument('--state-dir', required=True)
     parser.add_argument('--retention-days', type=int, default=7)
     args = parser.parse_args(argv)
-    fd = exclusive(args.state_dir, 'collector')
     at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    if fd is None:
-        say(json.dumps(dict(at=at, busy=True)))
-        return 0
-    try:
+    catalog = Catalog(args.state_dir)
+    with catalog.lock('collector', 'host', wait=False) as held:
+        if not held:
+            say(json.dumps(dict(at=at, busy=True)))
+            return 0
         summary = dict(at=at, samples=0, failed=[])
         for db_type, login in sorted(logins(args.state_dir).items()):
             databases = HostDatabases(db_type, login, args.state_dir, run=run)
             try:
                 summary['samples'] += collect([databases], args.retention_days)
             except Exception as exc:  # one engine's failure must not cost the other its sample
-                summary['failed'].append(dict(db_type=db_type, error=str(exc) if isinstance(exc, WaysCloudError) else repr(exc)))
+                summary['failed'].append(dict(db_type=db_type, error=failure_text(exc)))
             finally:
                 databases.close()
         say(append_log(args.state_dir, 'collector', summary))
         return 1 if summary['failed'] else 0
-    finally:
-        os.close(fd)

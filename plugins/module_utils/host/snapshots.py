@@ -122,9 +122,7 @@ class HostSnapshots:
         """A new snapshot; ``automated`` ones are the backup policy's, pruned after its retention."""
         naming.check_description(description)
         jobs = jobs or default_jobs()
-        database = self.databases.get(db_name)
-        if database is None:
-            raise NotFound('%s database %s does not exist' % (self.driver.label, db_name))
+        database = self.databases.existing(db_name)
         snapshot_id = new_snapshot_id()
         parent = self._private(os.path.join(self.root, db_name))
         with self.catalog.lock(self.db_type, db_name):

@@ -33,7 +33,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver im
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import CAPABILITIES
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import customer_usage, engine_entry
 from ansible_collections.wayscloud.databases.plugins.module_utils.backups import POLICY_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import check_snapshot_id, tagged_description
 
@@ -405,9 +405,8 @@ def usage(cfg, customer_id):
     count, size = 0, 0
     for db_type in cfg.engines:
         with engine(cfg, db_type) as databases:
-            listed = databases.list(customer_id)
-            count += len(listed)
-            size += sum(databases.driver.size_bytes(item['db_name']) for item in listed)
+            databases_used, bytes_used = customer_usage(databases, customer_id)
+        count, size = count + databases_used, size + bytes_used
     return count, round(size / 1024.0 ** 3, 4)
 
 
@@ -469,8 +468,7 @@ def list_engines(key: Key = Depends(authenticated), cfg: Config = Depends(config
                     version = databases.driver.server_version()
                 except BackendError:
                     version = None
-        engines.append(Engine(db_type=db_type.value, name='PostgreSQL' if db_type is DbType.postgresql else 'MariaDB',
-                              version=version, available=version is not None, capabilities=CAPABILITIES))
+        engines.append(Engine(**engine_entry(db_type.value, version)))
     return EnginesResponse(engines=engines)
 
 

@@ -22,6 +22,18 @@ NAMES = {'postgresql': 'PostgreSQL', 'mariadb': 'MariaDB'}
 COLLECTOR_JOB = 'wayscloud-metrics'
 
 
+def customer_usage(databases, customer_id):
+    """(databases, bytes) one customer uses on one engine."""
+    listed = databases.list(customer_id)
+    return len(listed), sum(databases.driver.size_bytes(item['db_name']) for item in listed)
+
+
+def engine_entry(db_type, version):
+    """An engine as the API lists it; ``version`` None for one that cannot be reached."""
+    return dict(db_type=db_type, name=NAMES[db_type], available=version is not None, version=version,
+                capabilities=CAPABILITIES)
+
+
 class HostInfo:
     """``databases``: the task's HostDatabases (its engine, login and catalog); other engines are reached
     with the login the host's runner recorded for them, else their default local socket."""
@@ -47,19 +59,14 @@ class HostInfo:
     def engines(self):
         """Each engine with its server version and capabilities; available is false when unreachable."""
         versions = self._each_engine(lambda databases: databases.driver.server_version())
-        return [dict(db_type=db_type, name=NAMES[db_type], available=not isinstance(version, WaysCloudError),
-                     version=None if isinstance(version, WaysCloudError) else version, capabilities=CAPABILITIES)
+        return [engine_entry(db_type, None if isinstance(version, WaysCloudError) else version)
                 for db_type, version in sorted(versions.items())]
 
     def quota(self, customer_id):
         """Databases and storage of one customer on this host, against the limits in the catalog."""
         naming.check_customer_id(customer_id)
         limits = self.catalog.quota(customer_id) or DEFAULT_QUOTA
-
-        def usage(databases):
-            listed = databases.list(customer_id)
-            return len(listed), sum(databases.driver.size_bytes(item['db_name']) for item in listed)
-        used = self._each_engine(usage)
+        used = self._each_engine(lambda databases: customer_usage(databases, customer_id))
         failed = dict((db_type, str(answer)) for db_type, answer in used.items() if isinstance(answer, WaysCloudError))
         if failed.get(self.databases.db_type):
             raise BackendError(failed[self.databases.db_type])

@@ -122,6 +122,7 @@ def test_check_mode_predicts_and_writes_nothing(scheduled):
     policy, changed = backups.set(db_name, POLICY, check_mode=True)
     assert changed and policy['enabled']
     assert not os.path.exists(cron_dir) or os.listdir(cron_dir) == []
+    assert not os.path.exists(os.path.join(databases.catalog.state_dir, 'runner'))
     assert databases.catalog.backup_policy(databases.db_type, db_name) is None
 
 

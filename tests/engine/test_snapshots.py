@@ -17,7 +17,10 @@ import time
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_sha_256_verifier
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 from commands import run
@@ -290,3 +293,67 @@ def test_creating_a_database_settles_a_killed_restore_into_its_name(filled):
     database, new_password, created = databases.create('engtest', 'snap_late')
     assert created and database['db_name'] == target and databases.catalog.restores(databases.db_type) == []
     connect_as(databases, target, new_password, target).close()
+
+
+@pytest.fixture
+def password_admin(engine):
+    """(databases logged in over TCP as an administrator with a password, password, commands run)."""
+    databases, state_dir = engine
+    admin_password = 'Adm1n-' + os.urandom(12).hex()
+    name = 'wc_engadmin'
+    if databases.db_type == 'postgresql':
+        databases.driver.execute(databases.driver.sql('DROP ROLE IF EXISTS {}', name))
+        databases.driver.execute(databases.driver.sql('CREATE ROLE {} SUPERUSER LOGIN PASSWORD %s', name),
+                                 (scram_sha_256_verifier(admin_password),))
+    else:
+        databases.driver.execute('DROP USER IF EXISTS %s@%s', (name, '127.0.0.1'))
+        databases.driver.execute('CREATE USER %s@%s IDENTIFIED BY %s', (name, '127.0.0.1', admin_password))
+        databases.driver.execute('GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION', (name, '127.0.0.1'))
+    commands = []
+
+    def recording(argv, stdin=None, env=None):
+        defaults = [part.split('=', 1)[1] for part in argv if part.startswith('--defaults-extra-file=')]
+        commands.append(dict(argv=list(argv), env=dict(env or {}), defaults=[
+            (path, oct(os.stat(path).st_mode & 0o777), open(path).read()) for path in defaults]))
+        return run(argv, stdin=stdin, env=env)
+    login = ServerLogin(host='127.0.0.1', port=databases.driver.port, user=name, password=admin_password,
+                        public_host='127.0.0.1')
+    over_tcp = HostDatabases(databases.db_type, login, state_dir, run=recording)
+    yield over_tcp, admin_password, commands
+    over_tcp.close()
+    if databases.db_type == 'postgresql':
+        databases.driver.execute(databases.driver.sql('DROP ROLE IF EXISTS {}', name))
+    else:
+        databases.driver.execute('DROP USER IF EXISTS %s@%s', (name, '127.0.0.1'))
+
+
+def test_an_administrator_password_never_reaches_argv_files_or_the_catalog(engine, password_admin):
+    """The dump and restore tools get the password through PGPASSWORD or a 0600 defaults file outside the
+    snapshot, which is gone afterwards; nothing under state_dir holds it."""
+    databases, state_dir = engine
+    over_tcp, admin_password, commands = password_admin
+    db_name = create(databases, 'snaptcp')[0]['db_name']
+    populate(databases, db_name)
+    before = fingerprint(databases, db_name)
+    snapshots = over_tcp.snapshots()
+    snapshot = snapshots.create(db_name)
+    change(databases, db_name)
+    assert snapshots.restore(db_name, snapshot['snapshot_id']) == (db_name, True)
+    assert fingerprint(databases, db_name) == before
+    tools = [command for command in commands if 'dump' in ' '.join(command['argv'][:4])
+             or 'restore' in command['argv'][0] or 'load' in ' '.join(command['argv'][:4])]
+    assert len(tools) >= 2
+    for command in commands:
+        assert not any(admin_password in part for part in command['argv'])
+        if databases.db_type == 'postgresql':
+            assert command['env'].get('PGPASSWORD') == admin_password and not command['defaults']
+        else:
+            assert command['defaults'], command['argv'][:4]
+            for path, mode, text in command['defaults']:
+                assert mode == '0o600' and admin_password in text
+                assert os.path.join(state_dir, 'snapshots') not in path
+                assert not os.path.exists(path)  # removed once the tool ended
+    for root, dirs, names in os.walk(state_dir):
+        for name in names:
+            with open(os.path.join(root, name), 'rb') as handle:
+                assert admin_password.encode() not in handle.read(), os.path.join(root, name)

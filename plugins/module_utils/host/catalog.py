@@ -228,6 +228,21 @@ class Catalog:
         finally:
             os.close(fd)
 
+    def _select(self, table, order, **filters):
+        """Rows of ``table`` whose columns equal the filters given (None: any), as dicts, in ``order``."""
+        if not self._exists():
+            return []
+        given = [(column, value) for column, value in sorted(filters.items()) if value is not None]
+        where = ''.join(' AND %s = ?' % column for column, dummy in given)
+        return [dict(row) for row in self.conn.execute('SELECT * FROM %s WHERE 1 = 1%s ORDER BY %s' % (table, where, order),
+                                                       [value for dummy, value in given])]
+
+    @staticmethod
+    def _insert(conn, table, fields, row, replace=True):
+        conn.execute('INSERT%s INTO %s (%s) VALUES (%s)' % (' OR REPLACE' if replace else '', table, ', '.join(fields),
+                                                            ', '.join('?' * len(fields))),
+                     tuple(row.get(field) for field in fields))
+
     def get(self, db_type, db_name):
         if not self._exists():
             return None
@@ -236,16 +251,7 @@ class Catalog:
         return dict(row) if row else None
 
     def list(self, db_type=None, customer_id=None):
-        if not self._exists():
-            return []
-        query, params = 'SELECT * FROM databases WHERE 1 = 1', []
-        if db_type is not None:
-            query += ' AND db_type = ?'
-            params.append(db_type)
-        if customer_id is not None:
-            query += ' AND customer_id = ?'
-            params.append(customer_id)
-        return [dict(row) for row in self.conn.execute(query + ' ORDER BY db_type, db_name', params)]
+        return self._select('databases', 'db_type, db_name', db_type=db_type, customer_id=customer_id)
 
     def save(self, record):
         """Insert or replace a database's row (metadata changes, or adopting one made elsewhere)."""
@@ -268,21 +274,12 @@ class Catalog:
 
     def rules(self, db_type=None, db_name=None):
         """Firewall rules, of one engine or one database, oldest first."""
-        if not self._exists():
-            return []
-        query, params = 'SELECT * FROM firewall_rules WHERE 1 = 1', []
-        for column, value in (('db_type', db_type), ('db_name', db_name)):
-            if value is not None:
-                query += ' AND %s = ?' % column
-                params.append(value)
-        return [dict(row) for row in self.conn.execute(query + ' ORDER BY created_at, rule_id', params)]
+        return self._select('firewall_rules', 'created_at, rule_id', db_type=db_type, db_name=db_name)
 
     def save_rule(self, rule):
         """Insert or update a rule; its port stays guarded by the nftables driver from then on."""
         with self.transaction() as conn:
-            conn.execute('INSERT OR REPLACE INTO firewall_rules (%s) VALUES (%s)'
-                         % (', '.join(self._RULE_FIELDS), ', '.join('?' * len(self._RULE_FIELDS))),
-                         tuple(rule[field] for field in self._RULE_FIELDS))
+            self._insert(conn, 'firewall_rules', self._RULE_FIELDS, rule)
             conn.execute('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)', (rule['port'],))
 
     def delete_rules(self, rule_ids):
@@ -309,13 +306,7 @@ class Catalog:
 
     def snapshots(self, db_type, db_name=None):
         """Snapshots of one engine (or one database), newest first."""
-        if not self._exists():
-            return []
-        query, params = 'SELECT * FROM snapshots WHERE db_type = ?', [db_type]
-        if db_name is not None:
-            query += ' AND db_name = ?'
-            params.append(db_name)
-        return [dict(row) for row in self.conn.execute(query + ' ORDER BY created_at DESC, snapshot_id DESC', params)]
+        return self._select('snapshots', 'created_at DESC, snapshot_id DESC', db_type=db_type, db_name=db_name)
 
     def snapshot(self, snapshot_id):
         if not self._exists():
@@ -325,9 +316,7 @@ class Catalog:
 
     def save_snapshot(self, snapshot):
         with self.transaction() as conn:
-            conn.execute('INSERT INTO snapshots (%s) VALUES (%s)'
-                         % (', '.join(self._SNAPSHOT_FIELDS), ', '.join('?' * len(self._SNAPSHOT_FIELDS))),
-                         tuple(snapshot[field] for field in self._SNAPSHOT_FIELDS))
+            self._insert(conn, 'snapshots', self._SNAPSHOT_FIELDS, snapshot, replace=False)
 
     _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
                       'last_slot', 'updated_at')
@@ -340,17 +329,11 @@ class Catalog:
         return dict(row, enabled=bool(row['enabled'])) if row else None
 
     def backup_policies(self):
-        if not self._exists():
-            return []
-        return [dict(row, enabled=bool(row['enabled']))
-                for row in self.conn.execute('SELECT * FROM backup_policies ORDER BY db_type, db_name')]
+        return [dict(row, enabled=bool(row['enabled'])) for row in self._select('backup_policies', 'db_type, db_name')]
 
     def save_backup_policy(self, policy):
         with self.transaction() as conn:
-            conn.execute('INSERT OR REPLACE INTO backup_policies (%s) VALUES (%s)'
-                         % (', '.join(self._POLICY_FIELDS), ', '.join('?' * len(self._POLICY_FIELDS))),
-                         tuple(int(policy[field]) if field == 'enabled' else policy[field]
-                               for field in self._POLICY_FIELDS))
+            self._insert(conn, 'backup_policies', self._POLICY_FIELDS, dict(policy, enabled=int(policy['enabled'])))
 
     def set_last_slot(self, db_type, db_name, slot):
         """The slot whose backup was taken (so a slot is taken once, whatever the clocks say)."""
@@ -400,19 +383,11 @@ class Catalog:
 
     def restores(self, db_type, target=None):
         """Restore journal entries (restores under way or interrupted) of an engine, or into one database."""
-        if not self._exists():
-            return []
-        query, params = 'SELECT * FROM restores WHERE db_type = ?', [db_type]
-        if target is not None:
-            query += ' AND target = ?'
-            params.append(target)
-        return [dict(row) for row in self.conn.execute(query + ' ORDER BY started_at', params)]
+        return self._select('restores', 'started_at', db_type=db_type, target=target)
 
     def save_restore(self, entry):
         with self.transaction() as conn:
-            conn.execute('INSERT OR REPLACE INTO restores (%s) VALUES (%s)'
-                         % (', '.join(self._RESTORE_FIELDS), ', '.join('?' * len(self._RESTORE_FIELDS))),
-                         tuple(entry[field] for field in self._RESTORE_FIELDS))
+            self._insert(conn, 'restores', self._RESTORE_FIELDS, entry)
 
     def delete_restore(self, restore_id):
         with self.transaction() as conn:
@@ -453,11 +428,9 @@ class Catalog:
                 life['deleted_at'] = row['at']
         return lives
 
-    @staticmethod
-    def _upsert(conn, record):
-        conn.execute('INSERT OR REPLACE INTO databases (%s) VALUES (%s)'
-                     % (', '.join(_DATABASE_FIELDS), ', '.join('?' * len(_DATABASE_FIELDS))),
-                     tuple(record.get(field) for field in _DATABASE_FIELDS))
+    @classmethod
+    def _upsert(cls, conn, record):
+        cls._insert(conn, 'databases', _DATABASE_FIELDS, record)
 
     @staticmethod
     def _add_history(conn, event, record):

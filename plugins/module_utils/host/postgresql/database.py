@@ -219,18 +219,21 @@ class PostgreSQLDriver(Driver):
         """Write the collection's block of pg_hba.conf and reload.
 
         For every customer database on the server, in this order: its user (its owner: the user named
-        like it, or for a copy restored from a snapshot, the snapshotted database's) from the local addresses,
-        its user from each allowed network, and a reject for everyone else over TCP, so no broader
-        line further down the file can let an address in. The block is rewritten whole; a file
+        like it, or for a copy restored from a snapshot, the snapshotted database's) from the local
+        addresses and each allowed network; the administrator this task logs in as, from the local
+        addresses (dumps connect to the database itself); and a reject for everyone else over TCP, so
+        no broader line further down the file can let an address in. The block is rewritten whole; a file
         PostgreSQL would not accept is put back as it was.
         """
         path = self.execute('SHOW hba_file')[0][0]
         owners = dict((database['db_name'], database['owner']) for database in self.list_databases('cust_'))
+        admin = quote_hba(self.login.user or self.default_user)
         lines = []
         for db_name in sorted(set(owners) | set(networks_by_db)):
             name, user = quote_hba(db_name), quote_hba(owners.get(db_name) or db_name)
             networks = sorted(set(LOCAL_NETWORKS) | set(networks_by_db.get(db_name, ())), key=network_order)
             lines += ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
+            lines += ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
             lines += ['host %s all %s reject' % (name, everything) for everything in ('0.0.0.0/0', '::/0')]
         previous = write_block(path, lines)
         if previous is not None:

@@ -1,5 +1,5 @@
 # wayscloud.databases: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo demo-clean test deps sanity unit integration lint api-server bench
+.PHONY: demo demo-clean test deps sanity unit integration lint api-server bench hardening
 
 demo:
 	scripts/demo.sh
@@ -25,6 +25,9 @@ unit:
 
 integration:
 	GATES="integration schemathesis network" scripts/test.sh
+
+hardening:
+	GATES=hardening scripts/test.sh
 
 lint:
 	GATES=lint scripts/test.sh

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks molecule docs lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks hardening molecule docs lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -77,6 +77,13 @@ gate_playbooks() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -
 gate_molecule() {
   rm -rf "$WORK/molecule-home" && mkdir -p "$WORK/molecule-home" &&
     (cd "$COPY" && HOME=$WORK/molecule-home PATH=$SRC/.venv/bin:$PATH ANSIBLE_FORCE_COLOR=0 molecule test --all)
+}
+# Secrets, hostile input, faults and concurrent runs (docs/reliability.md); figures go to the log's end.
+gate_hardening() {
+  local figures=$WORK/hardening-figures
+  rm -rf "$figures" && mkdir -p "$figures" &&
+    (cd "$COPY" && WAYSCLOUD_API_STATE_DIR=$WORK/api/state WAYSCLOUD_HARDENING_FIGURES=$figures PATH=$SRC/.venv/bin:$PATH \
+      "$PY" -m pytest -q -p no:cacheprovider tests/hardening) && tail -n +1 "$figures"/*.json
 }
 # Every example of the user guide (docs/modules, docs/roles) runs against the servers.
 gate_docs() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/docs); }

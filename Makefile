@@ -12,7 +12,7 @@ test:
 	scripts/test.sh
 
 bench:
-	bench/snapshots.sh
+	bench/run.sh
 
 deps:
 	scripts/bootstrap.sh

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Snapshot and restore time of the host engine against the raw tools with the same settings.
 
-    bench/snapshots.sh [--scale 70] [--repeat 3] [--engines postgresql,mariadb]
+    bench/run.sh --only snapshots [--scale 70] [--repeat 3]
 
 (the wrapper starts throwaway servers with fsync on and runs this with their settings). Each
 measurement alternates ours and theirs, ``--repeat`` times; the table shows medians and ours/theirs.
@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from table import row
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'api_server'))
 
@@ -31,6 +33,8 @@ from commands import run  # noqa: E402
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases  # noqa: E402
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin  # noqa: E402
 
+RAW = {'snapshot': {'postgresql': 'pg_dump', 'mariadb': 'mariadb-dump | zstd'},
+       'restore': {'postgresql': 'createdb + pg_restore', 'mariadb': 'zstd -dc | mariadb'}}
 DUMP_OPTIONS = ['--single-transaction', '--routines', '--triggers', '--events', '--hex-blob',
                 '--default-character-set=utf8mb4', '--skip-dump-date']
 
@@ -145,19 +149,15 @@ def main():
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix='wayscloud-bench-', dir=args.work)
     baseline = {}
-    print('| operation | size MB | ours s (median) | raw tools s (median) | ours / raw | ours / raw single-threaded |')
-    print('|---|---|---|---|---|---|')
     try:
         for db_type in args.engines.split(','):
             jobs_list = [int(jobs) for jobs in args.jobs.split(',')] if db_type == 'postgresql' else [1]
             size_mb, rows = measure(db_type, os.environ, args.scale, args.repeat, jobs_list, work)
             for name, ours, theirs in rows:
-                ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
                 kind = name.split(' -j')[0]
-                baseline.setdefault(kind, theirs_s)
-                cells = (name, size_mb, ours_s, theirs_s, ours_s / theirs_s, ours_s / baseline[kind])
-                print('| %s | %.0f | %.1f | %.1f | %.2f | %.2f |' % cells)
-                sys.stdout.flush()
+                baseline.setdefault(kind, theirs)
+                note = '' if baseline[kind] is theirs else 'vs raw -j1: %.2f' % (statistics.median(ours) / statistics.median(baseline[kind]))
+                row('%s (%.0f MB)' % (name, size_mb), ours, theirs, theirs_name=RAW[kind.split()[-1]][db_type], note=note)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -75,6 +75,51 @@ options:
     description: Allow C(0.0.0.0/0) and C(::/0), which open the database to every address.
     type: bool
     default: false
+  databases:
+    description:
+      - Several databases of O(db_type) in one task, instead of O(name) or O(requested_name); one module
+        run instead of one per database.
+      - An item's options left out take the task's, so rules common to all are written once.
+      - Every item is checked before any rule is touched. The result lists each database under
+        RV(databases), in the items' order. O(rule_id) acts on one database and is refused with a list.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      name:
+        description: The database's full name, as O(name).
+        type: str
+      requested_name:
+        description: The name the customer asked for, as O(requested_name).
+        type: str
+      customer_id:
+        description: The owning customer, as O(customer_id).
+        type: str
+      ip_address:
+        description: As O(ip_address).
+        type: str
+      description:
+        description: As O(description).
+        type: str
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+      rules:
+        description: As O(rules).
+        type: list
+        elements: dict
+        suboptions:
+          ip_address:
+            description: An address or CIDR block, as O(ip_address).
+            type: str
+            required: true
+          description:
+            description: The rule's description.
+            type: str
+      purge:
+        description: As O(purge).
+        type: bool
 seealso:
   - module: wayscloud.databases.wayscloud_database
 '''
@@ -99,6 +144,17 @@ EXAMPLES = r'''
       - ip_address: 203.0.113.7
     purge: true
 
+- name: The same address allowed to three databases, in one task
+  wayscloud.databases.wayscloud_database_firewall:
+    db_type: postgresql
+    ip_address: 192.0.2.100
+    databases:
+      - name: cust_6dd1d906_pg_shop
+      - name: cust_6dd1d906_pg_blog
+      - name: cust_6dd1d906_pg_wiki
+        rules: [{ip_address: 203.0.113.7}]
+        purge: true
+
 - name: Remove a rule by its id
   wayscloud.databases.wayscloud_database_firewall:
     db_type: postgresql
@@ -110,7 +166,7 @@ EXAMPLES = r'''
 RETURN = r'''
 rules:
   description: The database's rules after the task (in check mode, as they would be).
-  returned: always
+  returned: unless O(databases) is given
   type: list
   elements: dict
   contains:
@@ -142,17 +198,33 @@ rule:
   type: dict
 added:
   description: The addresses added (or that check mode would add).
-  returned: always
+  returned: unless O(databases) is given
   type: list
   elements: str
 removed:
   description: The addresses removed (or that check mode would remove).
-  returned: always
+  returned: unless O(databases) is given
   type: list
   elements: str
+databases:
+  description: With O(databases), one entry per item, in their order, each shaped like a one-database result.
+  returned: when O(databases) is given
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether this database's rules changed.
+      type: bool
+    rules:
+      description: Its rules after the task, as RV(rules).
+      type: list
+    added:
+      description: As RV(added).
+      type: list
+    removed:
+      description: As RV(removed).
+      type: list
 '''
-
-from contextlib import closing
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -160,7 +232,10 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+    ADDRESS_OPTIONS, LIST_RULES, argument_spec, databases_option, for_each_database, identify, locate, run)
+
+
+RULE_OPTIONS = dict(ip_address=dict(type='str', required=True), description=dict(type='str'))
 
 
 def checked_address(value, params):
@@ -189,56 +264,65 @@ def wanted_rules(params):
     return None
 
 
-def manage(module):
-    params = module.params
-    identify(params)  # bad names fail here, before any connection
-    wanted = wanted_rules(params)
+def check(params):
+    """(wanted rules, rule_id) of one database, validated before any connection."""
+    identify(params)
+    if params['ip_address'] is not None and params['rules'] is not None:
+        raise naming.ValidationError('ip_address and rules are mutually exclusive (an item inherits the task\'s)')
+    if params['ip_address'] is None and params['rules'] is None and params['rule_id'] is None:
+        raise naming.ValidationError('one of ip_address, rules or rule_id is required')
+    if params['state'] == 'absent' and params['ip_address'] is None and params['rule_id'] is None:
+        raise naming.ValidationError('state absent removes one rule: it needs ip_address or rule_id')
     rule_id = check_rule_id(params['rule_id']) if params['rule_id'] is not None else None
     if rule_id is not None and params['state'] != 'absent':
         raise naming.ValidationError('rule_id names a rule to remove: it needs state: absent')
+    return wanted_rules(params), rule_id
+
+
+def manage(module, databases, params, checked):
+    wanted, rule_id = checked
     single = params['ip_address'] is not None
-    with closing(open_databases(module)) as databases:
-        db_name = locate(databases, params, required=True)[2]
-        firewall = databases.firewall()
-        before = firewall.list(db_name)
-        by_address = dict((rule['ip_address'], rule) for rule in before)
-        add, describe, remove = [], [], []
-        if rule_id is not None:
-            remove = [rule for rule in before if rule['rule_id'] == rule_id]
-            owner = None if remove else firewall.owner_of(rule_id)
-            if owner is not None:
-                raise NotFound('rule_id %s is not a rule of %s (it belongs to %s)' % (rule_id, db_name, owner))
-        elif single and params['state'] == 'absent':
-            remove = [by_address[wanted[0][0]]] if wanted[0][0] in by_address else []
-        else:
-            for network, description in wanted:
-                if network not in by_address:
-                    add.append((network, description))
-                elif description is not None and description != by_address[network]['description']:
-                    describe.append((by_address[network], description))
-            if params['purge']:
-                listed = set(network for network, dummy in wanted)
-                remove = [rule for rule in before if rule['ip_address'] not in listed]
-        described = dict((rule['rule_id'], description) for rule, description in describe)
-        after = [dict(rule, description=described.get(rule['rule_id'], rule['description']))
-                 for rule in before if rule not in remove]
-        after += [dict(rule_id=None, db_name=db_name, db_type=params['db_type'], ip_address=network, port=None,
-                       description=description, created_at=None) for network, description in add]
-        if not module.check_mode:
-            for network, description in add:
-                firewall.add(db_name, network, description)
-            for rule, description in describe:
-                firewall.describe(db_name, rule, description)
-            for rule in remove:
-                firewall.remove(db_name, rule['rule_id'])
-            if add or describe or remove:
-                after = firewall.list(db_name)  # with the ids and ports the server gave
-        result = dict(changed=bool(add or describe or remove), rules=after,
-                      added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
-                      diff=dict(before=dict(rules=[summary(rule) for rule in before]),
-                                after=dict(rules=[summary(rule) for rule in after])))
-        if single:
-            result['rule'] = next((rule for rule in after if rule['ip_address'] == wanted[0][0]), {})
+    db_name = locate(databases, params, required=True)[2]
+    firewall = databases.firewall()
+    before = firewall.list(db_name)
+    by_address = dict((rule['ip_address'], rule) for rule in before)
+    add, describe, remove = [], [], []
+    if rule_id is not None:
+        remove = [rule for rule in before if rule['rule_id'] == rule_id]
+        owner = None if remove else firewall.owner_of(rule_id)
+        if owner is not None:
+            raise NotFound('rule_id %s is not a rule of %s (it belongs to %s)' % (rule_id, db_name, owner))
+    elif single and params['state'] == 'absent':
+        remove = [by_address[wanted[0][0]]] if wanted[0][0] in by_address else []
+    else:
+        for network, description in wanted:
+            if network not in by_address:
+                add.append((network, description))
+            elif description is not None and description != by_address[network]['description']:
+                describe.append((by_address[network], description))
+        if params['purge']:
+            listed = set(network for network, dummy in wanted)
+            remove = [rule for rule in before if rule['ip_address'] not in listed]
+    described = dict((rule['rule_id'], description) for rule, description in describe)
+    after = [dict(rule, description=described.get(rule['rule_id'], rule['description']))
+             for rule in before if rule not in remove]
+    after += [dict(rule_id=None, db_name=db_name, db_type=params['db_type'], ip_address=network, port=None,
+                   description=description, created_at=None) for network, description in add]
+    if not module.check_mode:
+        for network, description in add:
+            firewall.add(db_name, network, description)
+        for rule, description in describe:
+            firewall.describe(db_name, rule, description)
+        for rule in remove:
+            firewall.remove(db_name, rule['rule_id'])
+        if add or describe or remove:
+            after = firewall.list(db_name)  # with the ids and ports the server gave
+    result = dict(changed=bool(add or describe or remove), rules=after,
+                  added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
+                  diff=dict(before=dict(rules=[summary(rule) for rule in before]),
+                            after=dict(rules=[summary(rule) for rule in after])))
+    if single:
+        result['rule'] = next((rule for rule in after if rule['ip_address'] == wanted[0][0]), {})
     return result
 
 
@@ -254,20 +338,22 @@ def main():
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             rule_id=dict(type='str'),
-            rules=dict(type='list', elements='dict', options=dict(
-                ip_address=dict(type='str', required=True),
-                description=dict(type='str'),
-            )),
+            rules=dict(type='list', elements='dict', options=RULE_OPTIONS),
             purge=dict(type='bool', default=False),
             allow_any=dict(type='bool', default=False),
-            **ADDRESS_OPTIONS
+            **dict(ADDRESS_OPTIONS, **databases_option(
+                ip_address=dict(type='str'),
+                description=dict(type='str'),
+                state=dict(type='str', choices=['present', 'absent']),
+                rules=dict(type='list', elements='dict', options=RULE_OPTIONS),
+                purge=dict(type='bool'),
+            ))
         ),
         supports_check_mode=True,
-        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id')],
-        required_one_of=ADDRESS_RULES['required_one_of'] + [('ip_address', 'rules', 'rule_id')],
-        required_if=[('state', 'absent', ('ip_address', 'rule_id'), True)],
+        mutually_exclusive=LIST_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id'), ('rule_id', 'databases')],
+        required_one_of=LIST_RULES['required_one_of'],
     )
-    run(module, lambda: manage(module))
+    run(module, lambda: for_each_database(module, check, lambda databases, params, checked: manage(module, databases, params, checked)))
 
 
 if __name__ == '__main__':

@@ -38,7 +38,7 @@ source "$WORK/servers/servers.env"
 # shellcheck disable=SC1091
 source "$WORK/api/api.env"
 set +a
-export PYTHONPATH=$WORK/collections
+export PYTHONPATH=$WORK/collections WAYSCLOUD_BENCH_API_STATE=$WORK/api/state
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; PostgreSQL $(psql --version | awk '{print $3}'), $(mariadb --version | grep -o '[0-9.]*-MariaDB' || true); ansible-core $("$SRC/.venv/bin/python" -c 'import ansible.release as r; print(r.__version__)'), ansible $COMMUNITY_VERSION (community.postgresql $(grep -m1 '"version"' "$WORK/community/ansible_collections/community/postgresql/MANIFEST.json" | grep -o '[0-9.]*'), community.mysql $(grep -m1 '"version"' "$WORK/community/ansible_collections/community/mysql/MANIFEST.json" | grep -o '[0-9.]*')); --repeat $REPEAT --count $COUNT --scale $SCALE"
 "$SRC/.venv/bin/python" -c 'import sys; sys.path.insert(0, "bench"); import table; print(table.HEADER)'

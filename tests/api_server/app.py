@@ -420,7 +420,8 @@ def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticate
         requested_name = '%s_%s' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d'),
                                     secrets.token_hex(3))
     db_name = naming.technical_name(body.db_type.value, customer_id, requested_name)
-    with engine(cfg, body.db_type.value) as databases:
+    with engine(cfg, body.db_type.value) as databases, databases.catalog.lock('customer', customer_id):
+        # Checking the quota and creating are one step: concurrent requests must not both pass the last free slot.
         database = databases.get(db_name)
         if database is None:
             quota = limits(cfg, databases, customer_id)

@@ -171,13 +171,20 @@ def checked_address(value, params):
     return network
 
 
+RULE_KEYS = ('ip_address', 'description')
+
+
 def wanted_rules(params):
     """[(CIDR, description)] the task asks for, validated; None when it does not list rules."""
     if params['rules'] is not None:
         wanted = []
         for index, item in enumerate(params['rules']):
+            unknown = sorted(set(item) - set(RULE_KEYS))
+            if unknown:
+                raise naming.ValidationError('rules[%d]: a rule has only %s, not %s'
+                                             % (index, ' and '.join(RULE_KEYS), ', '.join(unknown)))
             try:
-                network = checked_address(item['ip_address'], params)
+                network = checked_address(item.get('ip_address'), params)
             except naming.ValidationError as exc:
                 raise naming.ValidationError('rules[%d]: %s' % (index, exc))
             if network in [w[0] for w in wanted]:
@@ -254,10 +261,9 @@ def main():
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             rule_id=dict(type='str'),
-            rules=dict(type='list', elements='dict', options=dict(
-                ip_address=dict(type='str', required=True),
-                description=dict(type='str'),
-            )),
+            # No options= here: when an element is not a dict, ansible-core then loses every no_log value and
+            # its failure shows api_key and login_password; wanted_rules checks each element's keys instead.
+            rules=dict(type='list', elements='dict'),
             purge=dict(type='bool', default=False),
             allow_any=dict(type='bool', default=False),
             **ADDRESS_OPTIONS

@@ -2,13 +2,15 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Firewall rule input, checked before anything is touched: addresses, CIDR blocks, rule ids."""
+"""Input that says where, checked before anything is touched: addresses, CIDR blocks, rule ids, service URLs."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
 import uuid
+
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
@@ -49,3 +51,11 @@ def check_rule_id(value):
 
 def new_rule_id():
     return str(uuid.uuid4())
+
+
+def check_service_url(option, url):
+    """An http:// or https:// URL with a host: urllib would read a file:// URL from the local disk."""
+    parts = urlparse(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ('http', 'https') or not parts.netloc or any(c in url for c in '\x00\r\n '):
+        raise ValidationError('%s must be an http:// or https:// URL such as https://api.example.com (got %r)' % (option, url))
+    return url

@@ -56,6 +56,10 @@ HOST_ARGUMENT_SPEC = dict(
 )
 
 
+# (option, least, most): past these a socket refuses the timeout (a traceback) or a failing task never ends.
+API_BOUNDS = (('api_timeout', 1, 3600), ('api_retries', 0, 100), ('api_retry_max_delay', 1, 3600))
+
+
 def argument_spec(vault=True, **module_options):
     """Common options (backend, API, host, and Vault unless ``vault=False``) plus the module's own."""
     spec = dict(BACKEND_ARGUMENT_SPEC)
@@ -76,9 +80,9 @@ def open_databases(module):
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
-        for option, least in (('api_timeout', 1), ('api_retries', 0), ('api_retry_max_delay', 1)):
-            if params[option] < least:
-                raise ValidationError('%s must be at least %d (got %d)' % (option, least, params[option]))
+        for option, least, most in API_BOUNDS:
+            if not least <= params[option] <= most:
+                raise ValidationError('%s must be from %d to %d (got %d)' % (option, least, most, params[option]))
         client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
                            validate_certs=params['validate_certs'], retries=params['api_retries'],
                            retry_max_delay=params['api_retry_max_delay'])
@@ -86,6 +90,8 @@ def open_databases(module):
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
+    if params['login_port'] is not None and not 1 <= params['login_port'] <= 65535:
+        raise ValidationError('login_port must be a TCP port, 1 to 65535 (got %d)' % params['login_port'])
     login = ServerLogin(host=params['login_host'], port=params['login_port'], user=params['login_user'],
                         password=params['login_password'], unix_socket=params['login_unix_socket'],
                         public_host=params['public_host'])

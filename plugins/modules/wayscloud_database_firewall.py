@@ -235,9 +235,6 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.module import 
     ADDRESS_OPTIONS, LIST_RULES, argument_spec, databases_option, for_each_database, identify, locate, run)
 
 
-RULE_OPTIONS = dict(ip_address=dict(type='str', required=True), description=dict(type='str'))
-
-
 def checked_address(value, params):
     """A normalised CIDR that this backend and engine can enforce."""
     network = normalize_address(value, ipv6=params['backend'] == 'host', allow_any=params['allow_any'])
@@ -246,13 +243,20 @@ def checked_address(value, params):
     return network
 
 
+RULE_KEYS = ('ip_address', 'description')
+
+
 def wanted_rules(params):
     """[(CIDR, description)] the task asks for, validated; None when it does not list rules."""
     if params['rules'] is not None:
         wanted = []
         for index, item in enumerate(params['rules']):
+            unknown = sorted(set(item) - set(RULE_KEYS))
+            if unknown:
+                raise naming.ValidationError('rules[%d]: a rule has only %s, not %s'
+                                             % (index, ' and '.join(RULE_KEYS), ', '.join(unknown)))
             try:
-                network = checked_address(item['ip_address'], params)
+                network = checked_address(item.get('ip_address'), params)
             except naming.ValidationError as exc:
                 raise naming.ValidationError('rules[%d]: %s' % (index, exc))
             if network in [w[0] for w in wanted]:
@@ -338,14 +342,16 @@ def main():
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             rule_id=dict(type='str'),
-            rules=dict(type='list', elements='dict', options=RULE_OPTIONS),
+            # No options= here: when an element is not a dict, ansible-core then loses every no_log value and
+            # its failure shows api_key and login_password; wanted_rules checks each element's keys instead.
+            rules=dict(type='list', elements='dict'),
             purge=dict(type='bool', default=False),
             allow_any=dict(type='bool', default=False),
             **dict(ADDRESS_OPTIONS, **databases_option(
                 ip_address=dict(type='str'),
                 description=dict(type='str'),
                 state=dict(type='str', choices=['present', 'absent']),
-                rules=dict(type='list', elements='dict', options=RULE_OPTIONS),
+                rules=dict(type='list', elements='dict'),  # checked by wanted_rules, as the task's rules
                 purge=dict(type='bool'),
             ))
         ),

@@ -17,6 +17,7 @@ __metaclass__ = type
 import email.utils
 import json
 import random
+import re
 import socket
 import ssl
 import time
@@ -26,13 +27,17 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_service_url
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 DEFAULT_API_URL = 'https://api.wayscloud.services'
 RETRY_ALWAYS = (429,)
 RETRY_IF_IDEMPOTENT = (502, 503, 504)
 IDEMPOTENT_METHODS = ('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE')
 USER_AGENT = 'wayscloud.databases-ansible'
+# A key travels in a header: anything else would break the request or smuggle in another header.
+_KEY = re.compile(r'[\x21-\x7e]+')
 
 
 class Failure:
@@ -108,7 +113,9 @@ class ApiClient:
                  retry_max_delay=30.0, sleep=time.sleep):
         if not key:
             raise BackendError('api_key is required with backend=api (or set WAYSCLOUD_API_KEY)')
-        self.url = url.rstrip('/')
+        if not _KEY.fullmatch(key):
+            raise ValidationError('api_key must be printable ASCII without spaces or line breaks (the value is not shown)')
+        self.url = check_service_url('api_url', url).rstrip('/')
         self._headers = {'X-API-Key': key, 'Accept': 'application/json'}
         self.timeout = timeout
         self.validate_certs = validate_certs

@@ -15,6 +15,7 @@ and read back: a rule is stored only once both layers show it, and forgotten onl
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import new_rule_id
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
@@ -39,6 +40,7 @@ class HostFirewall:
 
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
+        naming.check_description(description)  # checked here too: the API server hands it over unchecked
         with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
             username = self.databases.existing(db_name)['username']
             if username != db_name and self.db_type == 'mariadb':
@@ -58,6 +60,7 @@ class HostFirewall:
 
     def describe(self, db_name, rule, description):
         """Change a rule's description (nothing to enforce); returns the rule."""
+        naming.check_description(description)
         rule = dict(rule, description=description)
         with self.catalog.lock('firewall', 'host'):
             self.catalog.save_rule(dict(rule, db_type=self.db_type))

@@ -15,10 +15,23 @@ Deleting a database destroys the secret with all its versions.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_service_url
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 DEFAULT_MOUNT = 'secret'
 DEFAULT_PREFIX = 'wayscloud/databases'
+_PATH_PART = re.compile(r'[A-Za-z0-9_-][A-Za-z0-9_.-]*')
+
+
+def check_vault_path(option, value):
+    """A mount or prefix made of plain path parts: '..' or an odd character would reach another secret engine."""
+    if not isinstance(value, str) or not all(_PATH_PART.fullmatch(part) and part != '..' for part in value.split('/')):
+        raise ValidationError('%s must be path parts of letters, digits, _ . or -, separated by / and none of them'
+                              ' empty or .. (got %r)' % (option, value))
+    return value
 
 
 def import_hvac():
@@ -53,11 +66,11 @@ class VaultStore:
             raise BackendError('vault_url is required to store credentials in Vault (or set VAULT_ADDR)')
         if not token:
             raise BackendError('vault_token is required with vault_url (or set VAULT_TOKEN)')
+        self.url = check_service_url('vault_url', url)
+        self.mount = check_vault_path('vault_mount', mount or DEFAULT_MOUNT)
+        self.prefix = check_vault_path('vault_path_prefix', (prefix or DEFAULT_PREFIX).strip('/'))
         hvac, self._requests_errors = import_hvac()
         self._errors = hvac.exceptions
-        self.url = url
-        self.mount = mount or DEFAULT_MOUNT
-        self.prefix = (prefix or DEFAULT_PREFIX).strip('/')
         self._client = hvac.Client(url=url, token=token, verify=validate_certs, timeout=timeout)
         self._kv = self._client.secrets.kv.v2
 

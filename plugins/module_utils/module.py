@@ -169,26 +169,44 @@ LIST_RULES = dict(required_one_of=[('name', 'requested_name', 'databases')],
                   mutually_exclusive=[('name', 'requested_name', 'databases')])
 
 
-def databases_option(**item_options):
-    """The ``databases`` option: items with the addressing options and the module's per-database ones."""
-    options = dict((key, value) for key, value in ADDRESS_OPTIONS.items() if key != 'db_type')
-    options.update(item_options)
-    return dict(databases=dict(type='list', elements='dict', options=options, **ADDRESS_RULES))
+def databases_option():
+    """The ``databases`` option. for_each_database checks its items, not ansible-core: when an element is not
+    a dict, ansible-core's check of sub-options fails before it knows the no_log values, and its error shows them."""
+    return dict(databases=dict(type='list', elements='dict'))
 
 
-def for_each_database(module, check, manage, with_queries=False):
+def checked_items(items, item_options):
+    """Each item of ``databases`` validated and converted like sub-options, with every option (None if absent)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    spec = dict((key, value) for key, value in ADDRESS_OPTIONS.items() if key != 'db_type')
+    spec.update(item_options)
+    validator = ArgumentSpecValidator(spec, **ADDRESS_RULES)
+    checked = []
+    for index, item in enumerate(items):
+        outcome = validator.validate(item)
+        unknown = sorted(found if isinstance(found, str) else found[0] for found in outcome.unsupported_parameters)
+        if unknown:
+            raise ValidationError('databases[%d]: an item has no option %s (it takes %s)'
+                                  % (index, ', '.join(unknown), ', '.join(sorted(spec))))
+        if outcome.error_messages:
+            raise ValidationError('databases[%d]: %s' % (index, '; '.join(outcome.error_messages)))
+        checked.append(outcome.validated_parameters)
+    return checked
+
+
+def for_each_database(module, check, manage, item_options=None, with_queries=False):
     """The task's one database, or each item of ``databases`` over one connection.
 
     A list exists to spare a module run per database (Ansible's own cost per run dwarfs the SQL). An item's
     options fall back to the task's, so settings common to all are written once. Every item is checked
-    (``check(params)``) before anything is touched; then ``manage(databases, params, checked)`` returns each
+    (its ``item_options`` as sub-options, then ``check(params)``) before anything is touched; then ``manage(databases, params, checked)`` returns each
     database's result. A list's result has them under ``databases``, ``changed`` when any changed, and one
     diff keyed by database.
     """
     items = module.params.get('databases')
     every = [module.params] if items is None else [
         dict(module.params, databases=None, **dict((key, value) for key, value in item.items() if value is not None))
-        for item in items]
+        for item in checked_items(items, item_options or {})]
     checked = []
     for index, params in enumerate(every):
         try:

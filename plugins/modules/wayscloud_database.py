@@ -269,6 +269,15 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.module import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 
+# What an item of ``databases`` may set (besides the addressing options).
+ITEM_OPTIONS = dict(
+    connection_limit=dict(type='int'),
+    description=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent']),
+    drop_user=dict(type='bool'),
+)
+
+
 def check(module, params):
     """Validated settings of one database; names fail here, before any connection."""
     if module.params['databases'] is not None and params['state'] == 'restarted':
@@ -327,19 +336,14 @@ def main():
             description=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
             drop_user=dict(type='bool', default=True),
-            **dict(ADDRESS_OPTIONS, **databases_option(
-                connection_limit=dict(type='int'),
-                description=dict(type='str'),
-                state=dict(type='str', choices=['present', 'absent']),
-                drop_user=dict(type='bool'),
-            ))
+            **dict(ADDRESS_OPTIONS, **databases_option())
         ),
         supports_check_mode=True,
         **LIST_RULES
     )
     run(module, lambda: for_each_database(module, lambda params: check(module, params),
                                           lambda databases, params, wanted: manage(module, databases, params, wanted),
-                                          with_queries=True))
+                                          item_options=ITEM_OPTIONS, with_queries=True))
 
 
 if __name__ == '__main__':

@@ -244,6 +244,14 @@ def checked_address(value, params):
 
 
 RULE_KEYS = ('ip_address', 'description')
+# What an item of ``databases`` may set (besides the addressing options); its rules are checked by wanted_rules.
+ITEM_OPTIONS = dict(
+    ip_address=dict(type='str'),
+    description=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent']),
+    rules=dict(type='list', elements='dict'),
+    purge=dict(type='bool'),
+)
 
 
 def wanted_rules(params):
@@ -347,19 +355,14 @@ def main():
             rules=dict(type='list', elements='dict'),
             purge=dict(type='bool', default=False),
             allow_any=dict(type='bool', default=False),
-            **dict(ADDRESS_OPTIONS, **databases_option(
-                ip_address=dict(type='str'),
-                description=dict(type='str'),
-                state=dict(type='str', choices=['present', 'absent']),
-                rules=dict(type='list', elements='dict'),  # checked by wanted_rules, as the task's rules
-                purge=dict(type='bool'),
-            ))
+            **dict(ADDRESS_OPTIONS, **databases_option())
         ),
         supports_check_mode=True,
         mutually_exclusive=LIST_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id'), ('rule_id', 'databases')],
         required_one_of=LIST_RULES['required_one_of'],
     )
-    run(module, lambda: for_each_database(module, check, lambda databases, params, checked: manage(module, databases, params, checked)))
+    run(module, lambda: for_each_database(module, check, lambda databases, params, checked: manage(module, databases, params, checked),
+                                          item_options=ITEM_OPTIONS))
 
 
 if __name__ == '__main__':

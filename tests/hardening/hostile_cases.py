@@ -172,6 +172,22 @@ def _module_cases():
             dict(name='@db', rules=[{'ip_address': '192.0.2.1'}, {'ip_address': '192.0.2.1/32'}]), 'rules[1]', 'listed twice')
         add(short + '-rules-string-elements', 'wayscloud_database_firewall', backend, db_type,
             dict(name='@db', rules=['192.0.2.1']), 'dictionary requested')
+        add(short + '-databases-string-elements', 'wayscloud_database_firewall', backend, db_type,
+            dict(ip_address='192.0.2.1', databases=['@db']), 'databases', 'dict')
+        add(short + '-databases-unknown-option', 'wayscloud_database_firewall', backend, db_type,
+            dict(ip_address='192.0.2.1', databases=[{'name': '@db', 'rule_id': UUID}]), 'databases[0]', 'no option rule_id')
+        add(short + '-databases-bad-item-rules', 'wayscloud_database_firewall', backend, db_type,
+            dict(databases=[{'name': '@db', 'rules': [{'ip_address': '192.0.2.1'}]}, {'name': '@db', 'rules': ['10.0.0.1']}]),
+            'databases[1]', 'rules')
+        add(short + '-database-list-bad-name', 'wayscloud_database', backend, db_type,
+            dict(customer_id='@cust', databases=[{'requested_name': 'fine'}, {'requested_name': "x'; DROP DATABASE postgres; --"}]),
+            'databases[1]', 'requested_name', ascii_rule)
+        add(short + '-database-list-restarted', 'wayscloud_database', backend, db_type,
+            dict(state='restarted', databases=[{'name': '@db'}]), 'restarted', 'one database')
+        add(short + '-database-list-limit-type', 'wayscloud_database', backend, db_type,
+            dict(databases=[{'name': '@db', 'connection_limit': 'many'}]), 'databases[0]', 'connection_limit')
+        add(short + '-database-list-with-name', 'wayscloud_database', backend, db_type,
+            dict(name='@db', databases=[{'name': '@db'}]), 'mutually exclusive', 'databases')
         add(short + '-rules-missing-ip', 'wayscloud_database_firewall', backend, db_type,
             dict(name='@db', rules=[{'description': 'office'}]), 'ip_address', 'rules')
         add(short + '-rules-dict', 'wayscloud_database_firewall', backend, db_type,

@@ -133,11 +133,17 @@ def _options(servers, stage, backend, db_type, args):
         options['db_type'] = db_type
     fills = {'@db': _db(backend, engine), '@cust': CUSTOMERS[backend], '@vault': servers['WAYSCLOUD_VAULT_ADDR'],
              '@vault_token': servers['WAYSCLOUD_VAULT_TOKEN']}
-    for option, value in args.items():
+
+    def fill(value):
         if isinstance(value, str):
-            for mark, fill in fills.items():
-                value = value.replace(mark, fill)
-        options[option] = value
+            for mark, text in fills.items():
+                value = value.replace(mark, text)
+        elif isinstance(value, list):
+            value = [fill(element) for element in value]
+        elif isinstance(value, dict):
+            value = dict((key, fill(element)) for key, element in value.items())
+        return value
+    options.update((option, fill(value)) for option, value in args.items())
     return options
 
 

@@ -254,6 +254,7 @@ def timed_call(action, *args):
 # ---------------------------------------------------------------------------------------------- api per task
 
 def bench_api(books, tasks, repeat):
+    """The three kinds alternate inside one playbook, so they share the machine's moment; bench_timer times each task."""
     db = 'cust_bench_pg_api'
     defaults = books.api_defaults()
     books.run('api-setup', books.play('A database to ask about', [
@@ -262,22 +263,29 @@ def bench_api(books, tasks, repeat):
     loop = list(range(tasks))
     url = '%s/v1/databases/postgresql?customer_id=bench' % books.env['WAYSCLOUD_API_URL']
     kinds = {
-        'ours': [{'name': 'The database exists', 'loop': loop,
-                  'wayscloud.databases.wayscloud_database': dict(db_type='postgresql', name=db)}],
-        'uri': [{'name': 'The database exists', 'loop': loop, 'no_log': True,
-                 'ansible.builtin.uri': dict(url=url, headers={'X-API-Key': '{{ key }}'})}],
-        'ping': [{'name': 'Ping', 'loop': loop, 'ansible.builtin.ping': {}}],
+        'ours': {'wayscloud.databases.wayscloud_database': dict(db_type='postgresql', name=db)},
+        'uri': {'ansible.builtin.uri': dict(url=url, headers={'X-API-Key': '{{ key }}'}), 'no_log': True},
+        'ping': {'ansible.builtin.ping': {}},
     }
-    empty = [{'name': 'Nothing', 'loop': [], 'ansible.builtin.ping': {}}]
-    per_task = dict((kind, []) for kind in kinds)
+    order = list(kinds)
+    play_tasks = []
     for number in range(repeat):
-        for kind in (list(kinds) if number % 2 == 0 else list(kinds)[::-1]):
-            base = books.run('api-none', books.play('None', empty), books.ours)[0]
-            seconds, changed, failed = books.run('api-' + kind, books.play(kind, kinds[kind], defaults=defaults,
-                                                                           play_vars={'key': defaults['api_key']}), books.ours)
-            if changed or failed:
-                raise RuntimeError('%s: changed=%d failed=%d' % (kind, changed, failed))
-            per_task[kind].append((seconds - base) / tasks)
+        for kind in (order if number % 2 == 0 else order[::-1]):
+            play_tasks.append(dict(kinds[kind], name='%s %d' % (kind, number), loop=loop))
+    timer = os.path.join(books.work, 'timings.json')
+    os.environ.update(BENCH_TIMER_FILE=timer, ANSIBLE_CALLBACKS_ENABLED='bench_timer',
+                      ANSIBLE_CALLBACK_PLUGINS=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'callback_plugins'))
+    try:
+        changed, failed = books.run('api-per-task', books.play('Per task', play_tasks, defaults=defaults,
+                                                               play_vars={'key': defaults['api_key']}), books.ours)[1:]
+    finally:
+        for name in ('BENCH_TIMER_FILE', 'ANSIBLE_CALLBACKS_ENABLED', 'ANSIBLE_CALLBACK_PLUGINS'):
+            os.environ.pop(name)
+    if changed or failed:
+        raise RuntimeError('per-task run: changed=%d failed=%d\n%s' % (changed, failed, '\n'.join(books.failures)))
+    with open(timer) as handle:
+        timings = json.load(handle)
+    per_task = dict((kind, [seconds / tasks for name, seconds in timings if name.split()[0] == kind]) for kind in kinds)
     books.run('api-cleanup', books.play('Remove it', [
         {'name': 'Delete it', 'wayscloud.databases.wayscloud_database': dict(db_type='postgresql', name=db, state='absent')}],
         defaults=defaults), books.ours)

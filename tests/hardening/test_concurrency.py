@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
-from conftest import api_options, run_module
+from conftest import api_options, differences, fingerprint, run_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
@@ -77,12 +77,24 @@ def start_runs(count, variables, work):
     return [(run.wait(timeout=600), run.stdout.read()) for run in runs]
 
 
+def creations(results):
+    """How many runs got a new password, per engine: one only, or some run holds a password that is not the user's.
+    (More runs may report the creation as a change: one that finds the database made meanwhile sets its limit too.)"""
+    return [sum(output.count('%s password returned: True' % db_type) for rc, output in results) for db_type, tag in ENGINES]
+
+
 def failures(output):
     return [line.strip()[:400] for line in output.splitlines() if line.startswith(('fatal:', 'failed:'))
             or line.lstrip().startswith('"msg"')]
 
 
-def check(servers, backend, variables, state_dir, cron_dir, vault):
+def last_event(state_dir):
+    if not os.path.exists(os.path.join(state_dir, 'catalog.sqlite3')):
+        return 0
+    return catalog_rows(state_dir, 'SELECT coalesce(max(id), 0) FROM history')[0][0]
+
+
+def check(servers, variables, state_dir, cron_dir, vault, since):
     """What is wrong after the runs, as a list of sentences (empty: every change applied once, all consistent)."""
     wrong = []
     customer = variables['conc_customer']
@@ -121,7 +133,8 @@ def check(servers, backend, variables, state_dir, cron_dir, vault):
         cron = sorted(name for name in cron_files if db_name in name)
         if cron != ['wayscloud-backup-%s-%s' % (db_type, db_name)]:
             wrong.append('%s cron files: %s' % (db_type, cron))
-        created = catalog_rows(state_dir, "SELECT count(*) FROM history WHERE event = 'created' AND db_name = ?", db_name)
+        created = catalog_rows(state_dir, "SELECT count(*) FROM history WHERE event = 'created' AND db_name = ? AND id > ?",
+                               db_name, since)
         if created != [(1,)]:
             wrong.append('%s creations in the history: %s' % (db_type, created))
         secret = vault.read(db_type, db_name)[0]
@@ -133,6 +146,16 @@ def check(servers, backend, variables, state_dir, cron_dir, vault):
     if leftovers:
         wrong.append('files left in the cron folder: %s' % leftovers)
     return wrong
+
+
+def mentions(prints, customers):
+    """The lines of the servers' parts of a fingerprint (databases, roles, pg_hba, accounts, grants) that name one of
+    ``customers``' databases."""
+    found = []
+    for part in ('pg_databases', 'pg_roles', 'pg_hba', 'mdb_databases', 'mdb_users', 'mdb_grants'):
+        lines = prints[part].splitlines() if part == 'pg_hba' else prints[part]
+        found += ['%s: %s' % (part, line) for line in lines for customer in customers if 'cust_%s_' % customer in line]
+    return found
 
 
 def remove(servers, backend, customer, state_dir):
@@ -166,21 +189,29 @@ def test_concurrent_runs(servers, backend, tmp_path, figures):
         store = VaultStore(vault['url'], vault['token'], prefix='wayscloud-api/databases')
     outcome = dict(by_size={})
     problems = []
+    customers = ['cc%d%s' % (size, backend[0]) for size in SIZES]
     for size in SIZES:
         customer = 'cc%d%s' % (size, backend[0])
         variables = dict(conc_backend=backend, conc_customer=customer, conc_state_dir=state_dir, conc_cron_dir=cron_dir,
                          conc_login=login, conc_api_url=servers['WAYSCLOUD_API_URL'],
                          conc_api_key=servers['WAYSCLOUD_TEST_KEY_INTERNAL'], conc_vault=vault)
         remove(servers, backend, customer, state_dir)
-        begun = time.time()
+        begun, since = time.time(), last_event(state_dir)
         results = start_runs(size, variables, work)
         errors = [failures(output) or output[-1500:] for rc, output in results if rc != 0]
-        wrong = check(servers, backend, variables, state_dir, cron_dir, store)
+        wrong = check(servers, variables, state_dir, cron_dir, store, since)
+        if creations(results) != [1, 1]:
+            wrong.append('runs that got a new password, per engine: %s' % creations(results))
         remove(servers, backend, customer, state_dir)
         for key, value in (('runs', size), ('errors', len(errors)), ('inconsistencies', len(wrong))):
             FIGURES[key] += value
         outcome['by_size'][size] = dict(errors=len(errors), inconsistencies=len(wrong), seconds=round(time.time() - begun, 1))
         problems += ['%d runs: error %s' % (size, error) for error in errors] + ['%d runs: %s' % (size, item) for item in wrong]
+    # Once everything is removed again, nothing of these customers is left on the servers.
+    left = mentions(fingerprint(servers), customers)
+    if left:
+        problems.append('left on the servers after removal: %s' % left)
+        FIGURES['inconsistencies'] += 1
     outcome['seconds'] = int(time.time() - started)
     FIGURES[backend] = outcome
     figures('concurrency', FIGURES)

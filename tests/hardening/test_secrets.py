@@ -257,6 +257,9 @@ def test_no_secret_leaks(servers, admins, tmp_path, figures):
     kept += ''.join(open(variables['secrets_out']).read() for variables in (pb_vars, rn_vars))
     assert [value for value in passwords if value in kept] == passwords
 
+    # Every run really printed at -vvvv (connection and module transfer details).
+    for name in ('ansible-playbook stdout', 'ansible-runner stdout', 'demo stdout'):
+        assert name not in texts or 'ESTABLISH LOCAL CONNECTION' in texts[name], name
     events = glob.glob(os.path.join(artifacts, '*', 'job_events', '*.json'))
     # The dumps and restores really ran under the sampler, with the administrator's login over TCP.
     assert sampler.dumps > 0

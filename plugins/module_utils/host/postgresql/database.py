@@ -223,13 +223,14 @@ class PostgreSQLDriver(Driver):
         addresses and each allowed network; the administrator this task logs in as, from the local
         addresses (dumps connect to the database itself); and a reject for everyone else over TCP, so
         no broader line further down the file can let an address in. The block is rewritten whole; a file
-        PostgreSQL would not accept is put back as it was.
+        PostgreSQL would not accept is put back as it was. A database no longer on the server (dropped, its
+        rules being forgotten) gets no lines: they would outlive it.
         """
         path = self.execute('SHOW hba_file')[0][0]
         owners = dict((database['db_name'], database['owner']) for database in self.list_databases('cust_'))
         admin = quote_hba(self.login.user or self.default_user)
         lines = []
-        for db_name in sorted(set(owners) | set(networks_by_db)):
+        for db_name in sorted(owners):
             name, user = quote_hba(db_name), quote_hba(owners.get(db_name) or db_name)
             networks = sorted(set(LOCAL_NETWORKS) | set(networks_by_db.get(db_name, ())), key=network_order)
             lines += ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]

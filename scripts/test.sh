@@ -82,7 +82,8 @@ gate_molecule() {
 gate_hardening() {
   local figures=$WORK/hardening-figures
   rm -rf "$figures" && mkdir -p "$figures" &&
-    (cd "$COPY" && WAYSCLOUD_API_STATE_DIR=$WORK/api/state WAYSCLOUD_HARDENING_FIGURES=$figures PATH=$SRC/.venv/bin:$PATH \
+    (cd "$COPY" && WAYSCLOUD_API_STATE_DIR=$WORK/api/state WAYSCLOUD_HARDENING_FIGURES=$figures \
+      WAYSCLOUD_INTEGRATION_LOG=$LOGS/integration.log PATH=$SRC/.venv/bin:$PATH \
       "$PY" -m pytest -q -p no:cacheprovider tests/hardening) && tail -n +1 "$figures"/*.json
 }
 # Every example of the user guide (docs/modules, docs/roles) runs against the servers.
@@ -92,7 +93,7 @@ gate_schemathesis() {
     scripts/schemathesis.sh "$WAYSCLOUD_API_URL"
 }
 gate_integration() {
-  (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no)
+  (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no -vvvv)
 }
 gate_lint() {
   (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor)

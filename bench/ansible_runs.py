@@ -115,6 +115,17 @@ def ours_provision(books, names, listed=True):
     return books.play('Provision with wayscloud.databases', tasks, defaults=books.host_defaults())
 
 
+def role_provision(books, names):
+    """The same through the collection's database role (what make demo and playbooks/provision.yml run)."""
+    items = [dict(db_type=db_type, requested_name=name, connection_limit=50, firewall=[{'ip_address': ADDRESS}])
+             for db_type in ('postgresql', 'mariadb') for name in names]
+    task = {'name': 'Provision', 'ansible.builtin.include_role': {'name': 'wayscloud.databases.database'},
+            'vars': dict(database_list=items, database_customer_id='bench', database_backend='host', database_state_dir=books.state_dir,
+                         database_firewall_driver='none', database_login=dict(postgresql=dict(books.pg, public_host='127.0.0.1'),
+                                                                              mariadb=dict(books.mdb, public_host='127.0.0.1')))}
+    return books.play('Provision with the database role', [task])
+
+
 def community_provision(books, names, hba_file):
     pg = dict(login_unix_socket=books.pg['login_unix_socket'], port=books.pg['login_port'], login_user='postgres')
     mdb = dict(login_unix_socket=books.mdb['login_unix_socket'], login_user='root')
@@ -217,6 +228,7 @@ def bench_provision(books, servers, count, repeat):
     expected = (count, count, count, count, count)
     sides = {
         'ours': lambda: books.run('ours-provision', ours_provision(books, names), books.ours)[:2],
+        'role': lambda: books.run('role-provision', role_provision(books, names), books.ours)[:2],
         'ours-loop': lambda: books.run('ours-provision-loop', ours_provision(books, names, listed=False), books.ours)[:2],
         'community': lambda: books.run('community-provision', community_provision(books, names, servers.hba_file), books.community,
                                        extra_vars={'bench_password': password})[:2],
@@ -239,6 +251,7 @@ def bench_provision(books, servers, count, repeat):
     for phase in ('cold', 'warm'):
         label = '%d PostgreSQL + %d MariaDB databases, users, limit, address (host, %s)' % (count, count, phase)
         ratio = row(label + ', a list per task', samples['ours'][phase], samples['community'][phase], theirs_name='community, a loop')
+        row(label + ', the database role', samples['role'][phase], samples['community'][phase], theirs_name='community, a loop')
         row(label + ', a loop item per database', samples['ours-loop'][phase], samples['community'][phase],
             theirs_name='community, a loop', note='the same modules one run per item')
         row(label + ', a list per task, vs the SQL floor', samples['ours'][phase], samples['floor'][phase], theirs_name='psql + mariadb',

@@ -12,8 +12,11 @@ import glob
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
+import sys
+import tempfile
 import urllib.error
 import urllib.request
 
@@ -79,8 +82,8 @@ class Api:
 
     def create(self, requested_name):
         """(db_name, password): the database made afresh, its password known."""
-        answer = self.call('POST', '/v1/databases', dict(db_type=self.db_type, requested_name=requested_name,
-                                                          customer_id=self.customer_id))[1]
+        body = dict(db_type=self.db_type, requested_name=requested_name, customer_id=self.customer_id)
+        answer = self.call('POST', '/v1/databases', body)[1]
         return answer['db_name'], self.rotate(answer['db_name']) if answer['idempotent'] else answer['password']
 
     def rotate(self, db_name):
@@ -189,3 +192,76 @@ def catalog_problems(servers, state_dir, db_type, prefix):
     if snapshots != folders:
         problems.append('snapshot rows %s, folders %s' % (sorted(snapshots), sorted(folders)))
     return problems
+
+
+_DYING = r'''
+import importlib, json, os, runpy, signal, sys
+path, name, step, counted = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+calls = [0]
+for module_name, attribute in counted:
+    owner = importlib.import_module(module_name)
+    parts = attribute.split('.')
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    original = getattr(owner, parts[-1])
+
+    def wrapper(*args, _original=original, **kwargs):
+        calls[0] += 1
+        if calls[0] == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return _original(*args, **kwargs)
+    setattr(owner, parts[-1], wrapper)
+sys.argv = [name, path]
+runpy.run_module('ansible_collections.wayscloud.databases.plugins.modules.' + name, run_name='__main__')
+'''
+
+
+def run_module_dying(name, args, step, counted, python=sys.executable, timeout=300):
+    """Run module ``name`` as run_module does, but SIGKILL it right before the ``step``-th call (1-based) of
+    any of ``counted`` ([(module, 'Class.method' or 'function')]). Returns (killed, result or None)."""
+    payload = dict(args, _ansible_check_mode=False, _ansible_diff=False)
+    folder = tempfile.mkdtemp(prefix='wayscloud-module-')
+    path = os.path.join(folder, 'args.json')
+    try:
+        with open(path, 'w') as handle:
+            json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
+        done = subprocess.run([python, '-c', _DYING, path, name, str(step), json.dumps(counted)],
+                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
+    finally:
+        os.unlink(path)
+        os.rmdir(folder)
+    if done.returncode == -signal.SIGKILL:
+        return True, None
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': done.stdout, '_stderr': done.stderr}
+    result.setdefault('_stderr', done.stderr)
+    return False, result
+
+
+def start_module(name, args, python=sys.executable):
+    """Start module ``name`` in the background; returns (process, finish) where ``finish()`` waits for it,
+    removes its arguments file and returns its JSON result."""
+    payload = dict(args, _ansible_check_mode=False, _ansible_diff=False)
+    folder = tempfile.mkdtemp(prefix='wayscloud-module-')
+    path = os.path.join(folder, 'args.json')
+    with open(path, 'w') as handle:
+        json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
+    process = subprocess.Popen([python, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.' + name, path],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+    def finish(timeout=300):
+        try:
+            out, err = process.communicate(timeout=timeout)
+        finally:
+            os.unlink(path)
+            os.rmdir(folder)
+        try:
+            result = json.loads(out)
+        except ValueError:
+            result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': out}
+        result['_rc'] = process.returncode
+        result['_stderr'] = err
+        return result
+    return process, finish

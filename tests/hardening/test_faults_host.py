@@ -244,12 +244,23 @@ def test_mariadb_stopped_during_a_restore(servers, scene):
 
 
 def test_session_killed_during_a_dump(servers, scene):
-    db_name, password = scene['database']('postgresql', 'dumpkill', megabytes=40)
-    process, finish = start_module('wayscloud_database_snapshot', scene['options']('postgresql', name=db_name, label='a'))
-    query = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND application_name = 'pg_dump'"
-             % db_name)
-    wait_for(lambda: 't' in sql(servers, 'postgresql', query) or process.poll() is not None)
-    result = finish()
+    """pg_dump waits for a lock another session holds on its table, and its session is terminated there."""
+    db_name, password = scene['database']('postgresql', 'dumpkill', megabytes=1)
+    locker = subprocess.Popen(['psql', '-h', servers['WAYSCLOUD_PG_SOCKET_DIR'], '-p', servers['WAYSCLOUD_PG_PORT'], '-U',
+                               'postgres', '-d', db_name, '-AtX', '-c',
+                               'BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sql(servers, 'postgresql', "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+                             " WHERE d.datname = '%s' AND l.mode = 'AccessExclusiveLock' AND l.granted" % db_name) != '0')
+        process, finish = start_module('wayscloud_database_snapshot', scene['options']('postgresql', name=db_name, label='a'))
+        query = ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'"
+                 " AND application_name = 'wayscloud.databases' AND wait_event_type = 'Lock'" % db_name)
+        wait_for(lambda: 't' in sql(servers, 'postgresql', query) or process.poll() is not None)
+        result = finish()
+    finally:
+        locker.terminate()
+        locker.wait()
     problems = [] if result.get('failed') else ['the dump succeeded: its session was killed too late']
     problems += clear_failure(result, None, [password])
     if partial_dumps(scene) or snapshot_rows(scene):

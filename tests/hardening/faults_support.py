@@ -265,3 +265,13 @@ def start_module(name, args, python=sys.executable):
         result['_stderr'] = err
         return result
     return process, finish
+
+
+FIGURES = dict(api={}, host={}, cases=[])
+
+
+def record_figures(figures, part, values, cases):
+    """One figures part, 'faults', for both test files: each writes what the session has found so far."""
+    FIGURES[part] = values
+    FIGURES['cases'] = FIGURES['cases'] + list(cases)
+    figures('faults', FIGURES)

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import api_options, run_module
-from faults_support import Api, Proxy, catalog_problems, clear_failure, logs_in, scratch_databases
+from faults_support import Api, Proxy, catalog_problems, clear_failure, logs_in, record_figures, scratch_databases
 
 DB_TYPE = 'mariadb'
 CUSTOMER = 'faultsapi'
@@ -36,6 +36,7 @@ KINDS = ('status:429', 'status:500', 'status:503', 'reset', 'slow', 'malformed',
 POLICY = dict(enabled=True, frequency='daily', retention_days=3, time_of_day='02:00')
 IDS = re.compile(r'/(snap_[0-9a-z_]+|[0-9a-f]{8}-[0-9a-f-]{27})$')
 TALLY = dict(injected=0, survived_consistent=0, succeeded=0, failed_clearly=0, operations=0, positions=0)
+CASES = []
 
 
 def idempotent(method, path):
@@ -234,7 +235,7 @@ def scene(servers, figures):
     scene.database()
     scene.no_snapshots()
     scene.api.drop(scene.db)
-    figures('faults_api', dict(TALLY))
+    record_figures(figures, 'api', dict(TALLY), CASES)
 
 
 def fault_for(sequence, position, kind):
@@ -250,8 +251,9 @@ def options(servers, proxy=True):
                 api_timeout=TIMEOUT, api_retries=1, api_retry_max_delay=1)
 
 
-def check_case(scene, op, result, method, path, kind):
-    """Problems with one faulted run, and with the rerun that must settle it."""
+def check_case(scene, op, result, method, path, kind, untouched):
+    """Problems with one faulted run, and with the rerun that must settle it (``untouched``: the fault came
+    before the operation's first write, so the rerun would be the clean run again and is left out)."""
     secrets = [scene.servers['WAYSCLOUD_TEST_KEY_INTERNAL'], scene.password]
     survives = kind == 'status:429' or (idempotent(method, path) and kind in ('status:503', 'reset', 'slow', 'lost'))
     problems = []
@@ -270,6 +272,10 @@ def check_case(scene, op, result, method, path, kind):
             problems.append('failed although the client should have retried: %s' % result['msg'])
         problems += op.after_failure(scene, result)
         was_done = op.done(scene)
+        if untouched:
+            if op.changed and not op.always and was_done:
+                problems.append('a run that failed before its first write changed the server')
+            return problems, False
         again = run_module(op.module, dict(options(scene.servers, proxy=False), **op.args))
         if again.get('failed'):
             problems.append('the rerun failed: %s' % again.get('msg'))
@@ -303,14 +309,14 @@ def test_every_fault_at_every_request(scene, name):
     op.after_success(scene, clean)
     TALLY['operations'] += 1
     TALLY['positions'] += len(sequence)
+    CASES.append('api %s: each fault at each of its %d requests (%s)'
+                 % (name, len(sequence), ', '.join(method for method, dummy in sequence)))
     problems = []
     for position, (method, path) in enumerate(sequence):
         for kind in KINDS:
             if method == 'GET' and (kind == 'lost' or (kind == 'slow' and position > 0)):
                 continue  # for a read, lost is a reset, and a timeout is the same at every position
-            start = time.time()
             op.setup()
-            setup_done = time.time()
             proxy.clear()
             proxy.queue(fault_for(sequence, position, kind))
             result = run_module(op.module, dict(options(scene.servers), **op.args))
@@ -323,9 +329,9 @@ def test_every_fault_at_every_request(scene, name):
                 problems.append('%s: the fault did not hit that request (%s)' % (where, log))
                 continue
             TALLY['injected'] += 1
-            found, succeeded = check_case(scene, op, result, method, log['seen'][position]['path'], kind)
+            untouched = all(m == 'GET' for m, p in sequence[:position + 1])
+            found, succeeded = check_case(scene, op, result, method, log['seen'][position]['path'], kind, untouched)
             found += catalog_problems(scene.servers, scene.servers['WAYSCLOUD_API_STATE_DIR'], DB_TYPE, PREFIX)
-            print('TIMING', kind, method, round(setup_done - start, 2), round(time.time() - setup_done, 2))
             if found:
                 problems.append('%s: %s' % (where, '; '.join(found)))
             else:

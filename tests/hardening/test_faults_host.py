@@ -22,7 +22,7 @@ import time
 import pytest
 
 from conftest import host_options, run_module
-from faults_support import (catalog_problems, clear_failure, logs_in, run_module_dying, scratch_databases,
+from faults_support import (catalog_problems, clear_failure, logs_in, record_figures, run_module_dying, scratch_databases,
                             server_databases, start_module)
 
 PG_BIN = '/usr/lib/postgresql/15/bin'
@@ -30,7 +30,8 @@ CUSTOMER = 'faultshost'
 PREFIX = 'cust_%s_' % CUSTOMER
 TAGS = dict(postgresql='pg', mariadb='mdb')
 HOST_SNAPSHOTS = 'ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots'
-TALLY = dict(injected=0, survived_consistent=0, cases=[])
+TALLY = dict(injected=0, survived_consistent=0)
+CASES = []
 
 
 # ---------------------------------------------------------------- the servers: stop and start them again
@@ -49,6 +50,10 @@ def stop_server(servers, db_type):
     os.kill(pid, 9)  # as a crash: the server's own pid, from its pid file
     deadline = time.time() + 30
     while time.time() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reaps it when an earlier test started it again (a child of this process)
+        except ChildProcessError:
+            pass
         try:
             os.kill(pid, 0)
         except OSError:
@@ -105,7 +110,7 @@ def fill(servers, db_type, db_name, megabytes, value=1):
 @pytest.fixture(scope='module')
 def tally(figures):
     yield TALLY
-    figures('faults_host', dict(TALLY))
+    record_figures(figures, 'host', dict(TALLY), CASES)
 
 
 @pytest.fixture
@@ -153,7 +158,7 @@ def settled(servers, scene, db_type, problems=None):
 def record(case, problems):
     TALLY['injected'] += 1
     TALLY['survived_consistent'] += 0 if problems else 1
-    TALLY['cases'].append(case)
+    CASES.append('host ' + case)
     assert not problems, '%s: %s' % (case, '; '.join(problems))
 
 

@@ -18,6 +18,7 @@ import json
 import re
 import time
 
+import pymysql
 import pytest
 
 from conftest import api_options, run_module
@@ -53,6 +54,7 @@ class Scene:
         self.db = PREFIX + 'mdb_' + NAME
         self.copy = PREFIX + 'mdb_' + COPY
         self.password = None
+        self.data_snapshot = None  # the labelled snapshot taken with table t in it
 
     def database(self):
         """The database with a known password, however the last case left it."""
@@ -70,10 +72,9 @@ class Scene:
     def one_snapshot(self):
         """Exactly one labelled snapshot, holding table t (x = 42)."""
         found = self.labelled()
-        for extra in found[1:]:
-            self.api.drop_snapshot(self.db, extra['snapshot_id'])
-        if not found:
-            import pymysql
+        if [item['snapshot_id'] for item in found] != [self.data_snapshot]:
+            for item in found:
+                self.api.drop_snapshot(self.db, item['snapshot_id'])
             conn = pymysql.connect(host='127.0.0.1', port=int(self.servers['WAYSCLOUD_MDB_PORT']), database=self.db,
                                    user=self.db, password=self.password)
             with conn.cursor() as cursor:
@@ -82,7 +83,7 @@ class Scene:
                 cursor.execute('INSERT INTO t VALUES (42)')
             conn.commit()
             conn.close()
-            self.api.snapshot(self.db, '[label=%s]' % LABEL)
+            self.data_snapshot = self.api.snapshot(self.db, '[label=%s]' % LABEL)['snapshot_id']
 
     def no_snapshots(self):
         for item in self.api.snapshots(self.db):
@@ -100,7 +101,6 @@ class Scene:
 
 def copy_holds_data(scene):
     """A copy restored into a new name is reached by the source's user."""
-    import pymysql
     conn = pymysql.connect(host='127.0.0.1', port=int(scene.servers['WAYSCLOUD_MDB_PORT']), database=scene.copy,
                            user=scene.db, password=scene.password)
     with conn.cursor() as cursor:
@@ -338,3 +338,37 @@ def test_every_fault_at_every_request(scene, name):
                 TALLY['survived_consistent'] += 1
                 TALLY['succeeded' if succeeded else 'failed_clearly'] += 1
     assert not problems, '\n'.join(problems)
+
+
+@pytest.mark.parametrize('fault, method, path_part, attempts', [
+    (dict(fault='status:503', count=2), 'GET', '', 2),
+    (dict(fault='reset', count=2), 'PATCH', '/{db}', 2),
+    (dict(fault='lost', count=2), 'PATCH', '/{db}', 2),
+    (dict(fault='status:429', count=1, retry_after=5), 'GET', '', 1),  # a wait longer than api_retry_max_delay
+])
+def test_retries_exhausted(scene, fault, method, path_part, attempts):
+    """Faults that outlast api_retries=1 (or a Retry-After past api_retry_max_delay): a clear failure after
+    exactly that many attempts, and the next run settles."""
+    proxy = Proxy(scene.servers['WAYSCLOUD_FAULTS_URL'])
+    scene.database()
+    scene.api.update(scene.db, connection_limit=10)
+    path = '/v1/databases/%s%s' % (DB_TYPE, path_part.format(db='/' + scene.db))
+    proxy.clear()
+    proxy.queue(dict(fault, method=method, path=path, seconds=SLOW))
+    args = dict(customer_id=CUSTOMER, requested_name=NAME, connection_limit=20)
+    result = run_module('wayscloud_database', dict(options(scene.servers), **args))
+    seen = [entry for entry in proxy.clear()['seen'] if entry['fault']]
+    problems = [] if result.get('failed') else ['succeeded through faults that outlast the retries']
+    problems += clear_failure(result, '%s %s' % (method, path), [scene.servers['WAYSCLOUD_TEST_KEY_INTERNAL']])
+    if len(seen) != attempts:
+        problems.append('%d attempts, expected %d' % (len(seen), attempts))
+    limit = scene.api.database(scene.db)['connection_limit']
+    again = run_module('wayscloud_database', dict(options(scene.servers, proxy=False), **args))
+    if again.get('failed') or again.get('changed') != (limit != 20) or scene.api.database(scene.db)['connection_limit'] != 20:
+        problems.append('the rerun: changed=%s after limit %s (%s)' % (again.get('changed'), limit, again.get('msg')))
+    TALLY['injected'] += 1
+    if not problems:
+        TALLY['survived_consistent'] += 1
+        TALLY['failed_clearly'] += 1
+    CASES.append('api retries exhausted: %s x%d on %s' % (fault['fault'], fault['count'], method))
+    assert not problems, '; '.join(problems)

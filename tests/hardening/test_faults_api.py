@@ -352,7 +352,7 @@ def test_retries_exhausted(scene, fault, method, path_part, attempts):
     proxy = Proxy(scene.servers['WAYSCLOUD_FAULTS_URL'])
     scene.database()
     scene.api.update(scene.db, connection_limit=10)
-    path = '/v1/databases/%s%s' % (DB_TYPE, path_part.format(db='/' + scene.db))
+    path = '/v1/databases/%s%s' % (DB_TYPE, path_part.format(db=scene.db))
     proxy.clear()
     proxy.queue(dict(fault, method=method, path=path, seconds=SLOW))
     args = dict(customer_id=CUSTOMER, requested_name=NAME, connection_limit=20)

@@ -5,8 +5,9 @@
     python faults.py --listen 127.0.0.1:PORT --upstream http://127.0.0.1:API_PORT
 
 Tests queue faults with ``POST /__faults__`` and a JSON list of
-``{"method": "GET", "path": "/v1/databases/", "fault": KIND, "count": 1, "seconds": 2, "retry_after": "1"}``
-(``path`` matches as a prefix). KIND is one of:
+``{"method": "GET", "path": "/v1/databases/", "fault": KIND, "count": 1, "seconds": 2, "retry_after": "1", "skip": 0}``
+(``path`` matches as a prefix; ``skip`` lets that many matching requests through first, to reach the
+n-th request of an operation). KIND is one of:
   status:NNN     answer NNN with a JSON detail, without forwarding (the server does nothing)
   slow           wait ``seconds``, then forward
   malformed      forward, then answer 200 with the first half of the real body
@@ -34,6 +35,9 @@ def take_fault(method, path):
     with LOCK:
         for fault in list(FAULTS):
             if fault.get('method', method) == method and path.startswith(fault.get('path', '')):
+                if fault.get('skip', 0) > 0:
+                    fault['skip'] -= 1
+                    return None
                 fault['count'] = fault.get('count', 1) - 1
                 if fault['count'] <= 0:
                     FAULTS.remove(fault)

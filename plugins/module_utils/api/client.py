@@ -202,8 +202,9 @@ class ApiClient:
         try:
             answer = json.loads(raw)
         except ValueError:
-            raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes)'
-                               % (label, status, len(raw)))
+            # A success status with a broken body: the server acted (a rotation, a restore) but its answer is lost.
+            raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes); the server'
+                               ' may have carried out the request' % (label, status, len(raw)))
         if not isinstance(answer, dict):
             raise BackendError('WaysCloud API %s: HTTP %d with JSON that is not an object' % (label, status))
         return answer

@@ -169,9 +169,10 @@ class ApiDatabases:
         return False
 
     def delete(self, db_name, drop_user=True):
+        """True when this call deleted it: a retry answered 404 after an unclear attempt means that attempt did."""
         try:
             self.client.request('DELETE', path('v1', 'databases', self.db_type, db_name),
                                 query={'username': db_name} if drop_user else None)
         except ApiNotFound:
-            return False
+            return self.client.last_request_unclear
         return True

@@ -10,6 +10,7 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 
 
@@ -49,5 +50,10 @@ class ApiFirewall:
         return self.add(db_name, rule['ip_address'], description)[0]
 
     def remove(self, db_name, rule_id):
-        self._request('DELETE', db_name, rule_id)
+        """A retry answered 404 after an unclear attempt (answer lost) means that attempt removed the rule."""
+        try:
+            self._request('DELETE', db_name, rule_id)
+        except NotFound:
+            if not self.client.last_request_unclear:
+                raise
         return rule_id

@@ -45,13 +45,14 @@ class ApiSnapshots:
         return snapshot_result(answer, self.db_type, db_name)
 
     def delete(self, db_name, snapshot_id):
+        """True when this call deleted it: a retry answered 404 after an unclear attempt means that attempt did."""
         check_snapshot_id(snapshot_id)
         if snapshot_id not in [snapshot['snapshot_id'] for snapshot in self.list(db_name)]:
             return False
         try:
             self._request('DELETE', db_name, 'snapshots', snapshot_id)
         except NotFound:
-            return False
+            return self.client.last_request_unclear
         return True
 
     def plan_restore(self, db_name, snapshot_id, target_db_name=None):

@@ -128,7 +128,7 @@ class HostSnapshots:
         with self.catalog.lock(self.db_type, db_name):
             self.settle(db_name)
         with self.catalog.lock('snapshots', '%s-%s' % (self.db_type, db_name)):
-            self._sweep(parent)
+            self._sweep(db_name, parent)
             partial = os.path.join(parent, snapshot_id + '.partial')
             os.mkdir(partial, 0o700)
             try:
@@ -157,11 +157,12 @@ class HostSnapshots:
             ensure_private_dir(folder)
         return path
 
-    @staticmethod
-    def _sweep(parent):
-        """Remove what killed dumps left (we hold the database's snapshot lock, so none is running)."""
+    def _sweep(self, db_name, parent):
+        """Remove what killed snapshots left: partial dumps, and finished ones killed before their catalog row
+        was written (we hold the database's snapshot lock, so none is being written)."""
+        known = set(row['snapshot_id'] for row in self.catalog.snapshots(self.db_type, db_name))
         for name in os.listdir(parent):
-            if name.endswith('.partial'):
+            if name not in known and os.path.isdir(os.path.join(parent, name)):
                 shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
 
     def delete(self, db_name, snapshot_id):

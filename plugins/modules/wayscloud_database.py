@@ -72,7 +72,7 @@ options:
       - O(state=restarted) acts on one database and is refused with a list.
     type: list
     elements: dict
-    version_added: 0.2.0
+    version_added: 0.1.0
     suboptions:
       name:
         description: The database's full name, as O(name).

@@ -71,7 +71,7 @@ def run_module(name, args, check=False, diff=False, python=sys.executable, timeo
         with open(path, 'w') as handle:
             json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
         done = subprocess.run([python, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.' + name, path],
-                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
+                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False)
     finally:
         os.unlink(path)
         os.rmdir(folder)

@@ -226,7 +226,7 @@ def run_module_dying(name, args, step, counted, python=sys.executable, timeout=3
         with open(path, 'w') as handle:
             json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
         done = subprocess.run([python, '-c', _DYING, path, name, str(step), json.dumps(counted)],
-                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ))
+                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False)
     finally:
         os.unlink(path)
         os.rmdir(folder)

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
-from conftest import api_options, differences, fingerprint, run_module
+from conftest import api_options, fingerprint, run_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
@@ -73,7 +73,7 @@ def start_runs(count, variables, work):
                ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     argv = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
             os.path.join(HERE, 'playbooks', 'concurrent.yml'), '-e', '@' + varsfile]
-    runs = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(count)]
+    runs = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for dummy in range(count)]
     return [(run.wait(timeout=600), run.stdout.read()) for run in runs]
 
 
@@ -119,11 +119,11 @@ def check(servers, variables, state_dir, cron_dir, vault, since):
             wrong.append('%s firewall rules in the catalog: %s' % (db_type, rules))
         if db_type == 'mariadb':
             hosts = server_rows(servers, db_type, "SELECT host FROM mysql.user WHERE user = '%s'" % db_name)
-            if hosts != sorted(['127.0.0.1', '::1', 'localhost', RULE.split('/')[0]]):
+            if hosts != sorted(['127.0.0.1', '::1', 'localhost', RULE.split("/", maxsplit=1)[0]]):
                 wrong.append('mariadb accounts of %s: %s' % (db_name, hosts))
         else:
             hba = server_rows(servers, db_type, "SELECT count(*) FROM pg_hba_file_rules WHERE '%s' = ANY(user_name) AND address = '%s'"
-                              % (db_name, RULE.split('/')[0]))
+                              % (db_name, RULE.split("/", maxsplit=1)[0]))
             if hba != ['1']:
                 wrong.append('pg_hba lines for %s: %s' % (db_name, hba))
         policies = catalog_rows(state_dir, 'SELECT enabled, frequency FROM backup_policies WHERE db_type = ? AND db_name = ?',

@@ -10,7 +10,10 @@ __metaclass__ = type
 import ipaddress
 import uuid
 
-from ansible.module_utils.six.moves.urllib.parse import urlparse
+try:  # the standard library only: the scheduled runner imports this without ansible installed
+    from urllib.parse import urlparse
+except ImportError:  # Python 2
+    from urlparse import urlparse
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 

@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -172,3 +173,16 @@ def test_the_runner_is_not_installed_where_others_could_change_it(engine, tmp_pa
     finally:
         elsewhere.close()
     assert not os.path.exists(str(tmp_path / 'cron.d' / ('wayscloud-backup-%s-%s' % (databases.db_type, db_name))))
+
+
+def test_the_runner_imports_nothing_from_ansible(scheduled):
+    """Cron runs the runner with the host's plain Python, which has no ansible: its library must not need it
+    (a check of service URLs that imported ansible's six once broke every scheduled backup)."""
+    databases, backups, db_name, cron_dir = scheduled
+    backups.set(db_name, POLICY)
+    lib = os.path.join(databases.catalog.state_dir, 'runner', 'lib')
+    for name in ('backups', 'databases', 'metrics', 'runner', 'snapshots'):
+        done = subprocess.run([sys.executable, '-I', '-S', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); '
+                               'import ansible_collections.wayscloud.databases.plugins.module_utils.host.' + name, lib],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]

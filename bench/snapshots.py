@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from table import row
+from table import row, timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'api_server'))
@@ -37,12 +37,6 @@ RAW = {'snapshot': {'postgresql': 'pg_dump', 'mariadb': 'mariadb-dump | zstd'},
        'restore': {'postgresql': 'createdb + pg_restore', 'mariadb': 'zstd -dc | mariadb'}}
 DUMP_OPTIONS = ['--single-transaction', '--routines', '--triggers', '--events', '--hex-blob',
                 '--default-character-set=utf8mb4', '--skip-dump-date']
-
-
-def timed(action, *args, **kwargs):
-    start = time.monotonic()
-    action(*args, **kwargs)
-    return time.monotonic() - start
 
 
 def shell(script, *args):

@@ -1,12 +1,21 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one table every benchmark script prints its rows into (bench/run.sh prints the header once)."""
+"""What every benchmark script shares: a timer, and the one table they print rows into (bench/run.sh prints
+the header once)."""
 
 import statistics
 import sys
+import time
 
 HEADER = ('| measurement | ours (median) | theirs (median) | ours / theirs | aim or note |\n'
           '|---|---|---|---|---|')
+
+
+def timed(action, *args, **kwargs):
+    """Seconds ``action(*args, **kwargs)`` took."""
+    start = time.monotonic()
+    action(*args, **kwargs)
+    return time.monotonic() - start
 
 
 def row(measurement, ours, theirs, unit='s', note='', theirs_name=''):

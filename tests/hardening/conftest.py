@@ -14,10 +14,13 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -59,29 +62,61 @@ def api_options(servers, db_type, url=None, key='WAYSCLOUD_TEST_KEY_INTERNAL'):
                 api_retry_max_delay=1)
 
 
-def run_module(name, args, check=False, diff=False, python=sys.executable, timeout=300):
-    """Run module ``name`` the way AnsiballZ does (its arguments in a file) and return its JSON result.
+MODULES = 'ansible_collections.wayscloud.databases.plugins.modules.'
 
-    The arguments file is 0600 in a private folder and removed afterwards: it may hold passwords.
+
+def start_module(name, args, check=False, diff=False, python=sys.executable, argv=None):
+    """Start module ``name`` the way AnsiballZ runs it (its arguments in a file); returns (process, finish),
+    where ``finish(timeout)`` waits and returns its JSON result with ``_rc`` and ``_stderr``.
+
+    The arguments file is in a private (0700) folder, removed when the module ends: it may hold passwords.
+    ``argv(path)`` replaces the command (a wrapper that runs the module itself).
     """
-    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
     folder = tempfile.mkdtemp(prefix='wayscloud-module-')
     path = os.path.join(folder, 'args.json')
+    with open(path, 'w') as handle:
+        json.dump({'ANSIBLE_MODULE_ARGS': dict(args, _ansible_check_mode=check, _ansible_diff=diff)}, handle)
+    command = argv(path) if argv else [python, '-m', MODULES + name, path]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+
+    def finish(timeout=300):
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            result = json.loads(out)
+        except ValueError:
+            result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': out}
+        result['_rc'] = process.returncode
+        result['_stderr'] = err
+        return result
+    return process, finish
+
+
+def run_module(name, args, check=False, diff=False, python=sys.executable, timeout=300):
+    """Run module ``name`` as AnsiballZ does and return its JSON result (see start_module)."""
+    return start_module(name, args, check=check, diff=diff, python=python)[1](timeout)
+
+
+def http_json(url, method, body=None, headers=None, timeout=60):
+    """(status, decoded answer) of one HTTP request: ``body`` is sent as JSON, or as is when it is bytes; an
+    answer that is not JSON comes back as text."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}, **(
+        {'Content-Type': 'application/json'} if data is not None else {})))
     try:
-        with open(path, 'w') as handle:
-            json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
-        done = subprocess.run([python, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.' + name, path],
-                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False)
-    finally:
-        os.unlink(path)
-        os.rmdir(folder)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
     try:
-        result = json.loads(done.stdout)
+        return status, json.loads(raw) if raw else None
     except ValueError:
-        result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': done.stdout}
-    result['_rc'] = done.returncode
-    result['_stderr'] = done.stderr
-    return result
+        return status, raw.decode('utf-8', 'replace')
 
 
 def _catalog(state_dir):

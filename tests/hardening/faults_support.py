@@ -16,25 +16,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import urllib.error
-import urllib.request
 
 import psycopg2
 import pymysql
 
-
-def _call(url, method, body=None, headers=None, timeout=60):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}, **(
-        {'Content-Type': 'application/json'} if data is not None else {})))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        return exc.code, json.loads(raw) if raw else None
+from conftest import http_json, start_module
 
 
 class Proxy:
@@ -44,14 +30,14 @@ class Proxy:
         self.url = url.rstrip('/') + '/__faults__'
 
     def queue(self, *faults):
-        _call(self.url, 'POST', list(faults))
+        http_json(self.url, 'POST', list(faults))
 
     def seen(self):
-        return _call(self.url, 'GET')[1]['seen']
+        return http_json(self.url, 'GET')[1]['seen']
 
     def clear(self):
         """The log so far; the log and the queue are empty afterwards."""
-        return _call(self.url, 'DELETE')[1]
+        return http_json(self.url, 'DELETE')[1]
 
 
 class Api:
@@ -64,7 +50,7 @@ class Api:
         self.customer_id = customer_id
 
     def call(self, method, path, body=None, ok=(200,)):
-        status, answer = _call(self.url + path, method, body, self.headers)
+        status, answer = http_json(self.url + path, method, body, self.headers)
         if status not in ok:
             raise AssertionError('%s %s: HTTP %d %r' % (method, path, status, answer))
         return status, answer
@@ -219,52 +205,10 @@ runpy.run_module('ansible_collections.wayscloud.databases.plugins.modules.' + na
 def run_module_dying(name, args, step, counted, python=sys.executable, timeout=300):
     """Run module ``name`` as run_module does, but SIGKILL it right before the ``step``-th call (1-based) of
     any of ``counted`` ([(module, 'Class.method' or 'function')]). Returns (killed, result or None)."""
-    payload = dict(args, _ansible_check_mode=False, _ansible_diff=False)
-    folder = tempfile.mkdtemp(prefix='wayscloud-module-')
-    path = os.path.join(folder, 'args.json')
-    try:
-        with open(path, 'w') as handle:
-            json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
-        done = subprocess.run([python, '-c', _DYING, path, name, str(step), json.dumps(counted)],
-                              capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False)
-    finally:
-        os.unlink(path)
-        os.rmdir(folder)
-    if done.returncode == -signal.SIGKILL:
+    result = start_module(name, args, argv=lambda path: [python, '-c', _DYING, path, name, str(step), json.dumps(counted)])[1](timeout)
+    if result['_rc'] == -signal.SIGKILL:
         return True, None
-    try:
-        result = json.loads(done.stdout)
-    except ValueError:
-        result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': done.stdout, '_stderr': done.stderr}
-    result.setdefault('_stderr', done.stderr)
     return False, result
-
-
-def start_module(name, args, python=sys.executable):
-    """Start module ``name`` in the background; returns (process, finish) where ``finish()`` waits for it,
-    removes its arguments file and returns its JSON result."""
-    payload = dict(args, _ansible_check_mode=False, _ansible_diff=False)
-    folder = tempfile.mkdtemp(prefix='wayscloud-module-')
-    path = os.path.join(folder, 'args.json')
-    with open(path, 'w') as handle:
-        json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
-    process = subprocess.Popen([python, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.' + name, path],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-
-    def finish(timeout=300):
-        try:
-            out, err = process.communicate(timeout=timeout)
-        finally:
-            os.unlink(path)
-            os.rmdir(folder)
-        try:
-            result = json.loads(out)
-        except ValueError:
-            result = {'failed': True, 'msg': 'module printed no JSON', 'stdout': out}
-        result['_rc'] = process.returncode
-        result['_stderr'] = err
-        return result
-    return process, finish
 
 
 FIGURES = dict(api={}, host={}, cases=[])

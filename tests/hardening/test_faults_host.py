@@ -23,7 +23,7 @@ import pytest
 
 from conftest import host_options, run_module
 from faults_support import (catalog_problems, clear_failure, logs_in, record_figures, run_module_dying, scratch_databases,
-                            server_databases, start_module)
+                            server_databases)
 
 PG_BIN = '/usr/lib/postgresql/15/bin'
 CUSTOMER = 'faultshost'

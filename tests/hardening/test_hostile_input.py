@@ -18,13 +18,11 @@ import collections
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import api_options, differences, fingerprint, host_options, run_module  # noqa: E402
+from conftest import api_options, differences, fingerprint, host_options, http_json, run_module  # noqa: E402
 from hostile_cases import ACCEPTED_CASES, HTTP_CASES, HttpCase, MODULE_CASES, MDB, PG  # noqa: E402
 
 CUSTOMERS = dict(host='hostileh', api='hostilea')
@@ -64,18 +62,7 @@ def _db(backend, db_type):
 def _http(servers, method, path, body=None, key='internal'):
     """(status, decoded answer) of one raw request to the API server; ``key`` names a test key or is one."""
     secret = dict(internal=servers['WAYSCLOUD_TEST_KEY_INTERNAL'], customer=servers['WAYSCLOUD_TEST_KEY_CUSTOMER']).get(key, key)
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(servers['WAYSCLOUD_API_URL'] + path, data=data, method=method,
-                                     headers={'X-API-Key': secret, 'Content-Type': 'application/json'})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read() or b'null')
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            return exc.code, json.loads(raw)
-        except ValueError:
-            return exc.code, raw.decode('utf-8', 'replace')
+    return http_json(servers['WAYSCLOUD_API_URL'] + path, method, body, {'X-API-Key': secret, 'Content-Type': 'application/json'})
 
 
 @pytest.fixture(scope='module')

@@ -9,24 +9,17 @@ step under a per-customer lock, eight simultaneous requests left a customer with
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
 import os
 import threading
-import urllib.error
-import urllib.request
 
-from conftest import api_options, run_module
+from conftest import api_options, http_json, run_module
 
 
 def _post(servers, requested_name, answers):
-    request = urllib.request.Request(servers['WAYSCLOUD_API_URL'] + '/v1/databases', method='POST',
-                                     data=json.dumps({'db_type': 'postgresql', 'requested_name': requested_name}).encode(),
-                                     headers={'X-API-Key': servers['WAYSCLOUD_TEST_KEY_QUOTA'], 'Content-Type': 'application/json'})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answers.append((response.status, json.loads(response.read())['db_name']))
-    except urllib.error.HTTPError as exc:
-        answers.append((exc.code, json.loads(exc.read()).get('detail')))
+    status, answer = http_json(servers['WAYSCLOUD_API_URL'] + '/v1/databases', 'POST',
+                               {'db_type': 'postgresql', 'requested_name': requested_name},
+                               {'X-API-Key': servers['WAYSCLOUD_TEST_KEY_QUOTA']}, timeout=120)
+    answers.append((status, answer['db_name'] if status == 200 else answer.get('detail')))
 
 
 def test_eight_requests_for_the_last_slot(servers, figures):

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import host_options, run_module
+from conftest import host_options, run_module, start_module
 from faults_support import (catalog_problems, clear_failure, logs_in, record_figures, run_module_dying, scratch_databases,
                             server_databases)
 

@@ -143,14 +143,22 @@ def clear_failure(result, what, secrets=()):
     if not msg:
         problems.append('failed without a message')
     if what and what not in msg:
-        problems.append('msg does not name %r: %s' % (what, msg))
+        problems.append('msg does not name %r: %s' % (what, redacted(msg, secrets)))
     text = json.dumps(result)
     if 'Traceback' in text or 'exception' in result:
-        problems.append('traceback: %s' % (result.get('exception') or result.get('_stderr'))[-800:])
-    told = json.dumps([msg, result.get('warnings'), result.get('_stderr')])
-    if any(secret and secret in told for secret in secrets):
-        problems.append('a secret is in the message, warnings or stderr')
+        problems.append('traceback: %s' % redacted(result.get('exception') or result.get('_stderr'), secrets)[-800:])
+    if any(secret and secret in text for secret in secrets):
+        problems.append('a secret is in the result (its message, warnings, output or any other key)')
     return problems
+
+
+def redacted(text, secrets):
+    """``text`` with every secret replaced, so a problem report can quote what the module said."""
+    text = str(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, '<secret>')
+    return text
 
 
 def catalog_problems(servers, state_dir, db_type, prefix):

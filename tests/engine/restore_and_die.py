@@ -64,11 +64,11 @@ def main(db_type, db_name, state_dir, snapshot_id, point):
         original_execute = databases.driver.execute
         state = {'finishing': False}
 
-        def execute(query, params=None, log=True):
+        def execute(query, params=None, log=True, conn=None):
             text = query if isinstance(query, str) else query.as_string(databases.driver.conn)
             if state['finishing'] and text.startswith('DROP'):
                 die()
-            return original_execute(query, params, log)
+            return original_execute(query, params, log, conn)
         original_finish = engine.finish
 
         def finish(*args):

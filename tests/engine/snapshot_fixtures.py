@@ -68,12 +68,12 @@ def query(conn, sql, params=None):
 
 
 def populate(databases, db_name):
+    """The schema, made as the tenant would make it: every object is its user's (a restore brings back only what
+    the tenant could have made itself)."""
     conn = admin(databases, db_name)
     try:
         if databases.db_type == 'postgresql':
-            execute(conn, POSTGRESQL_SCHEMA)
-            execute(conn, 'GRANT SELECT ON public.audit TO %s;\nALTER TABLE public.accounts OWNER TO %s'
-                    % (db_name, db_name))
+            execute(conn, 'SET ROLE %s;\n%s;\nGRANT SELECT ON public.audit TO PUBLIC' % (db_name, POSTGRESQL_SCHEMA))
         else:
             execute(conn, MARIADB_SCHEMA)
     finally:

@@ -18,7 +18,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.resources impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall, networks_by_database
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
@@ -59,6 +59,12 @@ class HostDatabases:
         if self.run is None:
             raise BackendError('backup schedules need a command runner')
         return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
+
+    def sync_access(self):
+        """Rewrite the database layer of the access lists from the catalog's rules (a new or restored database's
+        own lines; the packet filter is the firewall's). Callers hold the database's lock, if any, first."""
+        with self.catalog.lock('firewall', 'host'):
+            self.driver.sync_access(networks_by_database(self.catalog.rules(self.db_type)))
 
     def sibling(self, db_type):
         """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the host's
@@ -192,13 +198,15 @@ class HostDatabases:
                           requested_name=requested_name, username=db_name, created_at=utc_now(),
                           description=description, connection_limit=connection_limit)
             database = self._view(db_name, connection_limit, description, record['created_at'])
-            if self.vault:
-                try:
+            try:
+                if self.driver.new_database_needs_access_sync:
+                    self.sync_access()
+                if self.vault:
                     self.vault.write(self.db_type, db_name, secret_for(database, password))
-                except BackendError:
-                    self.driver.drop_database(db_name)
-                    self.driver.drop_user(db_name)
-                    raise
+            except BackendError:
+                self.driver.drop_database(db_name)
+                self.driver.drop_user(db_name)
+                raise
             self.catalog.record_created(record)
         return database, password, True
 

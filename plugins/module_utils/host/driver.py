@@ -12,7 +12,19 @@ texts (with placeholders, never values) so a module can return what it ran.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+
+# A restore fills a scratch database (``wcr_<id>``) through a login of its own (``wcl_<id>``) that has no more
+# rights than the database's owner: whatever the tenant planted in its dump runs with the tenant's rights only.
+SCRATCH_PREFIX = 'wcr_'
+LOADER_PREFIX = 'wcl_'
+
+
+def loader_of(scratch):
+    """The short-lived login that fills scratch database ``scratch``."""
+    return LOADER_PREFIX + scratch[len(SCRATCH_PREFIX):]
 
 
 class ServerLogin:
@@ -35,6 +47,7 @@ class Driver:
     default_port = None
     default_user = None
     url_scheme = None
+    new_database_needs_access_sync = None  # whether a new database needs the access layer rewritten (sync_access)
 
     def __init__(self, login):
         self.login = login
@@ -43,7 +56,8 @@ class Driver:
         self.queries = []
         self._conn = None
 
-    def _connect(self):
+    def _connect(self, db_name=None):
+        """A new administrator connection (to ``db_name``, else the server's maintenance database)."""
         raise NotImplementedError
 
     def _errors(self):
@@ -67,16 +81,26 @@ class Driver:
             self._conn = self._connect()
         return self._conn
 
-    def execute(self, query, params=None, log=True):
-        """Run one statement with bound parameters; return all rows (or [] when there are none)."""
+    def execute(self, query, params=None, log=True, conn=None):
+        """Run one statement with bound parameters (on ``conn``, else the main connection); return all rows."""
+        conn = conn or self.conn
         if log:
-            self.queries.append(query if isinstance(query, str) else query.as_string(self.conn))
+            self.queries.append(query if isinstance(query, str) else query.as_string(conn))
         try:
-            with self.conn.cursor() as cursor:
+            with conn.cursor() as cursor:
                 cursor.execute(query, params)
                 return cursor.fetchall() if cursor.description else []
         except self._errors() as exc:
             raise BackendError('%s: %s' % (self.label, first_line(exc)), code=error_code(exc))
+
+    @contextlib.contextmanager
+    def session_in(self, db_name):
+        """A second administrator connection, inside ``db_name``, closed on exit (same safe session settings)."""
+        conn = self._connect(db_name)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def connection_string(self, db_name, username):
         return '%s://%s@%s:%s/%s' % (self.url_scheme, username, self.public_host, self.port, db_name)

@@ -26,6 +26,14 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.resources impo
 LOOPBACK = ('127.0.0.1/32', '::1/128')
 
 
+def networks_by_database(rules, touched_db=None):
+    """{db_name: [CIDR, ...]} of ``rules`` (``touched_db`` present even without any), as sync_access takes it."""
+    networks = {} if touched_db is None else {touched_db: []}
+    for rule in rules:
+        networks.setdefault(rule['db_name'], []).append(rule['ip_address'])
+    return networks
+
+
 class HostFirewall:
     def __init__(self, databases):
         self.databases = databases
@@ -45,7 +53,7 @@ class HostFirewall:
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
         naming.check_description(description)  # checked here too: the API server hands it over unchecked
-        with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
+        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'):
             username = self.databases.existing(db_name)['username']
             if username != db_name and self.db_type == 'mariadb':
                 raise BackendError('%s is a restored copy reached by user %s: on MariaDB an address reaches all of'
@@ -72,7 +80,7 @@ class HostFirewall:
 
     def remove(self, db_name, rule_id):
         """Remove one rule of ``db_name`` from both layers, verified, then from the catalog."""
-        with self.catalog.lock('firewall', 'host'), self.catalog.lock(self.db_type, db_name):
+        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'):
             rules = self.catalog.rules(self.db_type)
             rule = next((r for r in rules if r['rule_id'] == rule_id and r['db_name'] == db_name), None)
             if rule is None:
@@ -82,8 +90,9 @@ class HostFirewall:
             username = database['username'] if database else db_name
             self._apply(remaining, db_name)
             self._verify(rule, username, present=False, remaining=remaining)
-            # Established connections outlive a packet-filter rule: end the ones from that network.
-            self.driver.terminate_sessions_from(username, rule['ip_address'])
+            # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
+            self.driver.terminate_disallowed_sessions(db_name, username, rule['ip_address'],
+                                                      [r['ip_address'] for r in remaining if r['db_name'] == db_name])
             self.catalog.delete_rules([rule_id])
         return self._result(rule)
 
@@ -109,10 +118,7 @@ class HostFirewall:
                                ' %s); this task says %s: use %s, or remove every rule before switching'
                                % (recorded, self.catalog.state_dir, self.network.name, recorded))
         self.network.check()
-        networks = {touched_db: []}
-        for rule in engine_rules:
-            networks.setdefault(rule['db_name'], []).append(rule['ip_address'])
-        self.driver.sync_access(networks)
+        self.driver.sync_access(networks_by_database(engine_rules, touched_db))
         others = [r for r in self.catalog.rules() if r['db_type'] != self.db_type]
         pairs = {}
         for rule in others + engine_rules:

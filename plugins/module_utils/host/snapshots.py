@@ -73,7 +73,8 @@ class HostSnapshots:
         self.db_type = databases.db_type
         self.driver = databases.driver
         self.catalog = databases.catalog
-        self.engine = ENGINES[self.db_type](self.driver, run, os.path.join(self.catalog.state_dir, 'work'))
+        self.engine = ENGINES[self.db_type](self.driver, run, os.path.join(self.catalog.state_dir, 'work'),
+                                            databases.sync_access)
         self.root = os.path.join(self.catalog.state_dir, 'snapshots', self.db_type)
 
     # ---------------------------------------------------------------- reading
@@ -272,6 +273,8 @@ class HostSnapshots:
             self.engine.abandon(entry, detail)
         shutil.rmtree(detail['workdir'], ignore_errors=True)
         self.catalog.delete_restore(entry['restore_id'])
+        if self.driver.new_database_needs_access_sync:
+            self.databases.sync_access()  # the scratch database's lines go, a new database's come
 
     def _adopt(self, entry, detail):
         """A database restored under a new name joins the catalog, owned by the snapshot's customer and user."""

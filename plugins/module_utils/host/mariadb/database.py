@@ -68,6 +68,7 @@ class MariaDBDriver(Driver):
     default_port = 3306
     default_user = 'root'
     url_scheme = 'mysql'
+    new_database_needs_access_sync = False  # a new user's accounts are local only: closed from the start
 
     def _connect(self):
         pymysql = import_pymysql()
@@ -209,18 +210,21 @@ class MariaDBDriver(Driver):
         matches = [row[0] == mysql_native_password_hash(password) for row in rows]
         return bool(rows) and (all(matches) if every else any(matches))
 
-    def terminate_sessions_from(self, username, network):
-        """End the user's sessions that come from ``network`` (after its rule went)."""
-        network = ipaddress.ip_network(network)
+    def terminate_disallowed_sessions(self, db_name, username, removed, remaining):
+        """After the rule for ``removed`` went: end the user's sessions that come from it and from no network
+        still allowed (``remaining``). An account admits its address to all of its user's databases, so this
+        is per user, not per database."""
+        removed = ipaddress.ip_network(removed)
+        allowed = [ipaddress.ip_network(network) for network in remaining]
         rows = self.execute('SELECT ID, HOST FROM information_schema.PROCESSLIST WHERE BINARY USER = %s', (username,))
         ended = 0
         for session_id, host in rows:
             address = (host or '').rsplit(':', 1)[0].strip('[]')
             try:
-                inside = ipaddress.ip_address(address) in network
+                address = ipaddress.ip_address(address)
             except ValueError:
-                inside = False
-            if inside:
+                continue  # localhost (a socket): always allowed
+            if address in removed and not address.is_loopback and not any(address in network for network in allowed):
                 ended += self._kill(session_id)
         return ended
 

@@ -12,10 +12,18 @@ import os
 import tempfile
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
+    SCRATCH_PREFIX, Driver, first_line, loader_of)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_matches, scram_sha_256_verifier
 
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'
+# Every administrator session resolves names in pg_catalog only, never in a schema a tenant can write to
+# (the CVE-2018-1058 class: a tenant's public.=(name, text) or public.starts_with would otherwise be called).
+SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp'
+# Every customer database's owner is a member; the block's last lines reject its members over TCP, so a
+# database is closed from the moment it exists, before its own lines are written.
+TENANT_GROUP = 'wayscloud_tenants'
+_DUPLICATE_OBJECT = '42710'
 
 
 def import_psycopg2():
@@ -34,6 +42,7 @@ BLOCK_END = '# END wayscloud.databases'
 
 
 LOCAL_NETWORKS = ('127.0.0.1/32', '::1/128')
+EVERYWHERE = ('0.0.0.0/0', '::/0')
 
 
 def network_order(network):
@@ -89,11 +98,13 @@ class PostgreSQLDriver(Driver):
     default_port = 5432
     default_user = 'postgres'
     url_scheme = 'postgresql'
+    new_database_needs_access_sync = True  # its pg_hba lines (local addresses, reject the rest) come at creation
 
-    def _connect(self):
+    def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
-        params = dict(dbname='postgres', user=self.login.user or self.default_user, port=self.port,
-                      connect_timeout=self.login.connect_timeout, application_name='wayscloud.databases')
+        params = dict(dbname=db_name or 'postgres', user=self.login.user or self.default_user, port=self.port,
+                      connect_timeout=self.login.connect_timeout, application_name='wayscloud.databases',
+                      options=SESSION_OPTIONS)
         host = self.login.unix_socket or self.login.host or DEFAULT_SOCKET_DIR
         if os.path.basename(host).startswith('.s.PGSQL.'):
             host = os.path.dirname(host)
@@ -158,21 +169,24 @@ class PostgreSQLDriver(Driver):
         return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))
 
     def create_database(self, db_name, username, password, connection_limit, description):
-        """Owner role, then the database; a role this call made is dropped again if the database fails."""
+        """Owner role (in the tenant group), then the database; a role this call made is dropped again if the
+        database fails."""
         limit = -1 if connection_limit is None else connection_limit
         verifier = scram_sha_256_verifier(password)
+        self.tenant_group(())
         created_role = not self.user_exists(username)
         if created_role:
             self.execute(self.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
-                                  ' NOREPLICATION CONNECTION LIMIT %s PASSWORD %s', username), (limit, verifier))
+                                  ' NOREPLICATION CONNECTION LIMIT %s PASSWORD %s IN ROLE {}', username, TENANT_GROUP),
+                         (limit, verifier))
         else:
             self.execute(self.sql('ALTER ROLE {} WITH LOGIN CONNECTION LIMIT %s PASSWORD %s', username),
                          (limit, verifier))
+            self.tenant_group([username])
         created_database = False
         try:
-            self.execute(self.sql('CREATE DATABASE {} OWNER {} CONNECTION LIMIT %s', db_name, username), (limit,))
+            self.create_closed_database(db_name, username, 'CONNECTION LIMIT %s', (limit,))
             created_database = True
-            self.execute(self.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', db_name))
             if description is not None:
                 self.set_description(db_name, description)
         except BackendError:
@@ -181,6 +195,27 @@ class PostgreSQLDriver(Driver):
             if created_role:
                 self.drop_user(username)
             raise
+
+    def create_closed_database(self, db_name, owner, options, params):
+        """CREATE DATABASE whose PUBLIC connect right is gone before anyone may connect (``options``: more
+        clauses, with ``params`` for their placeholders)."""
+        self.execute(self.sql('CREATE DATABASE {} OWNER {} %s ALLOW_CONNECTIONS false' % options, db_name, owner), params)
+        self.execute(self.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', db_name))
+        self.execute(self.sql('ALTER DATABASE {} WITH ALLOW_CONNECTIONS true', db_name))
+
+    def tenant_group(self, owners):
+        """Make the tenant group if it is missing, and put ``owners`` (roles) in it where they are not yet."""
+        if not self.user_exists(TENANT_GROUP):
+            try:
+                self.execute(self.sql('CREATE ROLE {} NOLOGIN', TENANT_GROUP))
+            except BackendError as exc:
+                if exc.code != _DUPLICATE_OBJECT:  # made by a concurrent run meanwhile
+                    raise
+        outside = self.execute('SELECT r.rolname FROM pg_roles r WHERE r.rolname = ANY(%s) AND NOT r.rolsuper'
+                               ' AND NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid'
+                               ' WHERE m.member = r.oid AND g.rolname = %s) ORDER BY 1', (sorted(owners), TENANT_GROUP))
+        for (owner,) in outside:
+            self.execute(self.sql('GRANT {} TO {}', TENANT_GROUP, owner))
 
     def set_connection_limit(self, db_name, username, connection_limit):
         limit = -1 if connection_limit is None else connection_limit
@@ -222,20 +257,30 @@ class PostgreSQLDriver(Driver):
         like it, or for a copy restored from a snapshot, the snapshotted database's) from the local
         addresses and each allowed network; the administrator this task logs in as, from the local
         addresses (dumps connect to the database itself); and a reject for everyone else over TCP, so
-        no broader line further down the file can let an address in. The block is rewritten whole; a file
-        PostgreSQL would not accept is put back as it was. A database no longer on the server (dropped, its
-        rules being forgotten) gets no lines: they would outlive it.
+        no broader line further down the file can let an address in. A restore's scratch database admits
+        only its loader login, from where this task connects. Last, a reject of every member of the tenant
+        group: a database made since the last rewrite is closed to its tenant until its lines are here.
+        The block is rewritten whole; a file PostgreSQL would not accept is put back as it was. A database
+        no longer on the server (dropped, its rules being forgotten) gets no lines: they would outlive it.
         """
         path = self.execute('SHOW hba_file')[0][0]
         owners = dict((database['db_name'], database['owner']) for database in self.list_databases('cust_'))
+        self.tenant_group(set(owner for owner in owners.values() if owner))
         admin = quote_hba(self.login.user or self.default_user)
         lines = []
+
+        def closed(name, user, networks):
+            return (['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
+                    + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
+                    + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
         for db_name in sorted(owners):
-            name, user = quote_hba(db_name), quote_hba(owners.get(db_name) or db_name)
             networks = sorted(set(LOCAL_NETWORKS) | set(networks_by_db.get(db_name, ())), key=network_order)
-            lines += ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
-            lines += ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
-            lines += ['host %s all %s reject' % (name, everything) for everything in ('0.0.0.0/0', '::/0')]
+            lines += closed(quote_hba(db_name), quote_hba(owners.get(db_name) or db_name), networks)
+        scratch = [database['db_name'] for database in self.list_databases(SCRATCH_PREFIX)]
+        for db_name in scratch:
+            name, loader = quote_hba(db_name), quote_hba(loader_of(db_name))
+            lines += ['local %s %s scram-sha-256' % (name, loader)] + closed(name, loader, self._own_networks())
+        lines += ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
         previous = write_block(path, lines)
         if previous is not None:
             errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
@@ -244,6 +289,15 @@ class PostgreSQLDriver(Driver):
                 raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
         # Always: an earlier run may have written the file and died before the reload.
         self.execute('SELECT pg_reload_conf()')
+
+    def _own_networks(self):
+        """Where this task's connections come from, as the server sees them: the local addresses, and the
+        address of a TCP login from elsewhere."""
+        address = self.execute('SELECT host(inet_client_addr())')[0][0]
+        networks = set(LOCAL_NETWORKS)
+        if address:
+            networks.add(str(ipaddress.ip_network(address)))
+        return sorted(networks, key=network_order)
 
     def access(self):
         """(database, user, CIDR) that pg_hba.conf lets in over TCP for customer databases, beyond local ones."""
@@ -259,10 +313,12 @@ class PostgreSQLDriver(Driver):
                         found.update((db_name, user, network) for user in users or ())
         return found
 
-    def terminate_sessions_from(self, username, network):
-        """End the user's sessions that come from ``network`` (after its rule went)."""
-        rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'
-                            ' AND client_addr <<= %s::inet', (username, network))
+    def terminate_disallowed_sessions(self, db_name, username, removed, remaining):
+        """After the rule for ``removed`` went: end the user's sessions on this database that come from it and
+        from no network still allowed (``remaining``, and the local addresses)."""
+        rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s'
+                            ' AND usename = %s AND client_addr <<= %s::inet AND NOT client_addr <<= ANY(%s::inet[])',
+                            (db_name, username, removed, list(LOCAL_NETWORKS) + list(remaining)))
         return sum(1 for row in rows if row[0])
 
     def drop_database(self, db_name):

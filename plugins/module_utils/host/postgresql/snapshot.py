@@ -3,31 +3,47 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """PostgreSQL snapshots: pg_dump in directory format (parallel), pg_restore into a scratch database,
-and a swap by renaming both databases in one transaction, the single moment the original changes."""
+and a swap by renaming both databases in one transaction, the single moment the original changes.
+
+The restore never runs as the administrator: everything in a dump is the tenant's (CHECK constraints,
+defaults, index expressions, materialized views, ... call the tenant's functions while they load), so
+pg_restore logs in as a login of its own (``wcl_<id>``: no attribute, a member of the owner role only,
+admitted by pg_hba to the scratch database alone) and works as the owner (``--role``, ``--no-owner``).
+A function that resets the role gets the loader's rights, which are none; the loader is dropped, with
+anything it came to own handed to the owner, before the scratch database is swapped in.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
 import os
 import re
 import time
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import DEFAULT_SOCKET_DIR
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import loader_of
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import (
+    DEFAULT_SOCKET_DIR, SESSION_OPTIONS, import_psycopg2)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import (
+    generate_password, scram_sha_256_verifier)
 
 _OBJECT_IN_USE = '55006'
 _SWAP_ATTEMPTS = 10
+_LOGIN_WAIT = 10.0  # seconds for the server to load the pg_hba lines that admit a loader (a reload is asynchronous)
 
 
 class PostgreSQLSnapshotEngine:
-    """``run(argv, env=...)`` runs the tools; the password reaches them as PGPASSWORD, never in argv."""
+    """``run(argv, env=...)`` runs the tools; a password reaches them as PGPASSWORD, never in argv.
+    ``sync_access()`` rewrites the pg_hba block (it admits the loader of each scratch database)."""
 
     data_name = 'data'
 
-    def __init__(self, driver, run, scratch_root):
+    def __init__(self, driver, run, scratch_root, sync_access):
         """``scratch_root`` is unused here: the password travels in PGPASSWORD."""
         self.driver = driver
         self.run = run
+        self.sync_access = sync_access
         self._major = None
 
     def _server_major(self):
@@ -48,19 +64,23 @@ class PostgreSQLSnapshotEngine:
                                % (name, major, found.group(1) if found else 'none', major))
         return name
 
-    def _env(self):
-        env = dict(PGAPPNAME='wayscloud.databases', PGCONNECT_TIMEOUT=str(self.driver.login.connect_timeout))
-        if self.driver.login.password:
-            env['PGPASSWORD'] = self.driver.login.password
+    def _env(self, password=None):
+        """The tools' environment: the administrator's password, or ``password`` (a loader's)."""
+        env = dict(PGAPPNAME='wayscloud.databases', PGCONNECT_TIMEOUT=str(self.driver.login.connect_timeout),
+                   PGOPTIONS=SESSION_OPTIONS)
+        password = password or self.driver.login.password
+        if password:
+            env['PGPASSWORD'] = password
         return env
 
-    def _connection_args(self):
+    def _host(self):
         login = self.driver.login
         host = login.unix_socket or login.host or DEFAULT_SOCKET_DIR
-        if os.path.basename(host).startswith('.s.PGSQL.'):
-            host = os.path.dirname(host)
-        return ['--no-password', '--host=%s' % host, '--port=%d' % self.driver.port,
-                '--username=%s' % (login.user or self.driver.default_user)]
+        return os.path.dirname(host) if os.path.basename(host).startswith('.s.PGSQL.') else host
+
+    def _connection_args(self, user=None):
+        return ['--no-password', '--host=%s' % self._host(), '--port=%d' % self.driver.port,
+                '--username=%s' % (user or self.driver.login.user or self.driver.default_user)]
 
     def properties(self, db_name):
         """What a restore needs besides the dump: the database's encoding, locale, owner and limit."""
@@ -78,16 +98,54 @@ class PostgreSQLSnapshotEngine:
                  env=self._env())
 
     def restore_into(self, scratch, folder, properties, owner, jobs):
-        """Create ``scratch`` and fill it; any error (ignored ones included) fails the restore."""
+        """Create ``scratch`` and fill it as its owner through the loader; any error (ignored ones included)
+        fails the restore. The loader is gone again when this returns."""
         limit = properties['connection_limit']
-        self.driver.execute(self.driver.sql('CREATE DATABASE {} OWNER {} TEMPLATE template0 ENCODING %s'
-                                            ' LC_COLLATE %s LC_CTYPE %s CONNECTION LIMIT %s', scratch, owner),
-                            (properties['encoding'], properties['collate'], properties['ctype'],
-                             -1 if limit is None else limit))
-        self.driver.execute(self.driver.sql('REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC', scratch))
+        loader, password = loader_of(scratch), generate_password()
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+        self.driver.execute(self.driver.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
+                                            ' NOBYPASSRLS INHERIT CONNECTION LIMIT %s PASSWORD %s VALID UNTIL %s'
+                                            ' IN ROLE {}', loader, owner),
+                            (jobs + 1, scram_sha_256_verifier(password), expires.strftime('%Y-%m-%d %H:%M:%S+00')))
+        self.driver.create_closed_database(scratch, owner, 'TEMPLATE template0 ENCODING %s LC_COLLATE %s LC_CTYPE %s'
+                                           ' CONNECTION LIMIT %s', (properties['encoding'], properties['collate'],
+                                                                    properties['ctype'], -1 if limit is None else limit))
+        self.sync_access()
+        self._await_login(scratch, loader, password)
         # --exit-on-error: the first error stops it with a failure, so no error is ever "ignored" and passed.
-        self.run([self._tool('pg_restore'), '--exit-on-error', '--jobs=%d' % jobs, '--dbname=%s' % scratch]
-                 + self._connection_args() + [os.path.join(folder, self.data_name)], env=self._env())
+        self.run([self._tool('pg_restore'), '--exit-on-error', '--no-owner', '--role=%s' % owner, '--no-tablespaces',
+                  '--no-subscriptions', '--jobs=%d' % jobs, '--dbname=%s' % scratch]
+                 + self._connection_args(loader) + [os.path.join(folder, self.data_name)], env=self._env(password))
+        self._drop_loader(scratch, scratch, owner)
+
+    def _await_login(self, scratch, loader, password):
+        """Wait until the server admits the loader (it reloads pg_hba.conf in its own time after the signal)."""
+        psycopg2 = import_psycopg2()
+        deadline = time.monotonic() + _LOGIN_WAIT
+        while True:
+            try:
+                psycopg2.connect(dbname=scratch, user=loader, password=password, host=self._host(), port=self.driver.port,
+                                 connect_timeout=self.driver.login.connect_timeout, options=SESSION_OPTIONS).close()
+                return
+            except psycopg2.OperationalError:
+                if time.monotonic() > deadline:
+                    raise BackendError('the restore login %s was not admitted to %s within %d s: is the collection\'s'
+                                       ' block at the top of pg_hba.conf?' % (loader, scratch, _LOGIN_WAIT))
+                time.sleep(0.05)
+
+    def _drop_loader(self, scratch, db_name, owner):
+        """Drop the loader of ``scratch``; what it came to own in ``db_name`` (the scratch database, or the target
+        it became) goes to ``owner``. Repeatable, and a no-op when it is gone."""
+        loader = loader_of(scratch)
+        if not self.driver.user_exists(loader):
+            return
+        self._terminate('usename', loader)
+        if self._exists(db_name):
+            with self.driver.session_in(db_name) as conn:
+                self.driver.execute(self.driver.sql('REASSIGN OWNED BY {} TO {}', loader, owner), conn=conn)
+                self.driver.execute(self.driver.sql('DROP OWNED BY {}', loader), conn=conn)
+        self.driver.execute(self.driver.sql('DROP OWNED BY {}', loader))
+        self.driver.execute(self.driver.sql('DROP ROLE {}', loader))
 
     def apply_settings(self, scratch, connection_limit, description):
         """The original's database-level settings (pg_dump without --create carries none of them)."""
@@ -106,7 +164,7 @@ class PostgreSQLSnapshotEngine:
         if not entry['new_database']:
             renames.insert(0, (entry['target'], detail['aside']))
         for attempt in range(_SWAP_ATTEMPTS):
-            self._terminate(entry['target'])
+            self._terminate('datname', entry['target'])
             self.driver.execute('BEGIN')
             try:
                 for old, new in renames:
@@ -120,11 +178,12 @@ class PostgreSQLSnapshotEngine:
             self.driver.execute('COMMIT')
             return
 
-    def _terminate(self, db_name):
-        """End every session on the database and wait (up to 5 s each) until they are gone."""
+    def _terminate(self, column, value):
+        """End every session on a database (``datname``) or of a role (``usename``) and wait (up to 5 s each)
+        until they are gone."""
         wait = ', 5000' if self._server_major() >= 14 else ''  # PostgreSQL 13 cannot wait for them
-        self.driver.execute('SELECT pg_terminate_backend(pid%s) FROM pg_stat_activity WHERE datname = %%s'
-                            ' AND pid <> pg_backend_pid()' % wait, (db_name,))
+        self.driver.execute('SELECT pg_terminate_backend(pid%s) FROM pg_stat_activity WHERE %s = %%s'
+                            ' AND pid <> pg_backend_pid()' % (wait, column), (value,))
 
     def swapped(self, entry, detail):
         if entry['new_database']:
@@ -135,8 +194,10 @@ class PostgreSQLSnapshotEngine:
         return bool(self.driver.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,)))
 
     def finish(self, entry, detail):
+        self._drop_loader(detail['scratch'], entry['target'], detail['owner'])
         if not entry['new_database']:
             self.driver.drop_database(detail['aside'])
 
     def abandon(self, entry, detail):
         self.driver.drop_database(detail['scratch'])
+        self._drop_loader(detail['scratch'], detail['scratch'], detail['owner'])

@@ -231,14 +231,14 @@ class HostSnapshots:
     def _restore(self, row, target, new_database, owner, existing, properties, jobs):
         restore_id = binascii.hexlify(os.urandom(4)).decode()
         workdir = self._private(os.path.join(self.catalog.state_dir, 'work', 'restore-%s' % restore_id))
-        detail = dict(scratch='wcr_%s' % restore_id, aside='wco_%s' % restore_id, workdir=workdir, owner=owner)
+        detail = dict(scratch='wcr_%s' % restore_id, aside='wco_%s' % restore_id, workdir=workdir, owner=owner,
+                      folder=self._folder(row['db_name'], row['snapshot_id']))
         entry = dict(restore_id=restore_id, db_type=self.db_type, db_name=row['db_name'],
                      snapshot_id=row['snapshot_id'], target=target, new_database=int(new_database),
                      phase='restoring', detail=json.dumps(detail), started_at=utc_now())
         self.catalog.save_restore(entry)
         try:
-            self.engine.restore_into(detail['scratch'], self._folder(row['db_name'], row['snapshot_id']),
-                                     properties, owner, jobs)
+            self.engine.restore_into(detail['scratch'], detail['folder'], properties, owner, jobs)
             if new_database:
                 self.engine.apply_settings(detail['scratch'], properties['connection_limit'],
                                            restored_marker(row['snapshot_id'], row['db_name']))

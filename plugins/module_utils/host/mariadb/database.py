@@ -70,10 +70,10 @@ class MariaDBDriver(Driver):
     url_scheme = 'mysql'
     new_database_needs_access_sync = False  # a new user's accounts are local only: closed from the start
 
-    def _connect(self):
+    def _connect(self, db_name=None):
         pymysql = import_pymysql()
         params = dict(user=self.login.user or self.default_user, connect_timeout=self.login.connect_timeout,
-                      autocommit=True, charset='utf8mb4')
+                      autocommit=True, charset='utf8mb4', database=db_name)
         if self.login.host and not self.login.unix_socket:
             params.update(host=self.login.host, port=self.port)
         else:

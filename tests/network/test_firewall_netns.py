@@ -6,7 +6,8 @@ Server 198.18.0.1 (this namespace, the databases and the packet filter); clients
 198.18.0.3 in namespaces of their own. For each packet-filter driver and engine: the allowed address
 reaches its database as its user; the other address is refused at TCP; the allowed address is
 refused by the database for another customer's user or database; after the rule goes, it is refused
-at TCP again.
+at TCP again. A new database is closed to its tenant before any line of its own exists, and removing
+a rule ends only the sessions that no remaining rule allows.
 """
 
 import os
@@ -34,6 +35,26 @@ def attempt(namespace, db_type, port, user, password, database):
     done = subprocess.run(['ip', 'netns', 'exec', namespace, sys.executable, CLIENT, db_type, SERVER, str(port),
                            user, database], env=env, capture_output=True, text=True, timeout=60, check=True)
     return done.stdout.strip()
+
+
+class Session:
+    """A customer's session held open from a client namespace (client.py hold)."""
+
+    def __init__(self, namespace, db_type, port, user, password, database):
+        self.process = subprocess.Popen(
+            ['ip', 'netns', 'exec', namespace, sys.executable, CLIENT, 'hold', db_type, SERVER, str(port), user, database],
+            env=dict(os.environ, WAYSCLOUD_CLIENT_PASSWORD=password), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        assert self.process.stdout.readline().strip() == 'ok'
+
+    def alive(self):
+        self.process.stdin.write('?\n')
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip() == 'ok'
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
 
 
 def settled(expected, *args):
@@ -109,3 +130,37 @@ def test_overlapping_rules_of_two_databases(pair):
     assert settled('db-refused', ALLOWED, db_type, port, a, password_a, a) == 'db-refused'
     assert attempt(OTHER, db_type, port, a, password_a, a) == 'tcp-refused'
     assert attempt(ALLOWED, db_type, port, b, password_b, b) == 'ok'
+
+
+def test_a_new_database_is_closed_to_its_tenant_from_its_first_second(pair):
+    """Before any line of its own is written (the step creation takes before it rewrites the access lists), an
+    address the packet filter lets through still cannot log in: the tenant is refused by the database."""
+    db_type, port, firewall, ((a, password_a), dummy) = pair
+    firewall.add(a, '198.18.0.0/24')
+    name = technical_name(db_type, 'netc', 'net')
+    firewall.databases.delete(name)
+    firewall.driver.create_database(name, name, password_a, None, None)
+    try:
+        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+        assert attempt(ALLOWED, db_type, port, name, password_a, name) == 'db-refused'
+    finally:
+        firewall.driver.drop_database(name)
+        firewall.driver.drop_user(name)
+
+
+def test_removing_a_rule_ends_only_the_sessions_no_rule_still_allows(pair):
+    db_type, port, firewall, ((a, password_a), (b, password_b)) = pair
+    wide = firewall.add(a, '198.18.0.0/24')[0]
+    firewall.add(a, '198.18.0.2/32')
+    firewall.add(b, '198.18.0.0/24')
+    assert settled('ok', OTHER, db_type, port, a, password_a, a) == 'ok'
+    kept, ended = Session(ALLOWED, db_type, port, a, password_a, a), Session(OTHER, db_type, port, a, password_a, a)
+    other = Session(OTHER, db_type, port, b, password_b, b)
+    try:
+        firewall.remove(a, wide['rule_id'])
+        assert not ended.alive()
+        assert kept.alive()
+        assert other.alive()
+    finally:
+        for session in (kept, ended, other):
+            session.close()

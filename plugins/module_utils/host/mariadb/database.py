@@ -224,7 +224,7 @@ class MariaDBDriver(Driver):
                 address = ipaddress.ip_address(address)
             except ValueError:
                 continue  # localhost (a socket): always allowed
-            if address in removed and not address.is_loopback and not any(address in network for network in allowed):
+            if address in removed and str(address) not in LOCAL_HOSTS and not any(address in network for network in allowed):
                 ended += self._kill(session_id)
         return ended
 

@@ -30,6 +30,9 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets i
 
 _OBJECT_IN_USE = '55006'
 _SWAP_ATTEMPTS = 10
+# pg_dump runs as the administrator in the tenant's database; before these releases a tenant could swap a table
+# for a view while it ran and have its own function called (CVE-2024-7348). Majors not listed here are fixed.
+_PG_DUMP_FIXED = {12: (12, 20), 13: (13, 16), 14: (14, 13), 15: (15, 8), 16: (16, 4)}
 _LOGIN_WAIT = 10.0  # seconds for the server to load the pg_hba lines that admit a loader (a reload is asynchronous)
 
 
@@ -58,11 +61,27 @@ class PostgreSQLSnapshotEngine:
             path = os.path.join(folder, name)
             if os.access(path, os.X_OK):
                 return path
-        found = re.search(r'(\d+)', self.run([name, '--version'], env=self._env()) or '')
-        if not found or int(found.group(1)) < major:
+        found = self._version(name)
+        if found[0] < major:
             raise BackendError('%s of PostgreSQL %d or newer is needed (found: %s); install postgresql-client-%d'
-                               % (name, major, found.group(1) if found else 'none', major))
+                               % (name, major, found[0] or 'none', major))
         return name
+
+    def _version(self, tool):
+        """(major, minor) a tool says it is, (0, 0) when it says nothing we understand."""
+        found = re.search(r'\) (\d+)\.(\d+)', self.run([tool, '--version'], env=self._env()) or '')
+        return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+    def _pg_dump(self):
+        """pg_dump, if it is safe to run as the administrator against a tenant's database."""
+        tool = self._tool('pg_dump')
+        version = self._version(tool)
+        if version == (0, 0):
+            raise BackendError('%s --version says no version this collection understands; it is not run' % tool)
+        if version < _PG_DUMP_FIXED.get(version[0], (0, 0)):
+            raise BackendError('pg_dump %d.%d lets a tenant run its own functions as the administrator during a'
+                               ' dump (CVE-2024-7348): install %d.%d or newer' % (version + _PG_DUMP_FIXED[version[0]]))
+        return tool
 
     def _env(self, password=None):
         """The tools' environment: the administrator's password, or ``password`` (a loader's)."""
@@ -93,7 +112,7 @@ class PostgreSQLSnapshotEngine:
 
     def dump(self, db_name, folder, jobs):
         """pg_dump's own snapshot keeps every worker on one consistent view of the database."""
-        self.run([self._tool('pg_dump'), '--format=directory', '--compress=1', '--jobs=%d' % jobs,
+        self.run([self._pg_dump(), '--format=directory', '--compress=1', '--jobs=%d' % jobs,
                   '--file=%s' % os.path.join(folder, self.data_name)] + self._connection_args() + [db_name],
                  env=self._env())
 

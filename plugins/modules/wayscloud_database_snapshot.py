@@ -21,12 +21,23 @@ description:
     C(RENAME TABLE)). A restore that fails, or whose process is killed, before that step leaves the
     original exactly as it was; the next snapshot task on the database cleans up after a killed one.
   - With O(backend=host) the snapshot is C(pg_dump) in directory format (parallel with O(jobs),
-    gzip level 1) or C(mariadb-dump --single-transaction --routines --triggers --events)
-    compressed with C(zstd), consistent while the database is being written to. Files live under
+    gzip level 1), or the tables of C(mariadb-dump --single-transaction) compressed with C(zstd) and
+    the routines, views, triggers and events as the server describes them (C(objects.json)),
+    consistent while the database is being written to. Files live under
     O(state_dir)C(/snapshots/<db_type>/<db_name>/<snapshot_id>/) (folders 0700, files 0600); the
     catalog keeps their size and SHA-256, and every file is checked before a restore, so a damaged
     snapshot is refused before anything is touched. Passwords reach the tools in the environment or
     a 0600 defaults file, never on a command line.
+  - Everything inside a database is its tenant's, so with O(backend=host) a restore never loads it
+    with the administrator's rights. It logs in as a short-lived login that may act only as the
+    database's owner (PostgreSQL C(pg_restore --role=<owner> --no-owner); MariaDB an account with rights
+    on the scratch schema alone, the client in C(--sandbox) mode), so a function in a CHECK
+    constraint, an index or a default runs with the tenant's rights. Every restored object belongs to
+    the tenant - on MariaDB views, triggers, routines and events come back with the tenant's own
+    account as their DEFINER, whatever the snapshot said. What the tenant could not have made itself
+    (an untrusted extension, say) fails the restore and leaves the original as it was. MariaDB
+    snapshots taken before this rule are refused for restore; take a new one. docs/security.md has
+    the whole threat model.
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:

@@ -8,12 +8,14 @@ as they were even after failures. Module runners and server settings come from t
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import glob
 import importlib.util
 import os
 import secrets
 import shutil
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -24,10 +26,10 @@ _spec = importlib.util.spec_from_file_location('wayscloud_hardening_conftest',
 hardening = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hardening)
 
-from operations import ApiBackend, HostBackend  # noqa: E402
+from tenant_operations import ApiBackend, HostBackend  # noqa: E402
 from tenant_support import MariaDBSide, PostgreSQLSide, Stage  # noqa: E402
 from traps import MDB_COMMON, MDB_TRAPS, PG_COMMON, PG_ISSUE_EXAMPLE, PG_TRAPS, fill  # noqa: E402
-import figures as tenant_figures  # noqa: E402
+import tenant_figures  # noqa: E402
 
 servers = hardening.servers
 CUSTOMERS = dict(host='tenanth', api='itest1')  # the API's customer key belongs to itest1
@@ -37,8 +39,14 @@ TRAPS = {('postgresql', 'traps'): (PG_COMMON, PG_TRAPS), ('postgresql', 'issue')
          ('mariadb', 'traps'): (MDB_COMMON, MDB_TRAPS)}
 
 
+ENGINES = ('postgresql', 'mariadb')
+SIDES = dict(postgresql=PostgreSQLSide, mariadb=MariaDBSide)
+STALE = 600
+
+
 class World:
-    """Everything the suite made, made once and taken away at the end (in reverse), failures included."""
+    """Everything the suite made, made once and taken away at the end (in reverse), failures included; what a
+    killed run left behind under the same names is taken away first."""
 
     def __init__(self, servers, work):
         self.servers = servers
@@ -48,26 +56,36 @@ class World:
                                 os.path.join(work, 'cron.d'))
         os.mkdir(self.host.state_dir, 0o700)
         self.backends = dict(host=self.host, api=ApiBackend(hardening.http_json, servers))
-        self.sides = {}
-        self.victims = {}
+        self.victims = dict((engine, Stage(engine, 'host', 'victim', VICTIM, 'data', [])) for engine in ENGINES)
+        self.sides = dict((engine, SIDES[engine](servers, self.marker, self.victims[engine].db_name)) for engine in ENGINES)
+        self.sides['mariadb'].start()
+        self.hba = self.sides['postgresql'].rows('SHOW hba_file')[0][0]
         self.stages = {}
+        self.ready = set()
         self.results = []
-        self.hba = None
+        self._sweep()
+
+    def _sweep(self):
+        for engine, side in self.sides.items():
+            for backend in self.backends:
+                for kind in set(kind for stage_engine, kind in TRAPS if stage_engine == engine):
+                    stage = Stage(engine, backend, kind, CUSTOMERS[backend], REQUESTED[kind], [])
+                    if side.exists(stage.db_name) or side.exists(stage.copy_name) or side.user_exists(stage.user):
+                        self.backends[backend].forget(stage)
+            if side.exists(self.victims[engine].db_name) or side.user_exists(self.victims[engine].user):
+                self.host.forget(self.victims[engine])
+            side.repair([])
+        for path in glob.glob('/tmp/wayscloud-pwned-*'):
+            if os.lstat(path).st_mtime < time.time() - STALE:
+                os.unlink(path)  # a killed run's (each run removes its own at once; runs take minutes)
 
     def side(self, engine):
         """The engine's side, with its victim customer made on first use."""
-        if engine not in self.sides:
-            victim = Stage(engine, 'host', 'victim', VICTIM, 'data', [])
-            self.victims[engine] = victim
-            cls = PostgreSQLSide if engine == 'postgresql' else MariaDBSide
-            side = cls(self.servers, self.marker, victim.db_name)
-            self.sides[engine] = side
-            if engine == 'mariadb':
-                side.start()
-            else:
-                self.hba = side.rows('SHOW hba_file')[0][0]
-            side.victim_setup(self.host.create(victim))
-        return self.sides[engine]
+        side = self.sides[engine]
+        if engine not in self.ready:
+            self.ready.add(engine)
+            side.victim_setup(self.host.create(self.victims[engine]))
+        return side
 
     def stage(self, engine, backend, kind):
         """The tenant's database of (engine, backend, kind), created by the backend and stocked by the tenant."""
@@ -90,19 +108,19 @@ class World:
         return self.stages[key]
 
     def users(self, engine):
-        return [stage.user for (kind_engine, _, _), stage in self.stages.items() if kind_engine == engine]
+        return [stage.user for (stage_engine, _, _), stage in self.stages.items() if stage_engine == engine]
 
     def close(self):
         problems = []
-        for key, stage in reversed(list(self.stages.items())):
+        for stage in reversed(list(self.stages.values())):
             problems += _attempt(self.backends[stage.backend].forget, stage)
         for backend in self.backends.values():
             problems += _attempt(backend.stop)
-        for engine, victim in self.victims.items():
-            problems += _attempt(self.sides[engine].repair, self.users(engine))
-            problems += _attempt(self.host.forget, victim)
-            if engine == 'mariadb':
-                problems += _attempt(self.sides[engine].stop)
+        for engine, side in self.sides.items():
+            problems += _attempt(side.repair, self.users(engine))
+            if engine in self.ready:
+                problems += _attempt(self.host.forget, self.victims[engine])
+        problems += _attempt(self.sides['mariadb'].stop)
         shutil.rmtree(self.work, ignore_errors=True)
         return problems
 

@@ -116,17 +116,20 @@ class PostgreSQLSide:
         conn.autocommit = True
         return conn
 
-    def rows(self, sql, params=None, dbname='postgres'):
+    def rows(self, sql, params=None, dbname='postgres', fetch=True):
         conn = self.admin(dbname)
         try:
             with conn.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.fetchall()
+                return cursor.fetchall() if fetch else None
         finally:
             conn.close()
 
     def exists(self, db_name):
         return bool(self.rows('SELECT 1 FROM pg_catalog.pg_database WHERE datname = %s', (db_name,)))
+
+    def user_exists(self, user):
+        return bool(self.rows('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s', (user,)))
 
     def tenant(self, db_name, user, password):
         conn = psycopg2.connect(host='127.0.0.1', port=self.port, user=user, password=password, dbname=db_name,
@@ -335,31 +338,24 @@ class PostgreSQLSide:
         return wrong
 
     def repair(self, users):
-        """Undo what payloads are known to gain, so that the next operation starts clean."""
-        conn = self.admin()
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute('SELECT rolname FROM pg_catalog.pg_roles WHERE pg_catalog.starts_with(rolname, %s)', (EVIL_PREFIX,))
-                for (role,) in cursor.fetchall():
-                    cursor.execute('DROP ROLE %s' % quote_pg(role))
-                for user in users:
-                    cursor.execute('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s', (user,))
-                    if not cursor.fetchall():
-                        continue
-                    cursor.execute('ALTER ROLE %s NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS' % quote_pg(user))
-                    cursor.execute('SELECT pg_catalog.pg_get_userbyid(roleid) FROM pg_catalog.pg_auth_members'
-                                   ' WHERE pg_catalog.pg_get_userbyid(member) = %s', (user,))
-                    for (group,) in cursor.fetchall():
-                        cursor.execute('REVOKE %s FROM %s' % (quote_pg(group), quote_pg(user)))
-                    cursor.execute('REVOKE ALL ON DATABASE %s FROM %s' % (quote_pg(self.victim), quote_pg(user)))
-                cursor.execute('COMMENT ON DATABASE %s IS %%s' % quote_pg(self.victim), (self.victim_comment,))
-        finally:
-            conn.close()
+        """Undo what payloads are known to gain (the tenants' ``users`` escalated too), so that the next operation
+        starts clean."""
+        evil = [row[0] for row in self.rows('SELECT rolname FROM pg_catalog.pg_roles WHERE'
+                                            ' pg_catalog.starts_with(rolname, %s)', (EVIL_PREFIX,))]
+        statements = [('DROP ROLE %s' % quote_pg(role), None) for role in evil]
+        for user in users:
+            if self.user_exists(user):
+                statements.append(('ALTER ROLE %s NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS'
+                                   % quote_pg(user), None))
+                statements += [('REVOKE %s FROM %s' % (quote_pg(group), quote_pg(user)), None) for (group,) in self.rows(
+                    'SELECT pg_catalog.pg_get_userbyid(roleid) FROM pg_catalog.pg_auth_members'
+                    ' WHERE pg_catalog.pg_get_userbyid(member) = %s', (user,))]
+        if self.exists(self.victim):
+            statements.append(('COMMENT ON DATABASE %s IS %%s' % quote_pg(self.victim), (self.victim_comment,)))
+        for statement, params in statements:
+            self.rows(statement, params, fetch=False)
         for path in marker_files(self.marker):
             os.unlink(path)
-
-    def cleanup_roles(self):
-        self.repair([])
 
 
 def hba_admissions(path, owners, mine):
@@ -444,6 +440,9 @@ class MariaDBSide:
 
     def exists(self, db_name):
         return bool(self.rows('SELECT 1 FROM information_schema.SCHEMATA WHERE BINARY SCHEMA_NAME = %s', (db_name,)))
+
+    def user_exists(self, user):
+        return bool(self.rows('SELECT 1 FROM mysql.global_priv WHERE User = %s', (user,)))
 
     def tenant(self, db_name, user, password):
         return pymysql.connect(host='127.0.0.1', port=self.port, user=user, password=password, database=db_name,
@@ -545,7 +544,7 @@ class MariaDBSide:
         for db_name in self._present(stage):
             if pokes:
                 self.run_as_tenant(stage, db_name, pokes, each=True)
-        time.sleep(1.5)  # the events fire every second
+        time.sleep(1.2)  # the events fire every second
 
     def outside(self, stage, hba_path=None):
         mine = set(grant_db(name) for name in stage.databases()) | set(stage.databases())

@@ -4,7 +4,7 @@
 
 On each engine and backend, a tenant stocks its own database with traps (traps.py), as itself, over TCP.
 Then every operation of the collection runs over that database, in the order a customer's life takes it
-(operations.py). Around each: a fingerprint of everything outside the tenant before and after, the tenant's
+(tenant_operations.py). Around each: a fingerprint of everything outside the tenant before and after, the tenant's
 own rights after, and who ran the tenant's code meanwhile (tenant_support.py). Any difference is a privilege
 gained, attributed to the trap whose marker it carries (or, for the tenant's own escalation, to the traps
 that ran as someone else during that operation). What a gain left behind is undone before the next
@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from operations import ISSUE_OPERATIONS, TRAP_OPERATIONS
+from tenant_operations import ISSUE_OPERATIONS, TRAP_OPERATIONS
 from tenant_support import differences, traps_named
 
 STAGES = [('postgresql', 'host', 'traps'), ('postgresql', 'host', 'issue'), ('postgresql', 'api', 'traps'),

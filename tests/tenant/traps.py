@@ -218,6 +218,13 @@ PG_TRAPS = [
          expect_refused=True),
     trap('give_away', ['ALTER FUNCTION public.wc_payload(text) OWNER TO postgres'], expect_refused=True),
     trap('create_role', ['CREATE ROLE wc_evil_create_role SUPERUSER'], expect_refused=True),
+    trap('cast', ["CREATE FUNCTION public.wc_cast(a text) RETURNS name LANGUAGE plpgsql AS $wc$ BEGIN"
+                  " PERFORM public.wc_payload('cast'); RETURN a::name; END $wc$",
+                  'CREATE CAST (text AS name) WITH FUNCTION public.wc_cast(text) AS IMPLICIT'], expect_refused=True),
+    trap('operator_class', ['CREATE OPERATOR CLASS public.wc_operator_class FOR TYPE integer USING btree'
+                            ' AS OPERATOR 1 <'], expect_refused=True),
+    trap('default_privileges', ['ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT ALL ON FUNCTIONS TO PUBLIC'],
+         expect_refused=True),
 ]
 
 # The example, exactly: the tenant's own role becomes SUPERUSER when the function runs as one.

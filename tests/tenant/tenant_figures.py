@@ -32,7 +32,7 @@ def summary(world):
                 cases=sum(s['cases'] for s in stages.values()),
                 operations_failed=sum(len(s['operations_failed']) for s in stages.values()),
                 foreign_owned=sum(len(s['foreign_owned']) for s in stages.values()),
-                stages=stages)
+                by_stage=stages)
 
 
 def write(world):

@@ -57,7 +57,8 @@ class World:
         os.mkdir(self.host.state_dir, 0o700)
         self.backends = dict(host=self.host, api=ApiBackend(hardening.http_json, servers))
         self.victims = dict((engine, Stage(engine, 'host', 'victim', VICTIM, 'data', [])) for engine in ENGINES)
-        self.sides = dict((engine, SIDES[engine](servers, self.marker, self.victims[engine].db_name)) for engine in ENGINES)
+        self.sides = dict((engine, SIDES[engine](servers, self.marker, self.victims[engine].db_name))
+                          for engine in ENGINES)
         self.sides['mariadb'].start()
         self.hba = self.sides['postgresql'].rows('SHOW hba_file')[0][0]
         self.stages = {}
@@ -100,7 +101,8 @@ class World:
             error = side.run_as_tenant(stage, stage.db_name, [fill(statement, **values) for statement in common])
             assert error is None, 'the payload could not be planted: %s' % error
             for trap in traps:
-                error = side.run_as_tenant(stage, stage.db_name, [fill(statement, **values) for statement in trap.statements])
+                statements = [fill(statement, **values) for statement in trap.statements]
+                error = side.run_as_tenant(stage, stage.db_name, statements)
                 if error is None:
                     stage.created.append(trap.name)
                 else:

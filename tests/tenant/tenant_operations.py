@@ -46,7 +46,8 @@ def run_job(argv, now=None):
     lines = done.stdout.strip().splitlines()
     assert lines, 'the job printed nothing (exit %d): %s' % (done.returncode, done.stderr[-2000:])
     summary = json.loads(lines[-1])
-    assert done.returncode == 0 and not summary.get('failed'), 'the job failed (exit %d): %s' % (done.returncode, summary)
+    assert done.returncode == 0 and not summary.get('failed'), 'the job failed (exit %d): %s' % (
+        done.returncode, summary)
     return summary
 
 
@@ -66,9 +67,13 @@ class HostBackend:
         self.state_dir = state_dir
         self.cron_dir = cron_dir
 
+    def options(self, engine, **args):
+        return dict(self.host_options(self.servers, engine, self.state_dir), **args)
+
     def module(self, module_name, stage, **args):
-        result = self.run_module(module_name, dict(self.host_options(self.servers, stage.engine, self.state_dir), **args))
-        assert not _failed(result), '%s failed: %s' % (module_name, result.get('msg') or result.get('_stderr', '')[-2000:])
+        result = self.run_module(module_name, self.options(stage.engine, **args))
+        assert not _failed(result), '%s failed: %s' % (
+            module_name, result.get('msg') or result.get('_stderr', '')[-2000:])
         return result
 
     def create(self, stage):
@@ -106,7 +111,8 @@ class HostBackend:
         run_job(cron_command(os.path.join(self.cron_dir, 'wayscloud-metrics')))
 
     def rotation(self, stage):
-        stage.password = self.module('wayscloud_database_credentials', stage, name=stage.db_name, rotate=True)['password']
+        result = self.module('wayscloud_database_credentials', stage, name=stage.db_name, rotate=True)
+        stage.password = result['password']
 
     def firewall_add(self, stage):
         result = self.module('wayscloud_database_firewall', stage, name=stage.db_name, ip_address=RULES[self.name],
@@ -114,7 +120,8 @@ class HostBackend:
         stage.rule_id = result['rule']['rule_id']
 
     def firewall_remove(self, stage):
-        self.module('wayscloud_database_firewall', stage, name=stage.db_name, ip_address=RULES[self.name], state='absent')
+        self.module('wayscloud_database_firewall', stage, name=stage.db_name, ip_address=RULES[self.name],
+                    state='absent')
 
     def update(self, stage):
         self.module('wayscloud_database', stage, name=stage.db_name, connection_limit=40, description='tenant suite')
@@ -130,14 +137,12 @@ class HostBackend:
     def forget(self, stage):
         """Cleanup: the databases, whatever state a failed run left them in."""
         for name in (stage.copy_name, stage.db_name):
-            self.run_module('wayscloud_database', dict(self.host_options(self.servers, stage.engine, self.state_dir),
-                                                       name=name, state='absent'))
+            self.run_module('wayscloud_database', self.options(stage.engine, name=name, state='absent'))
 
     def stop(self):
         for engine in ('postgresql', 'mariadb'):
-            self.run_module('wayscloud_database_collector', dict(self.host_options(self.servers, engine, self.state_dir),
-                                                                 schedule_driver='cron', cron_dir=self.cron_dir,
-                                                                 state='absent'))
+            self.run_module('wayscloud_database_collector', self.options(engine, schedule_driver='cron',
+                                                                         cron_dir=self.cron_dir, state='absent'))
 
 
 class ApiBackend:
@@ -152,8 +157,11 @@ class ApiBackend:
         self.state_dir = servers['WAYSCLOUD_API_STATE_DIR']
         self.cron_dir = os.path.join(os.path.dirname(self.state_dir), 'cron.d')
 
+    def send(self, method, path, body=None):
+        return self.http_json(self.url + path, method, body, {'X-API-Key': self.key}, timeout=300)
+
     def request(self, method, path, body=None, ok=(200,)):
-        status, answer = self.http_json(self.url + path, method, body, {'X-API-Key': self.key}, timeout=300)
+        status, answer = self.send(method, path, body)
         assert status in ok, '%s %s answered %s: %s' % (method, path, status, _redacted(answer))
         return answer
 
@@ -224,11 +232,9 @@ class ApiBackend:
         """Cleanup: snapshots first (a deleted database's stay listed), then the databases and the user."""
         for name in (stage.db_name, stage.copy_name):
             for snapshot_id in stage.snapshot_ids:
-                self.http_json(self.url + '/v1/databases/%s/%s/snapshots/%s' % (stage.engine, name, snapshot_id), 'DELETE',
-                               None, {'X-API-Key': self.key})
-        self.http_json(self.url + '/v1/databases/%s/%s' % (stage.engine, stage.copy_name), 'DELETE', None,
-                       {'X-API-Key': self.key})
-        self.http_json(self.url + self.path(stage, '?username=%s' % stage.user), 'DELETE', None, {'X-API-Key': self.key})
+                self.send('DELETE', '/v1/databases/%s/%s/snapshots/%s' % (stage.engine, name, snapshot_id))
+        self.send('DELETE', '/v1/databases/%s/%s' % (stage.engine, stage.copy_name))
+        self.send('DELETE', self.path(stage, '?username=%s' % stage.user))
 
     def stop(self):
         """Nothing: the API server's schedules go with its databases."""

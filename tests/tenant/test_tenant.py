@@ -75,7 +75,8 @@ def attack(world, stage, operation):
     objects = side.inventory(stage)
     lost = [] if stage.deleted else sorted(name for name in objects_before if name not in objects)
     if operation == 'restore_new' and side.exists(stage.copy_name):
-        lost += sorted('copy:' + name for name in objects_before if not name.startswith('copy:') and 'copy:' + name not in objects)
+        lost += sorted('copy:' + name for name in objects_before
+                       if not name.startswith('copy:') and 'copy:' + name not in objects)
     side.repair(world.users(stage.engine))
     outcome = dict(stage=stage.id, operation=operation, error=error, gains=attribute(stage, changes, fired),
                    fired=fired, foreign=foreign, lost=lost, seconds=time.time() - started)
@@ -97,10 +98,13 @@ def test_traps_are_planted(world, engine, backend, kind):
 def test_operation_gains_nothing(world, engine, backend, kind, operation):
     stage = world.stage(engine, backend, kind)
     outcome = attack(world, stage, operation)
-    report = ['%s x %s gained: %s' % (operation, trap, '; '.join(what)) for trap, what in sorted(outcome['gains'].items())]
-    report += ['objects of the tenant now owned by someone else: %s' % '; '.join(outcome['foreign'])] if outcome['foreign'] else []
+    report = ['%s x %s gained: %s' % (operation, trap, '; '.join(what))
+              for trap, what in sorted(outcome['gains'].items())]
+    if outcome['foreign']:
+        report.append('objects of the tenant now owned by someone else: %s' % '; '.join(outcome['foreign']))
     if outcome['fired'] and report:
-        report.append('tenant code ran as someone else: %s' % ', '.join('%s as %s (session %s)' % row for row in outcome['fired']))
+        report.append('tenant code ran as someone else: %s'
+                      % ', '.join('%s as %s (session %s)' % row for row in outcome['fired']))
     if outcome['error']:
         report.append('the operation failed: %s' % outcome['error'])
     assert not report, '\n'.join(report)

@@ -125,7 +125,8 @@ def _pg_shadow(name, args, returns, call):
 
 
 def _pg_relation_shadow(name, select):
-    return trap('shadow_' + name, ["CREATE VIEW public.%s AS %s WHERE public.wc_payload('shadow_%s')" % (name, select, name)])
+    return trap('shadow_' + name, ["CREATE VIEW public.%s AS %s WHERE public.wc_payload('shadow_%s')"
+                                   % (name, select, name)])
 
 
 def _bang(marker_name):
@@ -147,8 +148,8 @@ PG_TRAPS = [
                                                   " WHERE public.wc_imm('partial_index', x) > 0"]),
     _pg_table_trap('domain', 'x public.wc_domain',
                    before=["CREATE DOMAIN public.wc_domain AS integer CHECK (public.wc_payload('domain'))"]),
-    _pg_table_trap('statistics', 'x integer, y integer', ["CREATE STATISTICS public.wc_statistics ON"
-                                                          " (public.wc_imm('statistics', x)), y FROM public.wc_t_statistics"]),
+    _pg_table_trap('statistics', 'x integer, y integer', [
+        "CREATE STATISTICS public.wc_statistics ON (public.wc_imm('statistics', x)), y FROM public.wc_t_statistics"]),
     _pg_table_trap('exclusion', 'x integer', ['ALTER TABLE public.wc_t_exclusion ADD CONSTRAINT wc_exclusion EXCLUDE'
                                               " USING btree ((public.wc_imm('exclusion', x)) WITH =)"]),
     trap('matview', ["CREATE MATERIALIZED VIEW public.wc_matview AS SELECT public.wc_payload('matview') AS fired"],
@@ -157,7 +158,8 @@ PG_TRAPS = [
                                          " DO ALSO SELECT public.wc_payload('rule')"]),
     _pg_table_trap('rls', 'x integer', [
         'ALTER TABLE public.wc_t_rls ENABLE ROW LEVEL SECURITY', 'ALTER TABLE public.wc_t_rls FORCE ROW LEVEL SECURITY',
-        "CREATE POLICY wc_rls ON public.wc_t_rls USING (public.wc_payload('rls')) WITH CHECK (public.wc_payload('rls'))"]),
+        "CREATE POLICY wc_rls ON public.wc_t_rls USING (public.wc_payload('rls'))"
+        " WITH CHECK (public.wc_payload('rls'))"]),
     _pg_table_trap('trigger', 'x integer', [
         "CREATE FUNCTION public.wc_trigger() RETURNS trigger LANGUAGE plpgsql AS $wc$ BEGIN"
         " PERFORM public.wc_payload('trigger'); RETURN NEW; END $wc$",
@@ -183,7 +185,8 @@ PG_TRAPS = [
         "CREATE FUNCTION public.wc_name_like(a name, b text) RETURNS boolean LANGUAGE plpgsql AS $wc$ BEGIN"
         " PERFORM public.wc_payload('operator_like'); RETURN a::text OPERATOR(pg_catalog.~~) b; END $wc$",
         'CREATE OPERATOR public.~~ (LEFTARG = name, RIGHTARG = text, FUNCTION = public.wc_name_like)']),
-] + [_pg_shadow(*shadow) for shadow in PG_SHADOWS] + [_pg_relation_shadow(*shadow) for shadow in PG_RELATION_SHADOWS] + [
+] + [_pg_shadow(*shadow) for shadow in PG_SHADOWS] + [
+    _pg_relation_shadow(*shadow) for shadow in PG_RELATION_SHADOWS] + [
     # Sessions into this database (an administrator's included) look in public first, before pg_catalog.
     trap('search_path', ['ALTER DATABASE "@db@" SET search_path = public, pg_catalog',
                          'ALTER ROLE "@tenant@" SET search_path = public, pg_catalog']),
@@ -203,7 +206,8 @@ PG_TRAPS = [
         "COMMENT ON TABLE public.wc_t_name_comment IS E'*/ $$ $wc$ '';\\n\\\\! touch @marker@name_comment\\n-- '",
         "COMMENT ON COLUMN public.wc_t_name_comment.x IS E'\\n\\\\! touch @marker@name_column_comment\\n'",
         "COMMENT ON FUNCTION public.wc_payload(text) IS E'\\n\\\\! touch @marker@name_function_comment\\n'"]),
-    trap('name_database_comment', ["COMMENT ON DATABASE \"@db@\" IS E'\\n\\\\! touch @marker@name_database_comment\\n'"]),
+    trap('name_database_comment', [
+        "COMMENT ON DATABASE \"@db@\" IS E'\\n\\\\! touch @marker@name_database_comment\\n'"]),
     # What the engine must refuse a tenant outright.
     trap('event_trigger', [
         "CREATE FUNCTION public.wc_event_trigger() RETURNS event_trigger LANGUAGE plpgsql AS $wc$ BEGIN"
@@ -251,7 +255,8 @@ BEGIN
     RETURN 0;
   END IF;
   INSERT INTO `@db@`.wc_fired (trap, run_as, session_as) VALUES (trap, CURRENT_USER(), USER());
-  INSERT INTO mysql.global_priv (Host, User, Priv) VALUES ('localhost', CONCAT('wc_evil_', trap), '{"access": 1073741823}');
+  INSERT INTO mysql.global_priv (Host, User, Priv)
+    VALUES ('localhost', CONCAT('wc_evil_', trap), '{"access": 1073741823}');
   INSERT INTO `@victim@`.accounts (owner) VALUES (CONCAT('pwned by ', trap));
   RETURN 1;
 END""",
@@ -271,7 +276,8 @@ END""",
 
 MDB_TRAPS = [
     trap('trigger', ['CREATE TABLE wc_t_trigger (x INT)', 'INSERT INTO wc_t_trigger VALUES (1)',
-                     "CREATE TRIGGER wc_trigger BEFORE INSERT ON wc_t_trigger FOR EACH ROW SET @wc = wc_payload_dml('trigger')"],
+                     "CREATE TRIGGER wc_trigger BEFORE INSERT ON wc_t_trigger FOR EACH ROW"
+                     " SET @wc = wc_payload_dml('trigger')"],
          ['INSERT INTO wc_t_trigger VALUES (2)']),
     trap('proc_invoker', ["CREATE PROCEDURE wc_proc_invoker() SQL SECURITY INVOKER CALL wc_payload('proc_invoker')"],
          ['CALL wc_proc_invoker()']),
@@ -279,23 +285,30 @@ MDB_TRAPS = [
          ['CALL wc_proc_definer()']),
     trap('func_definer', ['CREATE FUNCTION wc_func_definer() RETURNS INT SQL SECURITY DEFINER'
                           " RETURN wc_payload_dml('func_definer')"], ['SELECT wc_func_definer()']),
-    trap('view_invoker', ["CREATE SQL SECURITY INVOKER VIEW wc_view_invoker AS SELECT wc_payload_dml('view_invoker') AS fired"],
+    trap('view_invoker', ['CREATE SQL SECURITY INVOKER VIEW wc_view_invoker AS'
+                          " SELECT wc_payload_dml('view_invoker') AS fired"],
          ['SELECT * FROM wc_view_invoker']),
-    trap('view_definer', ["CREATE SQL SECURITY DEFINER VIEW wc_view_definer AS SELECT wc_payload_dml('view_definer') AS fired"],
+    trap('view_definer', ['CREATE SQL SECURITY DEFINER VIEW wc_view_definer AS'
+                          " SELECT wc_payload_dml('view_definer') AS fired"],
          ['SELECT * FROM wc_view_definer']),
-    trap('event', ["CREATE EVENT wc_event ON SCHEDULE EVERY 1 SECOND ON COMPLETION PRESERVE DO CALL wc_payload('event')"]),
-    trap('name_bang', ['CREATE TABLE `%s` (x INT)' % _bang('name_bang'), 'INSERT INTO `%s` VALUES (1)' % _bang('name_bang')]),
+    trap('event', ['CREATE EVENT wc_event ON SCHEDULE EVERY 1 SECOND ON COMPLETION PRESERVE'
+                   " DO CALL wc_payload('event')"]),
+    trap('name_bang', ['CREATE TABLE `%s` (x INT)' % _bang('name_bang'),
+                       'INSERT INTO `%s` VALUES (1)' % _bang('name_bang')]),
     trap('name_system', ['CREATE TABLE `wc\nsystem touch @marker@name_system #` (x INT)']),
     trap('name_sql', ['CREATE TABLE `wc``; CREATE USER wc_evil_name_sql; --x` (x INT)']),
-    trap('name_comment', ["CREATE TABLE wc_t_name_comment (x INT COMMENT '*/\\n\\\\! touch @marker@name_column_comment\\n')"
+    trap('name_comment', ["CREATE TABLE wc_t_name_comment"
+                          " (x INT COMMENT '*/\\n\\\\! touch @marker@name_column_comment\\n')"
                           " COMMENT '*/ \\n\\\\! touch @marker@name_comment\\n/*'"]),
     trap('name_routine', ['CREATE PROCEDURE `%s`() SELECT 1' % _bang('name_routine')]),
     trap('name_trigger', ['CREATE TABLE wc_t_name_trigger (x INT)',
-                          'CREATE TRIGGER `%s` BEFORE INSERT ON wc_t_name_trigger FOR EACH ROW SET @wc = 1' % _bang('name_trigger')]),
+                          'CREATE TRIGGER `%s` BEFORE INSERT ON wc_t_name_trigger FOR EACH ROW SET @wc = 1'
+                          % _bang('name_trigger')]),
     trap('name_view', ['CREATE VIEW `%s` AS SELECT 1 AS x' % _bang('name_view')]),
     # A routine's body is dumped as written: client commands hidden in its comments and strings, around the
     # DELIMITER the dump switches to.
-    trap('delimiter', ["CREATE PROCEDURE wc_delimiter() COMMENT '\\n;;\\nDELIMITER ;\\n\\\\! touch @marker@delimiter_comment\\n'"
+    trap('delimiter', ['CREATE PROCEDURE wc_delimiter()'
+                       " COMMENT '\\n;;\\nDELIMITER ;\\n\\\\! touch @marker@delimiter_comment\\n'"
                        '\nBEGIN\n/* ;;\nDELIMITER ;\n\\! touch @marker@delimiter\nDELIMITER ;;\n*/\n'
                        "SELECT ';;\n\\! touch @marker@delimiter_string\n';\n-- ;;\nSELECT 1;\nEND"]),
     # What MariaDB refuses to anyone (stored functions in CHECK, DEFAULT and virtual columns) or to a tenant.
@@ -303,9 +316,11 @@ MDB_TRAPS = [
          expect_refused=True),
     trap('default_function', ["CREATE TABLE wc_t_default (x INT DEFAULT (wc_payload_dml('default_function')))"],
          expect_refused=True),
-    trap('virtual_function', ["CREATE TABLE wc_t_virtual (x INT, y INT AS (wc_payload_dml('virtual_function')) VIRTUAL)"],
+    trap('virtual_function', ['CREATE TABLE wc_t_virtual'
+                              " (x INT, y INT AS (wc_payload_dml('virtual_function')) VIRTUAL)"],
          expect_refused=True),
-    trap('definer_root', ["CREATE DEFINER = 'root'@'localhost' PROCEDURE wc_definer_root() CALL wc_payload('definer_root')"],
+    trap('definer_root', ["CREATE DEFINER = 'root'@'localhost' PROCEDURE wc_definer_root()"
+                          " CALL wc_payload('definer_root')"],
          expect_refused=True),
     trap('definer_victim', ["CREATE DEFINER = '@victim@'@'localhost' PROCEDURE wc_definer_victim()"
                             " CALL wc_payload('definer_victim')"], expect_refused=True),

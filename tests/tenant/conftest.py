@@ -110,7 +110,7 @@ class World:
         return self.stages[key]
 
     def users(self, engine):
-        return [stage.user for (stage_engine, _, _), stage in self.stages.items() if stage_engine == engine]
+        return [stage.user for stage in self.stages.values() if stage.engine == engine]
 
     def close(self):
         problems = []

@@ -190,8 +190,8 @@ class ApiBackend:
 
     def restore_new(self, stage):
         assert stage.snapshot_ids, 'no snapshot to restore (the snapshot operation failed)'
-        self.request('POST', self.path(stage, '/restore'), dict(snapshot_id=stage.snapshot_ids[0],
-                                                                 target_db_name=stage.copy_requested))
+        body = dict(snapshot_id=stage.snapshot_ids[0], target_db_name=stage.copy_requested)
+        self.request('POST', self.path(stage, '/restore'), body)
 
     def scheduled_backup(self, stage):
         self.request('PUT', self.path(stage, '/backup-policy'), POLICY)

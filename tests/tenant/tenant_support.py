@@ -582,8 +582,8 @@ class MariaDBSide:
                       for host, db in self.rows('SELECT Host, Db FROM mysql.%s WHERE User = %%s' % table, (stage.user,))
                       if db not in own]
         for table in ('proxies_priv', 'roles_mapping'):
-            wrong += ['tenant %s has a row in mysql.%s' % (stage.user, table)
-                      for _ in self.rows('SELECT 1 FROM mysql.%s WHERE User = %%s' % table, (stage.user,))]
+            wrong += ['tenant %s has %d rows in mysql.%s' % (stage.user, count, table) for (count,) in self.rows(
+                'SELECT COUNT(*) FROM mysql.%s WHERE User = %%s' % table, (stage.user,)) if count]
         return wrong
 
     def repair(self, users):

@@ -77,7 +77,7 @@ class World:
                 self.host.forget(self.victims[engine])
             side.repair([])
         for path in glob.glob('/tmp/wayscloud-pwned-*'):
-            if os.lstat(path).st_mtime < time.time() - STALE:
+            if os.path.isfile(path) and os.lstat(path).st_mtime < time.time() - STALE:
                 os.unlink(path)  # a killed run's (each run removes its own at once; runs take minutes)
 
     def side(self, engine):

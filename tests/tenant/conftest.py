@@ -32,16 +32,14 @@ from traps import MDB_COMMON, MDB_TRAPS, PG_COMMON, PG_ISSUE_EXAMPLE, PG_TRAPS, 
 import tenant_figures  # noqa: E402
 
 servers = hardening.servers
+ENGINES = ('postgresql', 'mariadb')
+SIDES = dict(postgresql=PostgreSQLSide, mariadb=MariaDBSide)
 CUSTOMERS = dict(host='tenanth', api='itest1')  # the API's customer key belongs to itest1
 VICTIM = 'tnvictim'
 REQUESTED = dict(traps='tnt_traps', issue='tnt_issue')
 TRAPS = {('postgresql', 'traps'): (PG_COMMON, PG_TRAPS), ('postgresql', 'issue'): ([], PG_ISSUE_EXAMPLE),
          ('mariadb', 'traps'): (MDB_COMMON, MDB_TRAPS)}
-
-
-ENGINES = ('postgresql', 'mariadb')
-SIDES = dict(postgresql=PostgreSQLSide, mariadb=MariaDBSide)
-STALE = 600
+STALE = 600  # seconds after which a marker file is a killed run's
 
 
 class World:

@@ -40,8 +40,8 @@ def _markers(stage):
 
 
 def attribute(stage, changes, fired):
-    """({trap: [changes]}, the tenant code that ran as someone else): a change goes to the traps its markers name,
-    else to the traps that ran as someone else meanwhile, else (one trap in the database) to that trap."""
+    """{trap: [changes]}: a change goes to the traps its markers name, else to the traps that ran as someone else
+    meanwhile (``fired``), else (one trap in the database) to that trap, else to no trap in particular."""
     markers = _markers(stage)
     ran = sorted(set(row[0] for row in fired if row[0] in stage.created))
     gains = {}

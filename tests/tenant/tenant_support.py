@@ -53,13 +53,13 @@ def differences(before, after):
     for section in sorted(set(before) | set(after)):
         old, new = before.get(section, {}), after.get(section, {})
         for key in sorted(set(old) | set(new), key=str):
-            if old.get(key) != new.get(key):
-                found.append('%s %s: %s -> %s' % (section, key, _shown(old.get(key)), _shown(new.get(key))))
+            if (key in old, old.get(key)) != (key in new, new.get(key)):
+                found.append('%s %s: %s -> %s' % (section, key, _shown(old, key), _shown(new, key)))
     return found
 
 
-def _shown(value):
-    return 'absent' if value is None else value
+def _shown(values, key):
+    return repr(values[key]) if key in values else 'absent'
 
 
 def traps_named(text, names):

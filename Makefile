@@ -1,5 +1,5 @@
 # wayscloud.databases: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo demo-clean test deps sanity unit integration lint api-server bench hardening
+.PHONY: demo demo-clean test deps sanity unit integration lint api-server bench hardening tenant
 
 demo:
 	scripts/demo.sh
@@ -28,6 +28,9 @@ integration:
 
 hardening:
 	GATES=hardening scripts/test.sh
+
+tenant:
+	GATES=tenant scripts/test.sh
 
 lint:
 	GATES=lint scripts/test.sh

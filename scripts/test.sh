@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
 WORK=${WAYSCLOUD_TEST_WORK:-/var/tmp/wayscloud-databases-test}
-GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks hardening molecule docs lint galaxy}
+GATES=${GATES:-sanity-oldest sanity-newest unit engine api-contract integration schemathesis network playbooks hardening tenant molecule docs lint galaxy}
 COLLECTIONS=$WORK/collections
 COPY=$COLLECTIONS/ansible_collections/wayscloud/databases
 LOGS=$WORK/logs
@@ -85,6 +85,16 @@ gate_hardening() {
     (cd "$COPY" && WAYSCLOUD_API_STATE_DIR=$WORK/api/state WAYSCLOUD_HARDENING_FIGURES=$figures \
       WAYSCLOUD_INTEGRATION_LOG=$LOGS/integration.log PATH=$SRC/.venv/bin:$PATH \
       "$PY" -m pytest -q -p no:cacheprovider tests/hardening) && tail -n +1 "$figures"/*.json
+}
+# A hostile tenant's traps through every operation, both engines and backends (issue 16); the figure (traps x
+# operations, privilege gained) goes to the log's end.
+gate_tenant() {
+  local figures=$WORK/tenant-figures
+  rm -rf "$figures" && mkdir -p "$figures" &&
+    (cd "$COPY" && WAYSCLOUD_API_STATE_DIR=$WORK/api/state WAYSCLOUD_TENANT_FIGURES=$figures PATH=$SRC/.venv/bin:$PATH \
+      "$PY" -m pytest -q -p no:cacheprovider tests/tenant); local status=$?
+  tail -n +1 "$figures"/*.json && echo
+  return $status
 }
 # Every example of the user guide (docs/modules, docs/roles) runs against the servers.
 gate_docs() { (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH "$PY" -m pytest -q -p no:cacheprovider tests/docs); }

@@ -169,6 +169,9 @@ PG_FLAGS = ("SELECT concat_ws(' ', CASE WHEN rolsuper THEN 'SUPERUSER' END, CASE
             " END, CASE WHEN rolcreatedb THEN 'CREATEDB' END, CASE WHEN rolreplication THEN 'REPLICATION' END,"
             " CASE WHEN rolbypassrls THEN 'BYPASSRLS' END) FROM pg_roles WHERE rolname = %s")
 PG_GROUPS = 'SELECT pg_get_userbyid(roleid) FROM pg_auth_members WHERE pg_get_userbyid(member) = %s'
+# The collection puts every customer database's owner in this role, which pg_hba rejects over TCP: a
+# membership in it gives nothing as long as the role itself holds nothing (checked in tenant_rights).
+TENANT_GROUP = 'wayscloud_tenants'
 
 
 def hba_admissions(path, owners, mine):
@@ -329,7 +332,8 @@ class PostgreSQLSide:
                 roles[row[0]] = ('super=%s inherit=%s createrole=%s createdb=%s login=%s replication=%s bypassrls=%s'
                                  ' limit=%s valid=%s password=%s' % (row[1:-1] + (digest(row[-1]),)))
         members = dict(('%s in %s' % (member, group), 'admin=%s grantor=%s' % (admin, grantor))
-                       for group, member, grantor, admin in self.rows(PG_MEMBERS))
+                       for group, member, grantor, admin in self.rows(PG_MEMBERS)
+                       if not (group == TENANT_GROUP and member.startswith('cust_') and not admin))
         databases, owners = {}, {}
         for name, owner, acl, template, allow, limit, comment in self.rows(PG_DATABASES):
             owners[name] = owner
@@ -363,8 +367,16 @@ class PostgreSQLSide:
     def tenant_rights(self, stage):
         """What the tenant's role holds beyond a customer's rights (it may be gone: deleted)."""
         wrong = ['tenant %s is %s' % (stage.user, flags) for (flags,) in self.rows(PG_FLAGS, (stage.user,)) if flags]
-        return wrong + ['tenant %s is a member of %s' % (stage.user, group)
-                        for (group,) in self.rows(PG_GROUPS, (stage.user,))]
+        wrong += ['tenant %s is a member of %s' % (stage.user, group)
+                  for (group,) in self.rows(PG_GROUPS, (stage.user,)) if group != TENANT_GROUP]
+        wrong += ['%s, which every tenant is a member of, is %s' % (TENANT_GROUP, flags)
+                  for (flags,) in self.rows(PG_FLAGS, (TENANT_GROUP,)) if flags]
+        wrong += ['%s, which every tenant is a member of, is a member of %s' % (TENANT_GROUP, group)
+                  for (group,) in self.rows(PG_GROUPS, (TENANT_GROUP,))]
+        wrong += ['%s, which every tenant is a member of, can log in' % TENANT_GROUP
+                  for (login,) in self.rows('SELECT rolcanlogin FROM pg_roles WHERE rolname = %s', (TENANT_GROUP,))
+                  if login]
+        return wrong
 
     def repair(self, users):
         """Undo what payloads are known to gain (the tenants' ``users`` escalated too), so that the next operation

@@ -19,7 +19,9 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets i
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'
 # Every administrator session resolves names in pg_catalog only, never in a schema a tenant can write to
 # (the CVE-2018-1058 class: a tenant's public.=(name, text) or public.starts_with would otherwise be called).
-SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp'
+# Given at connection time they outrank what a database's owner set with ALTER DATABASE ... SET, which
+# would otherwise reach a session into that database (a read-only default would stop a restore's clean-up).
+SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp -c default_transaction_read_only=off'
 # Every customer database's owner is a member; the block's last lines reject its members over TCP, so a
 # database is closed from the moment it exists, before its own lines are written.
 TENANT_GROUP = 'wayscloud_tenants'

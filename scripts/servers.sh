@@ -66,7 +66,7 @@ start() {
   (mariadbd --no-defaults --user=mysql --datadir="$mdb/data" --socket="$mdb/mysqld.sock" \
     --port="$mdb_port" --bind-address=$mdb_listen --pid-file="$mdb/mysqld.pid" \
     --log-error="$mdb/error.log" --skip-log-bin --innodb-flush-log-at-trx-commit=$flush \
-    --max-connections=300 </dev/null >/dev/null 2>&1 &)
+    --max-connections=300 --skip-symbolic-links </dev/null >/dev/null 2>&1 &)
   if ! wait_for 30 mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e 'SELECT 1'; then
     echo "servers.sh: MariaDB did not start; see $mdb/error.log" >&2
     tail -20 "$mdb/error.log" >&2

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tenant_operations import ISSUE_OPERATIONS, TRAP_OPERATIONS
-from tenant_support import differences, traps_named
+from tenant_support import differences, marker_files, traps_named
 
 STAGES = [('postgresql', 'host', 'traps'), ('postgresql', 'host', 'issue'), ('postgresql', 'api', 'traps'),
           ('postgresql', 'api', 'issue'), ('mariadb', 'host', 'traps'), ('mariadb', 'api', 'traps')]
@@ -92,6 +92,8 @@ def test_traps_are_planted(world, engine, backend, kind):
              for trap in stage.traps if (trap.name in stage.refused) != trap.expect_refused]
     assert not wrong, 'traps not as expected (a refusal means the trap is broken; a creation, that the engine lets a' \
                       ' tenant do it): %s' % wrong
+    left = marker_files(world.marker)
+    assert not left, 'planting the traps wrote outside the tenant: %s' % left
 
 
 @pytest.mark.parametrize('engine,backend,kind,operation', CASES, ids=['-'.join(case) for case in CASES])

@@ -96,7 +96,7 @@ class HostDatabases:
 
     @property
     def warnings(self):
-        return []
+        return self.driver.warnings
 
     def _view(self, db_name, connection_limit, description, created_at, username=None):
         """A database's user is named like it, except for one restored under a new name (the snapshot's user)."""

@@ -54,6 +54,7 @@ class Driver:
         self.port = login.port or self.default_port
         self.public_host = login.public_host or login.host or 'localhost'
         self.queries = []
+        self.warnings = []
         self._conn = None
 
     def _connect(self, db_name=None):

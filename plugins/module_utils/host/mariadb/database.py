@@ -146,6 +146,10 @@ class MariaDBDriver(Driver):
 
     def create_database(self, db_name, username, password, connection_limit, description):
         """The database, then its user's local accounts with rights on it alone; undone again if they fail."""
+        if self.execute('SELECT @@have_symlink')[0][0] == 'YES':
+            self.warnings.append('MariaDB has symbolic links on: a tenant can put table files anywhere the server may'
+                                 ' write (CREATE TABLE ... DATA DIRECTORY); set symbolic-links = 0 (the db_server role'
+                                 ' does)')
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
         created_user = not self.user_exists(username)
         try:

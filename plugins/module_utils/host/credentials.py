@@ -95,28 +95,30 @@ class HostCredentials:
                 self.driver.set_password(db_name, password)
                 self.driver.terminate_user_sessions(db_name)
             except BackendError as exc:
-                self._undo(database, stored, password, exc)
+                raise self._undone(database, stored, password, exc)
             if self.vault:
                 self.vault.write(self.db_type, db_name, secret_for(database, password), cas=version)
             self.databases.catalog.record_event('rotated', self.databases.catalog_record(db_name))
         return credentials_result(database, created_at=utc_now()), password
 
-    def _undo(self, database, stored, password, exc):
-        """After a failed server step: the old password goes back on the server, and Vault settles on it. If the
-        server refuses that, the error carries the new password (Vault's journal keeps it pending)."""
+    def _undone(self, database, stored, password, exc):
+        """The error to raise after a failed server step, once the old password is back on the server and Vault
+        settled on it; if the server refuses that, an error that carries the new password (Vault's journal keeps
+        it pending)."""
         db_name = database['db_name']
         try:
             self.driver.restore_password(db_name, stored)
         except BackendError as refused:
-            raise BackendError(
+            return BackendError(
                 'rotating the password of %s failed (%s) and putting the old one back failed too (%s): the new'
-                ' password is returned with this error, under password%s; rotate again once the server allows it'
-                ' (until then some accounts of the user may still take the old one)'
-                % (db_name, exc, refused, ' (Vault keeps it pending until the next credentials task settles it)'
-                   if self.vault else ''),
+                ' password is returned with this error, under password%s; rotate again once the server allows it%s'
+                % (db_name, exc, refused,
+                   ' (Vault keeps it pending until the next credentials task settles it)' if self.vault else '',
+                   ' (until then some of the user\'s accounts may still take the old one)'
+                   if self.db_type == 'mariadb' else ''),
                 code=exc.code, result=dict(changed=True, password=password,
                                            credentials=credentials_result(database, created_at=utc_now())))
         if self.vault:
             self.settle(db_name, strict=False)
-        raise BackendError('rotating the password of %s failed (%s); the old password was put back and still works'
-                           % (db_name, exc), code=exc.code)
+        return BackendError('rotating the password of %s failed (%s); the old password was put back and still works'
+                            % (db_name, exc), code=exc.code)

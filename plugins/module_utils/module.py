@@ -201,7 +201,8 @@ def for_each_database(module, check, manage, item_options=None, with_queries=Fal
     options fall back to the task's, so settings common to all are written once. Every item is checked
     (its ``item_options`` as sub-options, then ``check(params)``) before anything is touched; then ``manage(databases, params, checked)`` returns each
     database's result. A list's result has them under ``databases``, ``changed`` when any changed, and one
-    diff keyed by database.
+    diff keyed by database. An item that fails ends the list with an error that carries the results of the
+    items before it (unfinished_list).
     """
     items = module.params.get('databases')
     every = [module.params] if items is None else [

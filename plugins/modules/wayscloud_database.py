@@ -110,7 +110,7 @@ notes:
   - No password is lost when an item of O(databases) fails. Items are handled in order; the failed task's
     result (registered even though the task fails) has RV(databases) with one entry per item handled
     before the failed one, in order, each as on success (RV(databases[].password) for a database this task
-    created), and RV(changed). Items after the failed one are not touched. Register the task under
+    created), and C(changed). Items after the failed one are not touched. Register the task under
     C(no_log) and read the passwords in a C(rescue) block (see the examples). With O(backend=host) and
     Vault configured, each database's password is stored in Vault as it is created, before the next item
     starts; with O(backend=api), where the API server keeps credentials.

@@ -235,8 +235,9 @@ def run_module_hooked(name, args, step, counted, action=None, python=sys.executa
     """Run module ``name`` as run_module does, but right before the ``step``-th call (1-based) of any of
     ``counted`` ([(module, 'Class.method' or 'function')]) run the command ``action`` (argv), or without one
     SIGKILL the module. Returns its result (see start_module)."""
-    return start_module(name, args, argv=lambda path: [python, '-c', _HOOKED, path, name, str(step), json.dumps(counted),
-                                                        json.dumps(action)])[1](timeout)
+    def argv(path):
+        return [python, '-c', _HOOKED, path, name, str(step), json.dumps(counted), json.dumps(action)]
+    return start_module(name, args, argv=argv)[1](timeout)
 
 
 def run_module_dying(name, args, step, counted, python=sys.executable, timeout=300):

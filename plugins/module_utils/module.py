@@ -245,14 +245,18 @@ def item_label(index, params):
 
 
 def unfinished_list(exc, every, results, extra):
-    """The error of a ``databases`` list that failed at item len(results): it names that item and says which
-    items before it were created; its result lists those items' results (passwords of new databases included),
-    so a task registered under ``no_log`` loses none of them."""
+    """The error of a ``databases`` list that failed at item len(results): it names that item and the items
+    before it that created a database; its result lists the results of every item before it (passwords of new
+    databases included), so a task registered under ``no_log`` loses none of them."""
     failed = len(results)
     created = [item_label(index, params) for index, (params, result) in enumerate(zip(every, results))
                if 'password' in result]
-    done = ('; created before it: %s (each password is in the result under databases[i].password)'
-            % ', '.join(created)) if created else '; no database was created before it'
+    done = ''
+    if created:
+        done = ('; created before it: %s (each password is in the result under databases[i].password)'
+                % ', '.join(created))
+    elif results:
+        done = '; the items before it were done (their results are in the result under databases)'
     return WaysCloudError('%s: %s%s' % (item_label(failed, every[failed]), exc, done),
                           result=dict(listed(results), **extra))
 

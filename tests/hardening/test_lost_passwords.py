@@ -220,7 +220,7 @@ def test_a_refused_put_back_returns_the_new_password(servers, rotation):
     assert logs_in(servers, db_type, db_name, new) and not logs_in(servers, db_type, db_name, old)
 
 
-def test_a_list_failing_at_its_first_item_says_nothing_was_created(servers, state_dir):
+def test_a_list_failing_at_its_first_item_created_nothing(servers, state_dir):
     db_name = technical('postgresql', CUSTOMER, 'lpfirst')
     trap = Trap(servers, 'postgresql', db_name)
     trap.set()
@@ -230,5 +230,4 @@ def test_a_list_failing_at_its_first_item_says_nothing_was_created(servers, stat
     finally:
         trap.clear()
     assert result.get('failed') and result['databases'] == [] and not result['changed'] and result['queries']
-    assert result['msg'].startswith('databases[0] (lpfirst): PostgreSQL: ')
-    assert result['msg'].endswith('; no database was created before it'), result['msg']
+    assert result['msg'].startswith('databases[0] (lpfirst): PostgreSQL: ') and 'before it' not in result['msg']

@@ -27,7 +27,14 @@ def test_names_the_failed_item_and_the_ones_created_before_it():
         dict(changed=True, database={'db_name': 'c'}, password='secret-c')])
 
 
-def test_a_first_item_failing_created_nothing():
+def test_items_done_before_without_a_new_database_are_listed_too():
+    error = unfinished_list(BackendError('refused'), items('a', 'b'), [dict(changed=True, rules=[])], {})
+    assert str(error) == 'databases[1] (b): refused; the items before it were done (their results are in the result' \
+        ' under databases)'
+    assert error.result == dict(changed=True, databases=[dict(changed=True, rules=[])])
+
+
+def test_a_first_item_failing_says_only_what_failed():
     error = unfinished_list(BackendError('refused'), items('a'), [], {})
-    assert str(error) == 'databases[0] (a): refused; no database was created before it'
+    assert str(error) == 'databases[0] (a): refused'
     assert error.result == dict(changed=False, databases=[])

@@ -9,7 +9,16 @@ __metaclass__ = type
 
 
 class WaysCloudError(Exception):
-    """Base class: its message is safe to show (it never holds a secret)."""
+    """Base class: its message is safe to show (it never holds a secret).
+
+    ``result``: what the task had done when it failed and the caller must not lose (the passwords of databases
+    it created before the failure, a new password that could not be taken back), under keys the module's RETURN
+    documents; module.run returns them with the failure. None when there is nothing to report.
+    """
+
+    def __init__(self, message, result=None):
+        self.result = result
+        super(WaysCloudError, self).__init__(message)
 
 
 class MissingLibrary(WaysCloudError):
@@ -24,9 +33,9 @@ class MissingLibrary(WaysCloudError):
 class BackendError(WaysCloudError):
     """The server (database or API) refused or failed an operation; ``code`` is the server's own."""
 
-    def __init__(self, message, code=None):
+    def __init__(self, message, code=None, result=None):
         self.code = code
-        super(BackendError, self).__init__(message)
+        super(BackendError, self).__init__(message, result=result)
 
 
 class NotFound(BackendError):

@@ -201,7 +201,8 @@ def for_each_database(module, check, manage, item_options=None, with_queries=Fal
     options fall back to the task's, so settings common to all are written once. Every item is checked
     (its ``item_options`` as sub-options, then ``check(params)``) before anything is touched; then ``manage(databases, params, checked)`` returns each
     database's result. A list's result has them under ``databases``, ``changed`` when any changed, and one
-    diff keyed by database.
+    diff keyed by database. An item that fails ends the list with an error that carries the results of the
+    items before it (unfinished_list).
     """
     items = module.params.get('databases')
     every = [module.params] if items is None else [
@@ -215,11 +216,19 @@ def for_each_database(module, check, manage, item_options=None, with_queries=Fal
             if items is None:
                 raise
             raise ValidationError('databases[%d]: %s' % (index, exc))
+    results = []
     with closing(open_databases(module)) as databases:
-        results = [manage(databases, params, found) for params, found in zip(every, checked)]
+        try:
+            for params, found in zip(every, checked):
+                results.append(manage(databases, params, found))
+        except WaysCloudError as exc:
+            if items is None or isinstance(exc, MissingLibrary):
+                raise
+            raise unfinished_list(exc, every, results, dict(queries=list(databases.queries)) if with_queries else {})
+        finally:
+            for warning in databases.warnings:
+                module.warn(warning)
         queries = list(databases.queries)
-        for warning in databases.warnings:
-            module.warn(warning)
     extra = dict(queries=queries) if with_queries else {}
     if items is None:
         return dict(results[0], **extra)
@@ -227,16 +236,44 @@ def for_each_database(module, check, manage, item_options=None, with_queries=Fal
     for params, result in zip(every, results):
         for side in diff:
             diff[side][params['name'] or params['requested_name']] = result.get('diff', {}).get(side)
-    listed = [dict((key, value) for key, value in result.items() if key != 'diff') for result in results]
-    return dict(changed=any(result['changed'] for result in results), databases=listed, diff=diff, **extra)
+    return dict(listed(results), diff=diff, **extra)
+
+
+def item_label(index, params):
+    """How a message names an item of ``databases``."""
+    return 'databases[%d] (%s)' % (index, params['name'] or params['requested_name'])
+
+
+def unfinished_list(exc, every, results, extra):
+    """The error of a ``databases`` list that failed at item len(results): it names that item and the items
+    before it that created a database; its result lists the results of every item before it (passwords of new
+    databases included), so a task registered under ``no_log`` loses none of them."""
+    failed = len(results)
+    created = [item_label(index, params) for index, (params, result) in enumerate(zip(every, results))
+               if 'password' in result]
+    done = ''
+    if created:
+        done = ('; created before it: %s (each password is in the result under databases[i].password)'
+                % ', '.join(created))
+    elif results:
+        done = '; the items before it were done (their results are in the result under databases)'
+    return WaysCloudError('%s: %s%s' % (item_label(failed, every[failed]), exc, done),
+                          result=dict(listed(results), **extra))
+
+
+def listed(results):
+    """A list's ``changed`` and ``databases`` from its items' results (their diffs go into the task's one diff)."""
+    return dict(changed=any(result['changed'] for result in results),
+                databases=[dict((key, value) for key, value in result.items() if key != 'diff') for result in results])
 
 
 def run(module, task):
-    """Call ``task()`` -> result dict, exit with it; any WaysCloudError becomes a clean failure."""
+    """Call ``task()`` -> result dict, exit with it; any WaysCloudError becomes a clean failure, with what the
+    error's ``result`` carries (see errors.WaysCloudError)."""
     try:
         result = task()
     except MissingLibrary as exc:
         module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason), exception=traceback.format_exc())
     except WaysCloudError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **(exc.result or {}))
     module.exit_json(**result)

@@ -69,6 +69,9 @@ options:
       - An item's options left out take the task's, so settings common to all are written once.
       - Every item is checked before any database is touched. The result lists each database under
         RV(databases), in the items' order.
+      - When an item fails, the task fails with a message that starts with the item, as in C(databases[2] (blog)),
+        and names the items created before it; its result still holds RV(databases) for the items before the
+        failed one, with the password of each database it created. See the notes.
       - O(state=restarted) acts on one database and is refused with a list.
     type: list
     elements: dict
@@ -104,6 +107,15 @@ notes:
     reports a change and warns that the password could not be returned; rotate the credentials.
   - When the user of a new database already exists (left by a deletion with O(drop_user=false)),
     it gets a new password, which the task returns.
+  - No password is lost when an item of O(databases) fails. Items are handled in order; the failed task's
+    result (registered even though the task fails) has RV(databases) with one entry per item handled
+    before the failed one, in order, each as on success (RV(databases[].password) for a database this task
+    created), and C(changed). Items after the failed one are not touched. Register the task under
+    C(no_log) and read the passwords in a C(rescue) block (see the examples). With O(backend=host) and
+    Vault configured, each database's password is stored in Vault as it is created, before the next item
+    starts; with O(backend=api), where the API server keeps credentials.
+  - The message names the failed item and never holds a password; a password reaches the result only in
+    RV(password) and RV(databases[].password).
 seealso:
   - name: WaysCloud Databases API
     description: The HTTP contract the api backend speaks.
@@ -125,6 +137,29 @@ EXAMPLES = r'''
         state: absent
   register: sites
   no_log: true  # the result holds the new passwords once
+
+- name: Many databases; if one fails, the passwords of those created before it are not lost
+  block:
+    - name: Create them
+      wayscloud.databases.wayscloud_database:
+        backend: host
+        db_type: postgresql
+        customer_id: 6dd1d906
+        databases:
+          - requested_name: shop
+          - requested_name: blog
+      register: sites
+      no_log: true
+  rescue:
+    - name: Keep the passwords of the databases created before the failure
+      ansible.builtin.copy:
+        content: "{{ sites.databases | selectattr('password', 'defined') | to_nice_json }}"
+        dest: /root/created-before-the-failure.json
+        mode: "0600"
+      no_log: true
+    - name: Fail as the task did
+      ansible.builtin.fail:
+        msg: "{{ sites.msg }}"
 
 - name: Create a PostgreSQL database for customer 6dd1d906 on this host
   wayscloud.databases.wayscloud_database:
@@ -237,7 +272,9 @@ terminated_sessions:
 databases:
   description:
     - With O(databases), one entry per item, in their order, each shaped like a one-database result.
-  returned: when O(databases) is given
+    - When an item fails, the failed result has the entries of the items before it (so its length is the
+      failed item's index), passwords of the databases created included.
+  returned: when O(databases) is given, also when an item failed
   type: list
   elements: dict
   contains:
@@ -250,7 +287,8 @@ databases:
     password:
       description: As RV(password), for a database this task created.
       type: str
-      returned: when this task created the database (not in check mode)
+      returned: when this task created the database (not in check mode), also in the result of a task that
+        failed at a later item
 queries:
   description:
     - With O(backend=host), the SQL statements run, with placeholders instead of values.

@@ -19,6 +19,8 @@ description:
   - With Vault, a rotation is never left half done. The stored secret and the password the server
     accepts always agree, even when the task is killed midway (the next task on the database's
     credentials settles an interrupted rotation).
+  - A rotation that fails after the password changed loses no password; see the notes for what each
+    backend leaves.
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
@@ -39,6 +41,25 @@ options:
       - Whether to set a new password. Every run with O(rotate=true) rotates again (and reports a change).
     type: bool
     default: false
+notes:
+  - With O(backend=host), a rotation that fails after the server changed the password (ending the
+    sessions was refused, or on MariaDB the change failed between two of the user's accounts) puts the
+    old password back, from the verifiers the server stored before (PostgreSQL's from C(pg_authid), each
+    MariaDB account's hash). The task fails, its message says the old password was put back, and the old
+    password still works. With Vault, Vault holds the old password again.
+  - Only when the server refuses the put-back too does the failed task return the new password, in
+    RV(password) (and RV(credentials)), with a message saying so; register the task under C(no_log) to
+    read it in a C(rescue) block. With Vault, the new password is kept there as a pending version until
+    the next task on the database's credentials settles it. On MariaDB some of the user's accounts may
+    still take the old password until a rotation succeeds.
+  - A process killed midway returns nothing. With Vault, the next task on the database's credentials
+    settles such a rotation to whichever password the server has, and Vault holds it. Without Vault, a
+    rotation killed after the server changed the password leaves a password nobody was told; rotate again.
+  - With O(backend=api), a rotation is one request. When it fails, the task fails with the API's
+    message and no password, and the password is what the API server left (the reference server,
+    tests/api_server, puts the old one back as the host backend does). When the answer is lost
+    (a timeout, a reset connection, a body that is not JSON) the request is not repeated and the message
+    says the server may have carried it out; rotate again to get a password that is known.
 seealso:
   - plugin: wayscloud.databases.credentials
     plugin_type: lookup
@@ -95,7 +116,8 @@ credentials:
       type: str
 password:
   description: The new password.
-  returned: after a rotation made by this task (not in check mode)
+  returned: after a rotation made by this task (not in check mode); also in the result of a failed rotation
+    whose old password the server refused to take back (see the notes)
   type: str
 queries:
   description: The SQL statements (O(backend=host)) or API requests (O(backend=api)) made.

@@ -207,8 +207,11 @@ removed:
   type: list
   elements: str
 databases:
-  description: With O(databases), one entry per item, in their order, each shaped like a one-database result.
-  returned: when O(databases) is given
+  description:
+    - With O(databases), one entry per item, in their order, each shaped like a one-database result.
+    - When an item fails, the task fails with a message that starts with the item, as in C(databases[1] (blog)),
+      and its result has the entries of the items before it (so its length is the failed item's index).
+  returned: when O(databases) is given, also when an item failed
   type: list
   elements: dict
   contains:

@@ -41,7 +41,7 @@ def servers():
     """Settings of the throwaway servers and the API server (names as in servers.env and api.env)."""
     names = ['WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT',
              'WAYSCLOUD_API_URL', 'WAYSCLOUD_FAULTS_URL', 'WAYSCLOUD_TEST_KEY_INTERNAL', 'WAYSCLOUD_TEST_KEY_CUSTOMER',
-             'WAYSCLOUD_VAULT_ADDR', 'WAYSCLOUD_VAULT_TOKEN']
+             'WAYSCLOUD_TEST_KEY_QUOTA', 'WAYSCLOUD_VAULT_ADDR', 'WAYSCLOUD_VAULT_TOKEN']
     settings = dict((name, _env(name)) for name in names)
     settings['WAYSCLOUD_API_STATE_DIR'] = _env('WAYSCLOUD_API_STATE_DIR')
     return settings

@@ -106,19 +106,38 @@ class Api:
         return self.call('PUT', self.db(db_name, 'backup-policy'), policy)[1]
 
 
+def connect(servers, db_type, db_name, password, user=None):
+    """A session on ``db_name`` over TCP as its user (the way a customer connects)."""
+    if db_type == 'postgresql':
+        return psycopg2.connect(host='127.0.0.1', port=int(servers['WAYSCLOUD_PG_PORT']), dbname=db_name,
+                                user=user or db_name, password=password, connect_timeout=5)
+    return pymysql.connect(host='127.0.0.1', port=int(servers['WAYSCLOUD_MDB_PORT']), database=db_name,
+                           user=user or db_name, password=password, connect_timeout=5)
+
+
 def logs_in(servers, db_type, db_name, password, user=None):
-    """Whether ``password`` opens ``db_name`` over TCP as its user (the way a customer connects)."""
+    """Whether ``password`` opens ``db_name`` over TCP as its user."""
     try:
-        if db_type == 'postgresql':
-            conn = psycopg2.connect(host='127.0.0.1', port=int(servers['WAYSCLOUD_PG_PORT']), dbname=db_name,
-                                    user=user or db_name, password=password, connect_timeout=5)
-        else:
-            conn = pymysql.connect(host='127.0.0.1', port=int(servers['WAYSCLOUD_MDB_PORT']), database=db_name,
-                                   user=user or db_name, password=password, connect_timeout=5)
+        conn = connect(servers, db_type, db_name, password, user)
     except (psycopg2.Error, pymysql.Error):
         return False
     conn.close()
     return True
+
+
+def sql_argv(servers, db_type, statement, database=None):
+    """The command that runs ``statement`` as the superuser of the throwaway server of ``db_type``."""
+    if db_type == 'postgresql':
+        return ['psql', '-h', servers['WAYSCLOUD_PG_SOCKET_DIR'], '-p', servers['WAYSCLOUD_PG_PORT'], '-U', 'postgres',
+                '-d', database or 'postgres', '-AtX', '-v', 'ON_ERROR_STOP=1', '-c', statement]
+    return (['mariadb', '--no-defaults', '--socket', servers['WAYSCLOUD_MDB_SOCKET'], '-u', 'root', '-N', '-B']
+            + ([database] if database else []) + ['-e', statement])
+
+
+def sql(servers, db_type, statement, database=None):
+    """Run ``statement`` as the superuser of the throwaway server of ``db_type``; its output, stripped."""
+    return subprocess.run(sql_argv(servers, db_type, statement, database), capture_output=True, text=True, check=True,
+                          timeout=120).stdout.strip()
 
 
 def server_databases(servers, db_type):
@@ -188,9 +207,9 @@ def catalog_problems(servers, state_dir, db_type, prefix):
     return problems
 
 
-_DYING = r'''
-import importlib, json, os, runpy, signal, sys
-path, name, step, counted = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+_HOOKED = r'''
+import importlib, json, os, runpy, signal, subprocess, sys
+path, name, step, counted, action = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), json.loads(sys.argv[5])
 calls = [0]
 for module_name, attribute in counted:
     owner = importlib.import_module(module_name)
@@ -201,8 +220,10 @@ for module_name, attribute in counted:
 
     def wrapper(*args, _original=original, **kwargs):
         calls[0] += 1
-        if calls[0] == step:
+        if calls[0] == step and action is None:
             os.kill(os.getpid(), signal.SIGKILL)
+        if calls[0] == step:
+            subprocess.run(action, check=True, capture_output=True, timeout=120)
         return _original(*args, **kwargs)
     setattr(owner, parts[-1], wrapper)
 sys.argv = [name, path]
@@ -210,10 +231,18 @@ runpy.run_module('ansible_collections.wayscloud.databases.plugins.modules.' + na
 '''
 
 
+def run_module_hooked(name, args, step, counted, action=None, python=sys.executable, timeout=300):
+    """Run module ``name`` as run_module does, but right before the ``step``-th call (1-based) of any of
+    ``counted`` ([(module, 'Class.method' or 'function')]) run the command ``action`` (argv), or without one
+    SIGKILL the module. Returns its result (see start_module)."""
+    def argv(path):
+        return [python, '-c', _HOOKED, path, name, str(step), json.dumps(counted), json.dumps(action)]
+    return start_module(name, args, argv=argv)[1](timeout)
+
+
 def run_module_dying(name, args, step, counted, python=sys.executable, timeout=300):
-    """Run module ``name`` as run_module does, but SIGKILL it right before the ``step``-th call (1-based) of
-    any of ``counted`` ([(module, 'Class.method' or 'function')]). Returns (killed, result or None)."""
-    result = start_module(name, args, argv=lambda path: [python, '-c', _DYING, path, name, str(step), json.dumps(counted)])[1](timeout)
+    """run_module_hooked's SIGKILL: (killed, result or None)."""
+    result = run_module_hooked(name, args, step, counted, python=python, timeout=timeout)
     if result['_rc'] == -signal.SIGKILL:
         return True, None
     return False, result

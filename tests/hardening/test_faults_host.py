@@ -23,7 +23,7 @@ import pytest
 
 from conftest import host_options, run_module, start_module
 from faults_support import (catalog_problems, clear_failure, logs_in, record_figures, run_module_dying, scratch_databases,
-                            server_databases)
+                            server_databases, sql)
 
 PG_BIN = '/usr/lib/postgresql/15/bin'
 CUSTOMER = 'faultshost'
@@ -83,16 +83,6 @@ def start_server(servers, db_type):
                          capture_output=True, check=False).returncode != 0:
         assert time.time() < deadline, 'MariaDB did not come back'
         time.sleep(0.2)
-
-
-def sql(servers, db_type, statement, database=None):
-    if db_type == 'postgresql':
-        argv = ['psql', '-h', servers['WAYSCLOUD_PG_SOCKET_DIR'], '-p', servers['WAYSCLOUD_PG_PORT'], '-U', 'postgres',
-                '-d', database or 'postgres', '-AtX', '-v', 'ON_ERROR_STOP=1', '-c', statement]
-    else:
-        argv = ['mariadb', '--no-defaults', '--socket', servers['WAYSCLOUD_MDB_SOCKET'], '-u', 'root', '-N', '-B']
-        argv += ([database] if database else []) + ['-e', statement]
-    return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=120).stdout.strip()
 
 
 def fill(servers, db_type, db_name, megabytes, value=1):

@@ -2,18 +2,25 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Credentials on a host: metadata without password, and rotation that never leaves Vault out of step.
+"""Credentials on a host: metadata without password, and rotation that loses no password.
 
-A rotation with Vault configured goes:
-  1. Vault: a new version with the new password, ``pending: true`` and ``previous_version`` (the journal);
-  2. the server: the user's password (PostgreSQL and MariaDB store only its verifier/hash);
+A rotation reads the user's password as the server stores it (PostgreSQL's SCRAM verifier, each MariaDB
+account's hash), then:
+  1. Vault (when configured): a new version with the new password, ``pending: true`` and
+     ``previous_version`` (the journal);
+  2. the server: the user's password (PostgreSQL and MariaDB store only its verifier/hash; on MariaDB
+     one statement per account of the user, so a failure can come between two of them);
   3. the server: terminate the user's sessions (opened with the old password);
   4. Vault: a new version with the new password, ``pending: false``.
-An error in 2 or 3 is undone at once (Vault gets the old password back). A process killed between
-steps leaves the pending version behind; the next operation on the database's credentials
-(reading, rotating, or the lookup plugin, which refuses to hand it out) settles it: the server's
-stored verifier tells, without logging in, which of the two passwords is real, and Vault is made to
-hold that one. So the secret a reader may use is always the password the server accepts.
+An error in 2 or 3 puts the stored old verifiers back on every account (the server keeps a verifier it is
+given as it is), so the old password works again, and Vault settles on it; the error says so. When the
+server refuses that too, the error carries the new password in its result (module.run returns it under
+``password``): the caller gets the password the server may now have, and with Vault the journal still
+holds it. A process killed between steps leaves the pending version behind; the next operation on the
+database's credentials (reading, rotating, or the lookup plugin, which refuses to hand it out) settles
+it: the server's stored verifier tells, without logging in, which of the two passwords is real, and
+Vault is made to hold that one (the new one when any account has it, which is also the password a failed
+put-back returned). So the secret a reader may use is always the password the server accepts.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -79,6 +86,7 @@ class HostCredentials:
             if self.vault:
                 self.settle(db_name, strict=False)
                 version = self.vault.read(self.db_type, db_name)[1]
+            stored = self.driver.stored_password(db_name)
             password = generate_password()
             if self.vault:
                 journal = secret_for(database, password, pending=True, previous_version=version)
@@ -86,15 +94,31 @@ class HostCredentials:
             try:
                 self.driver.set_password(db_name, password)
                 self.driver.terminate_user_sessions(db_name)
-            except BackendError:
-                if self.vault:
-                    self._undo(db_name)
-                raise
+            except BackendError as exc:
+                raise self._undone(database, stored, password, exc)
             if self.vault:
                 self.vault.write(self.db_type, db_name, secret_for(database, password), cas=version)
             self.databases.catalog.record_event('rotated', self.databases.catalog_record(db_name))
         return credentials_result(database, created_at=utc_now()), password
 
-    def _undo(self, db_name):
-        """After a failed server step: Vault gets back whichever password the server still has."""
-        self.settle(db_name, strict=False)
+    def _undone(self, database, stored, password, exc):
+        """The error to raise after a failed server step, once the old password is back on the server and Vault
+        settled on it; if the server refuses that, an error that carries the new password (Vault's journal keeps
+        it pending)."""
+        db_name = database['db_name']
+        try:
+            self.driver.restore_password(db_name, stored)
+        except BackendError as refused:
+            return BackendError(
+                'rotating the password of %s failed (%s) and putting the old one back failed too (%s): the new'
+                ' password is returned with this error, under password%s; rotate again once the server allows it%s'
+                % (db_name, exc, refused,
+                   ' (Vault keeps it pending until the next credentials task settles it)' if self.vault else '',
+                   ' (until then some of the user\'s accounts may still take the old one)'
+                   if self.db_type == 'mariadb' else ''),
+                code=exc.code, result=dict(changed=True, password=password,
+                                           credentials=credentials_result(database, created_at=utc_now())))
+        if self.vault:
+            self.settle(db_name, strict=False)
+        return BackendError('rotating the password of %s failed (%s); the old password was put back and still works'
+                            % (db_name, exc), code=exc.code)

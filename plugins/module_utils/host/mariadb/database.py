@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 import os
+import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
@@ -21,6 +22,8 @@ DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 PRIMARY_HOST = LOCAL_HOSTS[0]
 _UNKNOWN_THREAD = 1094
+# An authentication plugin's name, put into ALTER USER as a word (it cannot be a bound value).
+_PLUGIN = re.compile(r'[a-z0-9_]+')
 
 
 def import_pymysql():
@@ -205,14 +208,28 @@ class MariaDBDriver(Driver):
         for host in self.user_hosts(username):
             self.execute('ALTER USER %s@%s IDENTIFIED BY PASSWORD %s', (username, host, password_hash))
 
+    def stored_password(self, username):
+        """Each account's (host, plugin, authentication string): the user's password as the server keeps it."""
+        return self.execute('SELECT Host, plugin, authentication_string FROM mysql.user WHERE User = %s', (username,))
+
+    def restore_password(self, username, stored):
+        """Put back what ``stored_password`` read, on each account still there (one a firewall rule's removal
+        dropped meanwhile stays gone)."""
+        for host, plugin, authentication in stored:
+            if not _PLUGIN.fullmatch(plugin or ''):
+                raise BackendError('MariaDB account %s@%s has an authentication plugin this collection cannot set'
+                                   ' again' % (username, host))
+            self.execute('ALTER USER IF EXISTS %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin,
+                         (username, host, authentication))
+
     def password_matches(self, username, password, every=True):
         """Whether every (or, with ``every=False``, any) account of the user has ``password``.
 
         Compared by hash, no login needed. A rotation killed between two accounts leaves them split.
         """
-        rows = self.execute('SELECT authentication_string FROM mysql.user WHERE User = %s', (username,))
-        matches = [row[0] == mysql_native_password_hash(password) for row in rows]
-        return bool(rows) and (all(matches) if every else any(matches))
+        stored = self.stored_password(username)
+        matches = [row[2] == mysql_native_password_hash(password) for row in stored]
+        return bool(stored) and (all(matches) if every else any(matches))
 
     def terminate_disallowed_sessions(self, db_name, username, removed, remaining):
         """After the rule for ``removed`` went: end the user's sessions that come from it and from no network

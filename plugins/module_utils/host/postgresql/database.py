@@ -242,10 +242,18 @@ class PostgreSQLDriver(Driver):
     def set_password(self, username, password):
         self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (scram_sha_256_verifier(password),))
 
-    def password_matches(self, username, password, every=True):
-        """Whether the role's stored SCRAM verifier is of ``password`` (read as superuser, no login needed)."""
+    def stored_password(self, username):
+        """The role's password as the server keeps it (its SCRAM verifier, or None), read as superuser."""
         rows = self.execute('SELECT rolpassword FROM pg_authid WHERE rolname = %s', (username,))
-        return bool(rows) and scram_matches(rows[0][0], password)
+        return rows[0][0] if rows else None
+
+    def restore_password(self, username, stored):
+        """Put back what ``stored_password`` read: PostgreSQL keeps a verifier it is given as it is."""
+        self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (stored,))
+
+    def password_matches(self, username, password, every=True):
+        """Whether the role's stored SCRAM verifier is of ``password`` (no login needed)."""
+        return scram_matches(self.stored_password(username), password)
 
     def terminate_user_sessions(self, username):
         rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'

@@ -13,9 +13,10 @@ enabled, each taken once), then deletes its automated snapshots older than ``ret
 beyond the host's cap of automated snapshots (host/snapshots.py SNAPSHOT_LIMITS; manual ones stay).
 Without --db-name it does so for every enabled policy on the host (what the backup role runs).
 Every run also sweeps the host's expired snapshots: a deleted database's after its grace period, and
-a disabled policy's automated ones, which expire ``retention_days`` after it was disabled. One run at a time per database (a lock; a second run lists it as busy and leaves
-it alone); every run is appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line.
-WAYSCLOUD_NOW (ISO UTC) sets the clock.
+a disabled policy's automated ones, which expire ``retention_days`` after it was disabled. One run
+at a time per database (a lock; a second run lists it as busy and leaves it alone); every run is
+appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line. WAYSCLOUD_NOW (ISO UTC)
+sets the clock.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -192,6 +193,7 @@ def main(argv, run, say):
     try:
         summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
     except (BackendError, OSError, ValueError, KeyError) as exc:
-        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[], expired=[])
+        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[],
+                       expired=[])
     say(append_log(args.state_dir, 'backups', summary))
     return 1 if summary['failed'] else 0

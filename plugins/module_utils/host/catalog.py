@@ -347,8 +347,9 @@ class Catalog:
         """Bytes of one customer's snapshots on one engine not expired at ``now``, deleted databases' included."""
         if not self._exists():
             return 0
-        return self.conn.execute('SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE db_type = ? AND customer_id'
-                                 ' = ? AND (expires_at IS NULL OR expires_at > ?)', (db_type, customer_id, now)).fetchone()[0]
+        return self.conn.execute('SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE db_type = ?'
+                                 ' AND customer_id = ? AND (expires_at IS NULL OR expires_at > ?)',
+                                 (db_type, customer_id, now)).fetchone()[0]
 
     _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
                       'last_slot', 'updated_at')

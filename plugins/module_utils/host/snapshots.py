@@ -56,7 +56,8 @@ def check_limits(limits):
         raise naming.ValidationError('snapshot_limits must be a mapping of %s' % ', '.join(sorted(SNAPSHOT_LIMITS)))
     for field, value in limits.items():
         if field not in _LIMIT_RANGES:
-            raise naming.ValidationError('snapshot_limits.%s is unknown: use %s' % (field, ', '.join(sorted(SNAPSHOT_LIMITS))))
+            raise naming.ValidationError('snapshot_limits.%s is unknown: use %s'
+                                         % (field, ', '.join(sorted(SNAPSHOT_LIMITS))))
         low, high = _LIMIT_RANGES[field]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise naming.ValidationError('snapshot_limits.%s must be a whole number from %d to %d (got %r)'

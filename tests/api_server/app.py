@@ -614,9 +614,11 @@ def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, 
     ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the key decides, below
     with engine(cfg, db_type.value) as databases:
         firewall = databases.firewall()
-        if not key.allow_any_address:
-            refuse_everyone(ip_address, [rule['ip_address'] for rule in firewall.list(db_name)])
-        rule = firewall.add(db_name, ip_address, body.description)[0]
+        # The rules checked are the rules added to: two halves of every address sent at once meet here.
+        with databases.catalog.lock('rules', '%s-%s' % (db_type.value, db_name)):
+            if not key.allow_any_address:
+                refuse_everyone(ip_address, [rule['ip_address'] for rule in firewall.list(db_name)])
+            rule = firewall.add(db_name, ip_address, body.description)[0]
     return FirewallRule(**rule)
 
 

@@ -169,23 +169,26 @@ def test_a_restore_into_a_new_database_counts_as_a_creation(api, database):
                                                         {'db_type': 'postgresql', 'requested_name': 'third'}))
 
 
-def test_a_restore_and_a_creation_race_for_the_last_place(api, database):
-    """Both take the customer's lock: one of the two gets the last place, the other is refused."""
-    db_name = database('racesrc')
-    snapshot_id = ok(snapshot(api, 'owner', db_name))['snapshot_id']
-    answers = {}
-    requests = {
-        'restore': lambda: restore(api, 'owner', db_name, snapshot_id, 'racecopy'),
-        'create': lambda: call(api, 'owner', 'POST', '/v1/databases',
-                               {'db_type': 'postgresql', 'requested_name': 'racenew'}),
-    }
-    threads = [threading.Thread(target=lambda name=name: answers.__setitem__(name, requests[name]()))
-               for name in requests]
+def at_once(*requests):
+    """The answers of ``requests`` (functions) sent at the same time, in their order."""
+    answers = [None] * len(requests)
+    threads = [threading.Thread(target=lambda number=number: answers.__setitem__(number, requests[number]()))
+               for number in range(len(requests))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(status for status, body in answers.values()) == [200, 403], answers
+    return answers
+
+
+def test_a_restore_and_a_creation_race_for_the_last_place(api, database):
+    """Both take the customer's lock: one of the two gets the last place, the other is refused."""
+    db_name = database('racesrc')
+    snapshot_id = ok(snapshot(api, 'owner', db_name))['snapshot_id']
+    answers = at_once(lambda: restore(api, 'owner', db_name, snapshot_id, 'racecopy'),
+                      lambda: call(api, 'owner', 'POST', '/v1/databases',
+                                   {'db_type': 'postgresql', 'requested_name': 'racenew'}))
+    assert sorted(status for status, body in answers) == [200, 403], answers
     assert ok(call(api, 'owner', 'GET', '/v1/quota'))['used'] == 2
 
 
@@ -240,6 +243,16 @@ def test_every_address_is_refused_for_customer_keys(api, database):
                        {'ip_address': '0.0.0.0/0'}))['ip_address'] == '0.0.0.0/0'
     finally:
         delete(api, 'opener', other['db_name'])
+
+
+def test_rules_that_together_cover_everyone_are_checked_one_at_a_time(api, database):
+    """With 128.0.0.0/1 in place, 0.0.0.0/2 and 64.0.0.0/2 sent at once: either alone is fine, not both."""
+    path = '/v1/databases/postgresql/%s/firewall' % database('halves')
+    ok(call(api, 'internal', 'POST', path, {'ip_address': '128.0.0.0/1'}))
+    answers = at_once(*(lambda quarter=quarter: call(api, 'owner', 'POST', path, {'ip_address': quarter})
+                        for quarter in ('0.0.0.0/2', '64.0.0.0/2')))
+    assert sorted(status for status, body in answers) == [200, 403], answers
+    assert ok(call(api, 'owner', 'GET', path))['total'] == 2
 
 
 def _config(tmp_path, **fields):

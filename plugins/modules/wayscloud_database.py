@@ -105,7 +105,7 @@ notes:
   - When the user of a new database already exists (left by a deletion with O(drop_user=false)),
     it gets a new password, which the task returns.
   - Deleting a database keeps its snapshots for a grace period (30 days unless the operator set
-    C(snapshot_limits.deleted_grace_days)): they can be restored into a new name meanwhile and count
+    C(snapshot_limits.deleted_grace_days)); they can be restored into a new name meanwhile and count
     toward the customer's storage, then they are deleted; see
     M(wayscloud.databases.wayscloud_database_snapshot). With O(backend=host), giving a database that is
     gone already O(state=absent) also starts that grace period for its snapshots (a change).

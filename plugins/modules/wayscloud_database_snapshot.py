@@ -95,7 +95,7 @@ notes:
     have their own cap). The host's operator sets other numbers in the API server's configuration
     (C(snapshot_limits)), which records them in the host's catalog.
   - Snapshots outlive their database for a grace period (M(wayscloud.databases.wayscloud_database)
-    with O(state=absent) keeps them, for a final snapshot before decommissioning): on deletion each gets
+    with O(state=absent) keeps them, for a final snapshot before decommissioning); on deletion each gets
     an RV(snapshot.expires_at) 30 days on (C(snapshot_limits.deleted_grace_days)), during which it can
     be restored into a new name while its user exists and counts toward the customer's storage. Then
     the next snapshot task, backup job or database deletion on the host deletes it for good. Delete

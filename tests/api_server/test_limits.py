@@ -159,14 +159,14 @@ def test_a_restore_into_a_new_database_counts_as_a_creation(api, database):
     db_name = database('restsrc')
     snapshot_id = ok(snapshot(api, 'owner', db_name))['snapshot_id']
     refused(api, 403, ['database:create'], lambda: restore(api, 'restorer', db_name, snapshot_id, 'restcopy'))
-    assert ok(restore(api, 'owner', db_name, snapshot_id, 'restcopy'))['message'].endswith('restored from %s'
-                                                                                          % snapshot_id)
+    made = ok(restore(api, 'owner', db_name, snapshot_id, 'restcopy'))
+    assert made['message'].endswith('restored from %s' % snapshot_id)
     assert ok(call(api, 'owner', 'GET', '/v1/quota'))['used'] == 2
     assert 'already restored' in ok(restore(api, 'owner', db_name, snapshot_id, 'restcopy'))['message']
     refused(api, 403, ['quota exceeded', '2 of 2 databases'],
             lambda: restore(api, 'owner', db_name, snapshot_id, 'restcopy2'))
-    refused(api, 403, ['quota exceeded'], lambda: call(api, 'owner', 'POST', '/v1/databases',
-                                                        {'db_type': 'postgresql', 'requested_name': 'third'}))
+    refused(api, 403, ['quota exceeded'],
+            lambda: call(api, 'owner', 'POST', '/v1/databases', {'db_type': 'postgresql', 'requested_name': 'third'}))
 
 
 def at_once(*requests):
@@ -205,8 +205,8 @@ def test_snapshots_count_toward_storage_and_stop_at_its_limit(api, database):
     set_quota(api, 'lim1', 2, after)  # at the limit: nothing more that stores anything
     try:
         refused(api, 403, ['quota exceeded', 'GB'], lambda: snapshot(api, 'owner', db_name))
-        refused(api, 403, ['quota exceeded', 'GB'], lambda: call(api, 'owner', 'POST', '/v1/databases',
-                                                                  {'db_type': 'postgresql', 'requested_name': 'more'}))
+        refused(api, 403, ['quota exceeded', 'GB'],
+                lambda: call(api, 'owner', 'POST', '/v1/databases', {'db_type': 'postgresql', 'requested_name': 'more'}))
         refused(api, 403, ['quota exceeded', 'GB'],
                 lambda: restore(api, 'owner', db_name, taken['snapshot_id'], 'more'))
     finally:

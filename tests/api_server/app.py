@@ -448,11 +448,11 @@ def limits(cfg, databases, customer_id):
     return databases.catalog.quota(customer_id) or cfg.quota(customer_id)
 
 
-def usage(cfg, customer_id):
-    """(databases, GB) a customer uses on every engine."""
+def usage(cfg, customer_id, opened):
+    """(databases, GB) a customer uses on every engine; ``opened``, the request's engine, is used as it is."""
     count, size = 0, 0
     for db_type in cfg.engines:
-        with engine(cfg, db_type) as databases:
+        with contextlib.nullcontext(opened) if db_type == opened.db_type else engine(cfg, db_type) as databases:
             databases_used, bytes_used = customer_usage(databases, customer_id)
         count, size = count + databases_used, size + bytes_used
     return count, round(size / 1024.0 ** 3, 4)
@@ -461,7 +461,7 @@ def usage(cfg, customer_id):
 def refuse_over_quota(cfg, databases, customer_id, new_database):
     """403 when storage (databases and snapshots) is at or over its limit, or a new database finds no free place."""
     quota = limits(cfg, databases, customer_id)
-    used, used_gb = usage(cfg, customer_id)
+    used, used_gb = usage(cfg, customer_id, databases)
     if new_database and used >= quota['databases']:
         raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases; delete one'
                             ' first' % (customer_id, used, quota['databases']))
@@ -782,6 +782,6 @@ def get_quota(customer_id: Optional[str] = Query(None), key: Key = Depends(authe
     customer = key.customer(customer_id)
     with engine(cfg, next(iter(cfg.engines))) as databases:
         quota = limits(cfg, databases, customer)
-    used, used_gb = usage(cfg, customer)
+        used, used_gb = usage(cfg, customer, databases)
     return QuotaResponse(used=used, limit=quota['databases'], storage_used_gb=used_gb,
                          storage_limit_gb=quota['storage_gb'])

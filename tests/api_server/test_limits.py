@@ -111,21 +111,24 @@ def refused(api, status, detail, request):
 
 @pytest.fixture
 def database(api):
-    """A PostgreSQL database of customer lim1 (made with the owner key), deleted afterwards with every database
-    of lim1 the test left."""
-    made = []
-
-    def make(name):
-        made.append(ok(call(api, 'owner', 'POST', '/v1/databases', {'db_type': 'postgresql', 'requested_name': name})))
-        return made[-1]['db_name']
+    """A database of customer lim1 (made with the owner key), deleted afterwards with every database of lim1
+    the test left. Firewall cases use MariaDB: this server's own catalog must not rewrite the PostgreSQL
+    server's pg_hba block, which the gates' other servers keep from theirs."""
+    def make(name, db_type='postgresql'):
+        return ok(call(api, 'owner', 'POST', '/v1/databases', {'db_type': db_type, 'requested_name': name}))['db_name']
     yield make
-    for item in ok(call(api, 'internal', 'GET', '/v1/databases/postgresql?customer_id=lim1'))['databases']:
-        delete(api, 'internal', item['db_name'], drop_user=item['username'] == item['db_name'])
+    for db_type in ('postgresql', 'mariadb'):
+        for item in ok(call(api, 'internal', 'GET', '/v1/databases/%s?customer_id=lim1' % db_type))['databases']:
+            delete(api, 'internal', item['db_name'], drop_user=item['username'] == item['db_name'])
+
+
+def kind(db_name):
+    return 'mariadb' if '_mdb_' in db_name else 'postgresql'
 
 
 def delete(api, key, db_name, drop_user=True):
     query = '?username=' + db_name if drop_user else ''
-    ok(call(api, key, 'DELETE', '/v1/databases/postgresql/%s%s' % (db_name, query)))
+    ok(call(api, key, 'DELETE', '/v1/databases/%s/%s%s' % (kind(db_name), db_name, query)))
 
 
 def set_quota(api, customer_id, databases, storage_gb):
@@ -229,17 +232,16 @@ def test_a_database_holds_at_most_its_cap_of_snapshots(api, database):
 
 
 def test_every_address_is_refused_for_customer_keys(api, database):
-    db_name = database('opened')
-    path = '/v1/databases/postgresql/%s/firewall' % db_name
+    path = '/v1/databases/mariadb/%s/firewall' % database('opened', 'mariadb')
     refused(api, 403, ['ip_address', '0.0.0.0/0', 'every address', 'allow_any_address'],
             lambda: call(api, 'owner', 'POST', path, {'ip_address': '0.0.0.0/0'}))
     ok(call(api, 'owner', 'POST', path, {'ip_address': '0.0.0.0/1'}))
     refused(api, 403, ['ip_address', '128.0.0.0/1', '0.0.0.0/1', 'every address'],
             lambda: call(api, 'owner', 'POST', path, {'ip_address': '128.0.0.0/1'}))
     assert ok(call(api, 'internal', 'POST', path, {'ip_address': '0.0.0.0/0'}))['ip_address'] == '0.0.0.0/0'
-    other = ok(call(api, 'opener', 'POST', '/v1/databases', {'db_type': 'postgresql', 'requested_name': 'open'}))
+    other = ok(call(api, 'opener', 'POST', '/v1/databases', {'db_type': 'mariadb', 'requested_name': 'open'}))
     try:
-        assert ok(call(api, 'opener', 'POST', '/v1/databases/postgresql/%s/firewall' % other['db_name'],
+        assert ok(call(api, 'opener', 'POST', '/v1/databases/mariadb/%s/firewall' % other['db_name'],
                        {'ip_address': '0.0.0.0/0'}))['ip_address'] == '0.0.0.0/0'
     finally:
         delete(api, 'opener', other['db_name'])
@@ -247,7 +249,7 @@ def test_every_address_is_refused_for_customer_keys(api, database):
 
 def test_rules_that_together_cover_everyone_are_checked_one_at_a_time(api, database):
     """With 128.0.0.0/1 in place, 0.0.0.0/2 and 64.0.0.0/2 sent at once: either alone is fine, not both."""
-    path = '/v1/databases/postgresql/%s/firewall' % database('halves')
+    path = '/v1/databases/mariadb/%s/firewall' % database('halves', 'mariadb')
     ok(call(api, 'internal', 'POST', path, {'ip_address': '128.0.0.0/1'}))
     answers = at_once(*(lambda quarter=quarter: call(api, 'owner', 'POST', path, {'ip_address': quarter})
                         for quarter in ('0.0.0.0/2', '64.0.0.0/2')))

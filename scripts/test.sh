@@ -66,7 +66,7 @@ gate_unit() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/unit);
 gate_engine() { (cd "$COPY" && "$PY" -m pytest -q -p no:cacheprovider tests/engine); }
 gate_api-contract() {
   (cd "$COPY/tests/api_server" && WAYSCLOUD_SHARED_CONTRACT=$SRC/../shared/api/databases-api.md \
-    PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py)
+    PYTHONPATH=$COLLECTIONS:. "$PY" -m pytest -q -p no:cacheprovider -rxs test_contract.py test_limits.py)
 }
 gate_network() { (cd "$COPY" && scripts/netns_test.sh "$PY" "$WORK"); }
 # The playbooks as users run them, through ansible-runner as AWX does, and the EE's build context.

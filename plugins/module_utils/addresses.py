@@ -17,6 +17,20 @@ except ImportError:  # Python 2
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
+# What "every address" means per family: all of IPv4, and for IPv6 every IPv4 client as a dual-stack socket
+# sees it (::ffff:a.b.c.d), which ::/0 also holds.
+_EVERYONE = {4: ipaddress.ip_network('0.0.0.0/0'), 6: ipaddress.ip_network('::ffff:0:0/96')}
+
+
+def covers_everyone(networks):
+    """Whether these networks (CIDR text), together, admit every address of a family."""
+    networks = [ipaddress.ip_network(network) for network in networks]
+    for version, everyone in _EVERYONE.items():
+        merged = ipaddress.collapse_addresses(network for network in networks if network.version == version)
+        if any(network.supernet_of(everyone) for network in merged):
+            return True
+    return False
+
 
 def normalize_address(value, ipv6=True, allow_any=False):
     """``value`` as a network in CIDR form (192.0.2.7 -> 192.0.2.7/32), or a ValidationError saying why not."""
@@ -36,7 +50,7 @@ def normalize_address(value, ipv6=True, allow_any=False):
     if network.version == 6 and not ipv6:
         raise ValidationError('ip_address must be IPv4 with backend=api: the WaysCloud API takes IPv4 only (got %s)'
                               % text)
-    if network.prefixlen == 0 and not allow_any:
+    if not allow_any and covers_everyone([network]):
         raise ValidationError('ip_address %s opens the database to every address; set allow_any: true if that is'
                               ' meant' % text)
     return str(network)

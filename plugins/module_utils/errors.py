@@ -49,3 +49,8 @@ def database_missing(db_type, db_name):
 
 class Conflict(BackendError):
     """What the task asks for clashes with something that exists (a restore target, say)."""
+
+
+class LimitReached(BackendError):
+    """A limit of the customer's account (a quota, a per-database snapshot cap) refuses the operation; making room
+    (deleting something) lets it through, retrying as it is does not."""

@@ -25,7 +25,7 @@ SNAPSHOT_ID = re.compile(r'snap_[0-9]{8}_[0-9]{6}_[0-9a-f]{8}')
 LABEL = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,62}')
 _LABEL_TAG = re.compile(r'(?:^| )\[label=(%s)\]$' % LABEL.pattern)
 
-SNAPSHOT_FIELDS = ('snapshot_id', 'db_name', 'db_type', 'size_mb', 'created_at', 'description', 'label')
+SNAPSHOT_FIELDS = ('snapshot_id', 'db_name', 'db_type', 'size_mb', 'created_at', 'description', 'label', 'expires_at')
 
 
 def new_snapshot_id(now=None):
@@ -71,7 +71,8 @@ def snapshot_result(item, db_type, db_name):
     description, label = split_description(item.get('description'))
     return dict(snapshot_id=item['snapshot_id'], db_name=item.get('db_name') or db_name,
                 db_type=item.get('db_type') or db_type, size_mb=item.get('size_mb'),
-                created_at=item.get('created_at'), description=description, label=label)
+                created_at=item.get('created_at'), description=description, label=label,
+                expires_at=item.get('expires_at'))
 
 
 def target_name(db_type, source_db_name, target):

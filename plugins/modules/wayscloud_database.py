@@ -100,6 +100,11 @@ options:
         description: As O(drop_user).
         type: bool
 notes:
+  - Deleting a database keeps its snapshots for a grace period (30 days unless the operator set
+    C(snapshot_limits.deleted_grace_days)); they can be restored into a new name meanwhile and count
+    toward the customer's storage, then they are deleted; see
+    M(wayscloud.databases.wayscloud_database_snapshot). With O(backend=host), giving a database that is
+    gone already O(state=absent) also starts that grace period for its snapshots (a change).
   - With O(backend=api) and no O(customer_id), O(requested_name) is looked up among the key's own databases.
   - With O(backend=api), check mode makes only read requests; a database it would create has no
     host, port or connection string yet.

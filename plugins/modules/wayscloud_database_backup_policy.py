@@ -72,6 +72,15 @@ options:
 notes:
   - With O(backend=host), the runner logs in as the task does; those settings (with O(login_password),
     if given) are kept for it in C(<state_dir>/runner/login-<db_type>.json), mode 0600.
+  - A database keeps at most 50 automated snapshots (the operator may set another number,
+    C(snapshot_limits.automated), in the API server's configuration); after each backup the job deletes
+    the oldest automated ones beyond it, even within O(retention_days) (an hourly policy keeps about
+    two days). Snapshots taken by hand are never pruned.
+  - Disabling a policy (O(enabled=false)) keeps its automated snapshots for O(retention_days) more,
+    then the host deletes them (every snapshot task, backup job and database deletion on the host
+    sweeps expired snapshots); enabling it again before then keeps them under the policy's pruning.
+    Deleting the database gives them its grace period instead (see
+    M(wayscloud.databases.wayscloud_database_snapshot)).
 seealso:
   - module: wayscloud.databases.wayscloud_database_snapshot
 '''

@@ -72,7 +72,12 @@ options:
     type: bool
     default: false
   allow_any:
-    description: Allow C(0.0.0.0/0) and C(::/0), which open the database to every address.
+    description:
+      - Allow C(0.0.0.0/0), C(::/0) and any IPv6 network that holds all of C(::ffff:0:0/96) (every
+        IPv4 client as a dual-stack socket sees it), which open the database to every address.
+      - With O(backend=api) the API decides too - it refuses such a rule (HTTP 403) for a customer's key
+        unless the operator allowed that key (C(allow_any_address)), and also refuses a rule that opens the
+        database to every address together with its other rules (C(0.0.0.0/1) and C(128.0.0.0/1)).
     type: bool
     default: false
   databases:

@@ -145,7 +145,9 @@ engines:
   type: list
   elements: dict
 quota:
-  description: With V(quota), the customer's used and limit databases, storage_used_gb and storage_limit_gb.
+  description:
+    - With V(quota), the customer's used and limit databases, storage_used_gb and storage_limit_gb.
+    - storage_used_gb counts the databases and every snapshot not expired yet (a deleted database's too).
   returned: when gathered
   type: dict
   contains:

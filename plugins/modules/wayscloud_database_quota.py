@@ -13,7 +13,8 @@ version_added: 0.1.0
 description:
   - Sets how many databases, and how much storage, a customer may use on a database host. The limits
     live in the host's catalog; M(wayscloud.databases.wayscloud_database_info) with C(gather=[quota])
-    reports them with the usage, and the reference API server enforces them on creation.
+    reports them with the usage, and the reference API server enforces them on a creation, a restore
+    into a new database and a snapshot.
   - Without limits set, a customer has the API's defaults (20 databases, 10 GB).
   - Host only - set O(backend=host); through the API, quota is the provider's to set (the API options
     are accepted, so group defaults for both backends work, and ignored).
@@ -44,7 +45,9 @@ options:
     type: int
     required: true
   storage_gb:
-    description: How much storage the customer's databases may use, in GB (0 to 1000000).
+    description:
+      - How much storage the customer's databases and snapshots may use, in GB (0 to 1000000). A deleted
+        database's snapshots count until they expire.
     type: float
     required: true
 '''

@@ -100,9 +100,21 @@ options:
         (default - the host's processors, at most 4). MariaDB and the API backend ignore it.
     type: int
 notes:
-  - Snapshots outlive their database (M(wayscloud.databases.wayscloud_database) with O(state=absent)
-    keeps them, for a final snapshot before decommissioning); delete them with O(state=absent) here.
-    A deleted database's snapshot can be restored into a new name while its user exists.
+  - A database keeps at most 20 snapshots taken with this module (O(state=present)); one more fails with
+    a message saying so (HTTP 403 with O(backend=api)) until an old one is deleted with O(state=absent).
+    Automated snapshots of M(wayscloud.databases.wayscloud_database_backup_policy) do not count (they
+    have their own cap). The host's operator sets other numbers in the API server's configuration
+    (C(snapshot_limits)), which records them in the host's catalog.
+  - Snapshots outlive their database for a grace period (M(wayscloud.databases.wayscloud_database)
+    with O(state=absent) keeps them, for a final snapshot before decommissioning); on deletion each gets
+    an RV(snapshot.expires_at) 30 days on (C(snapshot_limits.deleted_grace_days)), during which it can
+    be restored into a new name while its user exists and counts toward the customer's storage. Then
+    the next snapshot task, backup job or database deletion on the host deletes it for good. Delete
+    them sooner with O(state=absent) here.
+  - Snapshot sizes count toward the customer's C(storage_gb) quota; through the API a snapshot is
+    refused (403) when the customer's storage is at or over its limit. A restore into a new database
+    (O(target_db_name)) is a database creation for the API - it needs the C(database:create)
+    permission and a free place in the quota.
   - The user of a database restored into a new name is the snapshotted database's user. Delete such
     copies before deleting the original database with its user. On MariaDB, firewall rules go to the
     original database (its user's accounts reach the copy too); credentials are managed there as well.
@@ -175,6 +187,11 @@ snapshot:
       type: str
     label:
       description: Its label, or null.
+      type: str
+    expires_at:
+      description:
+        - When it is deleted (UTC, ISO 8601), or null while it is kept until deleted by hand. Set when
+          its database is deleted, and for an automated snapshot when its backup policy is disabled.
       type: str
 snapshots:
   description: The database's snapshots after the task, newest first (same fields as RV(snapshot)).
@@ -265,7 +282,7 @@ def manage(module):
             elif module.check_mode:
                 result.update(changed=True, snapshot=dict(
                     snapshot_id=None, db_name=db_name, db_type=params['db_type'], size_mb=None, created_at=None,
-                    description=params['description'], label=params['label']))
+                    description=params['description'], label=params['label'], expires_at=None))
             else:
                 result.update(changed=True, snapshot=snapshots.create(
                     db_name, tagged_description(params['description'], params['label']), params['jobs']))

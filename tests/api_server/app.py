@@ -8,6 +8,11 @@ permissions and internal flag; quota; how to reach each engine; the catalog fold
 
 Ownership: a database of another customer answers 404, exactly like one that does not exist, so a
 key cannot learn which names other customers use.
+
+Limits hold on every path: a restore into a new database is a creation (database:create, a free place
+in the quota, under the customer's lock); snapshots count toward storage_gb and each database holds at
+most snapshot_limits.manual snapshots taken on request; customer keys may not open a database to every
+address unless the operator allowed it (allow_any_address).
 """
 
 import contextlib
@@ -26,16 +31,21 @@ from pydantic import BaseModel, Field
 from commands import run
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import (
+    BackendError, Conflict, LimitReached, NotFound)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import (
+    check_rule_id, covers_everyone, normalize_address)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import customer_usage, engine_entry
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import check_limits, record_limits
 from ansible_collections.wayscloud.databases.plugins.module_utils.backups import POLICY_FIELDS
-from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import check_snapshot_id, tagged_description
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+    check_snapshot_id, tagged_description, target_name)
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
 
@@ -157,6 +167,8 @@ class Snapshot(BaseModel):
     size_mb: Optional[float] = None
     created_at: str
     description: Optional[str] = None
+    expires_at: Optional[str] = Field(None, description='When the snapshot goes (UTC): set when its database is'
+                                      ' deleted, or for an automated one when its policy is disabled; null: kept')
 
 
 class SnapshotResponse(Snapshot):
@@ -274,15 +286,26 @@ class HistoryResponse(BaseModel):
 
 
 # ---------------------------------------------------------------- configuration and keys
+def flag(entry, name, default):
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise ValueError('%s in the server configuration must be true or false (got %r)' % (name, value))
+    return value
+
+
 class Key:
-    def __init__(self, entry):
+    """``allow_any_address``: whether a customer key may open a database to every address (the key's own
+    setting, else the configuration's); internal keys always may."""
+
+    def __init__(self, entry, allow_any_address=False):
         self.secret = entry['key']
         self.customer_id = naming.check_customer_id(entry['customer_id'])
-        self.permissions = set(entry.get('permissions', PERMISSIONS))
+        self.permissions = set(entry.get('permissions', ()))  # a key grants only what it lists
         unknown = self.permissions - set(PERMISSIONS)
         if unknown:
             raise ValueError('unknown permissions in key file: %s' % ', '.join(sorted(unknown)))
         self.internal = bool(entry.get('internal', False))
+        self.allow_any_address = self.internal or flag(entry, 'allow_any_address', allow_any_address)
 
     def customer(self, requested):
         """The customer this request acts for: internal keys may name one, customer keys never."""
@@ -295,7 +318,7 @@ class Config:
     def __init__(self, path):
         with open(path) as handle:
             data = json.load(handle)
-        self.keys = [Key(entry) for entry in data['keys']]
+        self.keys = [Key(entry, flag(data, 'allow_any_address', False)) for entry in data['keys']]
         self.state_dir = data['state_dir']
         self.engines = dict((db_type, ServerLogin(**settings)) for db_type, settings in data['engines'].items())
         self.vault = data.get('vault')  # {url, token, mount?, prefix?}: credentials are kept there
@@ -304,6 +327,10 @@ class Config:
         quota = data.get('quota', {})
         self.default_quota = quota.get('default', {'databases': 20, 'storage_gb': 10})
         self.customer_quota = quota.get('customers', {})
+        try:  # over the engine's defaults (host/snapshots.py SNAPSHOT_LIMITS); recorded for the host's backup job
+            self.snapshot_limits = check_limits(data.get('snapshot_limits', {}))
+        except naming.ValidationError as exc:
+            raise ValueError('server configuration: %s' % exc)
 
     def quota(self, customer_id):
         return dict(self.default_quota, **self.customer_quota.get(customer_id, {}))
@@ -318,7 +345,16 @@ def load_config():
 
 # Every operation may answer these, with {"detail": "..."}.
 ERRORS = dict((status, {'model': ErrorResponse}) for status in (400, 401, 403, 404, 500))
-app = FastAPI(title='WaysCloud Databases API', version='1.0.0', responses=ERRORS,
+
+
+@contextlib.asynccontextmanager
+async def lifespan(server):
+    """The configuration is read, and its snapshot limits recorded in the catalog, before the first request."""
+    config()
+    yield
+
+
+app = FastAPI(title='WaysCloud Databases API', version='1.0.0', responses=ERRORS, lifespan=lifespan,
               description='PostgreSQL and MariaDB instances (reference implementation over the host engine)')
 
 
@@ -330,6 +366,12 @@ def not_found(request: Request, exc: NotFound):
 @app.exception_handler(Conflict)
 def conflict(request: Request, exc: Conflict):
     return JSONResponse(status_code=400, content={'detail': str(exc)})
+
+
+@app.exception_handler(LimitReached)
+def limit_reached(request: Request, exc: LimitReached):
+    """403 like a quota refusal: the account's limit, which deleting something (not retrying) gets past."""
+    return JSONResponse(status_code=403, content={'detail': str(exc)})
 
 
 @app.exception_handler(naming.ValidationError)
@@ -346,7 +388,13 @@ def backend_failed(request: Request, exc: BackendError):
 
 def config():
     if not hasattr(app.state, 'config'):
-        app.state.config = load_config()
+        cfg = load_config()
+        catalog = Catalog(cfg.state_dir)
+        try:
+            record_limits(catalog, cfg.snapshot_limits)
+        finally:
+            catalog.close()
+        app.state.config = cfg
     return app.state.config
 
 
@@ -400,14 +448,37 @@ def limits(cfg, databases, customer_id):
     return databases.catalog.quota(customer_id) or cfg.quota(customer_id)
 
 
-def usage(cfg, customer_id):
-    """(databases, GB) a customer uses on every engine."""
+def usage(cfg, customer_id, opened):
+    """(databases, GB) a customer uses on every engine; ``opened``, the request's engine, is used as it is."""
     count, size = 0, 0
     for db_type in cfg.engines:
-        with engine(cfg, db_type) as databases:
+        with contextlib.nullcontext(opened) if db_type == opened.db_type else engine(cfg, db_type) as databases:
             databases_used, bytes_used = customer_usage(databases, customer_id)
         count, size = count + databases_used, size + bytes_used
     return count, round(size / 1024.0 ** 3, 4)
+
+
+def refuse_over_quota(cfg, databases, customer_id, new_database):
+    """403 when storage (databases and snapshots) is at or over its limit, or a new database finds no free place."""
+    quota = limits(cfg, databases, customer_id)
+    used, used_gb = usage(cfg, customer_id, databases)
+    if new_database and used >= quota['databases']:
+        raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases; delete one'
+                            ' first' % (customer_id, used, quota['databases']))
+    if used_gb >= quota['storage_gb']:
+        raise HTTPException(status_code=403, detail='quota exceeded: customer %s uses %.4f of %.2f GB (databases and'
+                            ' snapshots); delete snapshots or databases first'
+                            % (customer_id, used_gb, quota['storage_gb']))
+
+
+def create_within_quota(cfg, databases, customer_id, db_name, act):
+    """``act()``, which makes database ``db_name`` (a creation, or a restore into a new database), after the quota
+    check, as one step under the customer's lock: concurrent requests must not both pass the last free place. A
+    database that exists already needs no place (``act`` finds it and changes nothing, or refuses)."""
+    with databases.catalog.lock('customer', customer_id):
+        if databases.get(db_name) is None:
+            refuse_over_quota(cfg, databases, customer_id, new_database=True)
+        return act()
 
 
 # ---------------------------------------------------------------- routes (fixed paths before {db_type})
@@ -420,19 +491,9 @@ def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticate
         requested_name = '%s_%s' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%d'),
                                     secrets.token_hex(3))
     db_name = naming.technical_name(body.db_type.value, customer_id, requested_name)
-    with engine(cfg, body.db_type.value) as databases, databases.catalog.lock('customer', customer_id):
-        # Checking the quota and creating are one step: concurrent requests must not both pass the last free slot.
-        database = databases.get(db_name)
-        if database is None:
-            quota = limits(cfg, databases, customer_id)
-            used, used_gb = usage(cfg, customer_id)
-            if used >= quota['databases']:
-                raise HTTPException(status_code=403, detail='quota exceeded: customer %s has %d of %d databases'
-                                    % (customer_id, used, quota['databases']))
-            if used_gb >= quota['storage_gb']:
-                raise HTTPException(status_code=403, detail='quota exceeded: customer %s uses %.2f of %.2f GB'
-                                    % (customer_id, used_gb, quota['storage_gb']))
-        database, password, created = databases.create(customer_id, requested_name)
+    with engine(cfg, body.db_type.value) as databases:
+        database, password, created = create_within_quota(cfg, databases, customer_id, db_name,
+                                                          lambda: databases.create(customer_id, requested_name))
     return CreateDatabaseResponse(
         success=True, db_type=database['db_type'], db_name=database['db_name'], username=database['username'],
         password=password or '', host=database['host'], port=database['port'],
@@ -550,10 +611,29 @@ def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, 
                       cfg: Config = Depends(config)):
     need(key, 'database:update')
     owned(key, db_type.value, db_name)
-    ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the client asks allow_any
+    ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the key decides, below
     with engine(cfg, db_type.value) as databases:
-        rule = databases.firewall().add(db_name, ip_address, body.description)[0]
+        firewall = databases.firewall()
+        # The rules checked are the rules added to: two halves of every address sent at once meet here.
+        with databases.catalog.lock('rules', '%s-%s' % (db_type.value, db_name)):
+            if not key.allow_any_address:
+                refuse_everyone(ip_address, [rule['ip_address'] for rule in firewall.list(db_name)])
+            rule = firewall.add(db_name, ip_address, body.description)[0]
     return FirewallRule(**rule)
+
+
+def refuse_everyone(ip_address, others):
+    """403 when ``ip_address``, alone or with the database's other rules, admits every address."""
+    if covers_everyone([ip_address]):
+        reason = 'ip_address %s opens the database to every address' % ip_address
+    elif covers_everyone([ip_address] + others):
+        reason = 'ip_address %s with the database\'s rules for %s opens it to every address' % (
+            ip_address, ', '.join(others))
+    else:
+        return
+    raise HTTPException(status_code=403, detail='%s, which a customer key may not do unless the operator allows it'
+                        ' (allow_any_address in the server configuration): allow only the networks that need access'
+                        % reason)
 
 
 @app.get('/v1/databases/{db_type}/{db_name}/firewall', response_model=FirewallRulesResponse,
@@ -602,7 +682,8 @@ def create_snapshot(db_type: DbType, db_name: str, body: Optional[SnapshotReques
     need(key, 'database:read')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        existing(databases, db_name)
+        database = existing(databases, db_name)
+        refuse_over_quota(cfg, databases, database['customer_id'], new_database=False)
         snapshot = databases.snapshots().create(db_name, body.description if body else None)
     return SnapshotResponse(success=True, message='snapshot %s taken' % snapshot['snapshot_id'],
                             **stored_snapshot(snapshot))
@@ -621,10 +702,23 @@ def list_snapshots(db_type: DbType, db_name: str, key: Key = Depends(authenticat
 @app.post('/v1/databases/{db_type}/{db_name}/restore', response_model=RestoreResponse, summary='Restore from snapshot')
 def restore_snapshot(db_type: DbType, db_name: str, body: RestoreRequest, key: Key = Depends(authenticated),
                      cfg: Config = Depends(config)):
+    """Into a new database (target_db_name) it is a creation too: database:create and a free place in the quota."""
     need(key, 'database:update')
+    if body.target_db_name is not None:
+        need(key, 'database:create')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        target, changed = databases.snapshots().restore(db_name, body.snapshot_id, body.target_db_name)
+        snapshots = databases.snapshots()
+        snapshots.get(db_name, body.snapshot_id)  # an unknown snapshot is 404, whatever the quota says
+
+        def act():
+            return snapshots.restore(db_name, body.snapshot_id, body.target_db_name)
+        if body.target_db_name is None:
+            target, changed = act()
+        else:
+            target = target_name(db_type.value, db_name, body.target_db_name)
+            customer_id = naming.parse_technical_name(db_type.value, db_name)[0]
+            target, changed = create_within_quota(cfg, databases, customer_id, target, act)
     return RestoreResponse(success=True, db_name=target, snapshot_id=body.snapshot_id,
                            message='%s %s from %s' % (target, 'restored' if changed else 'already restored',
                                                       body.snapshot_id))
@@ -688,6 +782,6 @@ def get_quota(customer_id: Optional[str] = Query(None), key: Key = Depends(authe
     customer = key.customer(customer_id)
     with engine(cfg, next(iter(cfg.engines))) as databases:
         quota = limits(cfg, databases, customer)
-    used, used_gb = usage(cfg, customer)
+        used, used_gb = usage(cfg, customer, databases)
     return QuotaResponse(used=used, limit=quota['databases'], storage_used_gb=used_gb,
                          storage_limit_gb=quota['storage_gb'])

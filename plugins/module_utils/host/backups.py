@@ -9,11 +9,14 @@ The job is the host's runner (host/runner.py), which the schedule (host/schedule
     <state_dir>/runner/wayscloud-backup --state-dir DIR [--db-type T --db-name N]
 
 It takes the database's backup when a slot is due (backups.py: UTC slots since the policy was
-enabled, each taken once), then deletes its automated snapshots older than ``retention_days``
-(manual ones stay). Without --db-name it does so for every enabled policy on the host (what the
-backup role runs). One run at a time per database (a lock; a second run lists it as busy and leaves
-it alone); every run is appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line.
-WAYSCLOUD_NOW (ISO UTC) sets the clock.
+enabled, each taken once), then deletes its automated snapshots older than ``retention_days`` or
+beyond the host's cap of automated snapshots (host/snapshots.py SNAPSHOT_LIMITS; manual ones stay).
+Without --db-name it does so for every enabled policy on the host (what the backup role runs).
+Every run also sweeps the host's expired snapshots: a deleted database's after its grace period, and
+a disabled policy's automated ones, which expire ``retention_days`` after it was disabled. One run
+at a time per database (a lock; a second run lists it as busy and leaves it alone); every run is
+appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line. WAYSCLOUD_NOW (ISO UTC)
+sets the clock.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -103,7 +106,18 @@ class HostBackups:
                     self.schedule.remove(name)
             if current != policy and not check_mode:
                 self.catalog.save_backup_policy(new_row)
+                self._fate_of_automated(db_name, policy, (current or {}).get('enabled'))
         return self._result(db_name, new_row if changed else row or new_row), changed
+
+    def _fate_of_automated(self, db_name, policy, was_enabled):
+        """Disabled: its automated snapshots expire after its retention (no job prunes them any more); enabled
+        again: they are the job's to prune again."""
+        if was_enabled and not policy['enabled']:
+            from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import days_from_now
+            self.catalog.set_snapshot_expiry(self.db_type, db_name, days_from_now(policy['retention_days']),
+                                             automated_only=True)
+        elif policy['enabled'] and not was_enabled:
+            self.catalog.set_snapshot_expiry(self.db_type, db_name, None, automated_only=True)
 
     def forget(self, db_name):
         """When the database goes: its policy and its schedule. True if there was either."""
@@ -124,12 +138,15 @@ def run_due(state_dir, run, now, db_type=None, db_name=None):
     """Take due backups and prune, for one database or every enabled policy; returns the summary."""
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import sweep_expired
     catalog = Catalog(state_dir)
     policies = [p for p in catalog.backup_policies()
                 if p['enabled'] and (db_name is None or (p['db_type'], p['db_name']) == (db_type, db_name))]
+    expired = sweep_expired(catalog, rules.format_time(now))
     catalog.close()
     known = logins(state_dir)
-    summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], busy=[], checked=len(policies))
+    summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], busy=[], checked=len(policies),
+                   expired=expired)
     for policy in policies:
         databases = HostDatabases(policy['db_type'], known[policy['db_type']], state_dir, run=run)
         # One run per database at a time: every database's own timer may fire at the same minute.
@@ -176,6 +193,7 @@ def main(argv, run, say):
     try:
         summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
     except (BackendError, OSError, ValueError, KeyError) as exc:
-        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[])
+        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[],
+                       expired=[])
     say(append_log(args.state_dir, 'backups', summary))
     return 1 if summary['failed'] else 0

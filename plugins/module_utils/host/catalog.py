@@ -120,6 +120,10 @@ _MIGRATIONS = (
         storage_gb REAL NOT NULL
     );
     """,
+    """
+    ALTER TABLE snapshots ADD COLUMN expires_at TEXT;
+    CREATE INDEX snapshots_expiry ON snapshots (expires_at);
+    """,
 )
 
 _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
@@ -317,6 +321,35 @@ class Catalog:
     def save_snapshot(self, snapshot):
         with self.transaction() as conn:
             self._insert(conn, 'snapshots', self._SNAPSHOT_FIELDS, snapshot, replace=False)
+
+    def expired_snapshots(self, now):
+        """Snapshots whose ``expires_at`` is ``now`` (ISO text) or earlier, of every engine."""
+        if not self._exists():
+            return []
+        return [dict(row) for row in self.conn.execute(
+            'SELECT * FROM snapshots WHERE expires_at <= ? ORDER BY expires_at, snapshot_id', (now,))]
+
+    def set_snapshot_expiry(self, db_type, db_name, expires_at, automated_only=False):
+        """Give a database's snapshots (or its automated ones) an expiry, keeping any sooner one; None takes the
+        expiry away. Returns how many rows changed."""
+        where = ' AND automated = 1' if automated_only else ''
+        with self.transaction() as conn:
+            if expires_at is None:
+                cursor = conn.execute('UPDATE snapshots SET expires_at = NULL WHERE db_type = ? AND db_name = ?'
+                                      ' AND expires_at IS NOT NULL' + where, (db_type, db_name))
+            else:
+                cursor = conn.execute('UPDATE snapshots SET expires_at = ? WHERE db_type = ? AND db_name = ?'
+                                      ' AND (expires_at IS NULL OR expires_at > ?)' + where,
+                                      (expires_at, db_type, db_name, expires_at))
+            return cursor.rowcount
+
+    def snapshot_bytes(self, db_type, customer_id, now):
+        """Bytes of one customer's snapshots on one engine not expired at ``now``, deleted databases' included."""
+        if not self._exists():
+            return 0
+        return self.conn.execute('SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE db_type = ?'
+                                 ' AND customer_id = ? AND (expires_at IS NULL OR expires_at > ?)',
+                                 (db_type, customer_id, now)).fetchone()[0]
 
     _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
                       'last_slot', 'updated_at')

@@ -237,9 +237,10 @@ class HostDatabases:
         return self.driver.user_exists(self._checked(db_name))
 
     def delete(self, db_name, drop_user=True):
-        """Drop the database (its sessions first), with ``drop_user`` its user, and its firewall rules.
+        """Drop the database (its sessions first), with ``drop_user`` its user, its firewall rules and backup
+        policy; its snapshots stay, restorable into a new name, until they expire (the host's deleted_grace_days).
 
-        True if anything went, rules of a database dropped outside the collection included.
+        True if anything went or a snapshot was given its expiry, for a database dropped outside the collection too.
         """
         with self.catalog.lock(self.db_type, self._checked(db_name)):
             exists = self.driver.read_database(db_name) is not None
@@ -261,4 +262,15 @@ class HostDatabases:
                     self.vault.delete(self.db_type, db_name)
         rules = self.firewall().forget_database(db_name) if self.network is not None else 0
         policy = self.run is not None and self.backups().forget(db_name)
-        return bool(exists or user or rules or policy)
+        fated = self._expire_snapshots(db_name)
+        return bool(exists or user or rules or policy or fated)
+
+    def _expire_snapshots(self, db_name):
+        """A deleted database's snapshots get their expiry; every expired one on the host goes now."""
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import (
+            days_from_now, snapshot_limits, sweep_expired)
+        expires_at = days_from_now(snapshot_limits(self.catalog)['deleted_grace_days'])
+        fated = self.catalog.set_snapshot_expiry(self.db_type, db_name, expires_at) if self.catalog.snapshots(
+            self.db_type, db_name) else 0
+        sweep_expired(self.catalog)
+        return fated

@@ -13,6 +13,7 @@ import sys
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, WaysCloudError
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import entry_path, install_runner
 
 DEFAULT_QUOTA = dict(databases=20, storage_gb=10.0)
@@ -23,9 +24,11 @@ COLLECTOR_JOB = 'wayscloud-metrics'
 
 
 def customer_usage(databases, customer_id):
-    """(databases, bytes) one customer uses on one engine."""
+    """(databases, bytes) one customer uses on one engine: the databases' size and every snapshot not expired yet
+    (a deleted database's too, during its grace period)."""
     listed = databases.list(customer_id)
-    return len(listed), sum(databases.driver.size_bytes(item['db_name']) for item in listed)
+    return len(listed), (sum(databases.driver.size_bytes(item['db_name']) for item in listed)
+                         + databases.catalog.snapshot_bytes(databases.db_type, customer_id, utc_now()))
 
 
 def engine_entry(db_type, version):

@@ -13,19 +13,27 @@ A restore fills a scratch database (``wcr_<id>``), then the engine swaps it in (
 and the old contents are dropped. The catalog's restore journal records each step; the next snapshot
 task on the same database settles an interrupted restore: before the swap it drops the scratch
 database (the original was never touched), after it finishes the swap.
+
+Limits and fates (SNAPSHOT_LIMITS): a database holds at most ``manual`` snapshots taken on request (one
+more is refused) and the backup job keeps at most ``automated`` automated ones (oldest pruned first). A
+deleted database's snapshots expire ``deleted_grace_days`` after the deletion, and a disabled policy's
+automated ones ``retention_days`` after it was disabled; expired ones are swept by every snapshot
+operation, the backup job and database deletion on the host.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import datetime
 import hashlib
 import json
 import os
 import shutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.backups import format_time, parse_time
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, LimitReached, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
@@ -34,6 +42,67 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots impo
 
 ENGINES = {'postgresql': PostgreSQLSnapshotEngine, 'mariadb': MariaDBSnapshotEngine}
 _CHUNK = 1024 * 1024
+
+# The engine's defaults; the API server's configuration (snapshot_limits) overrides them and records them in
+# the catalog's settings, where the host's backup job reads them too.
+SNAPSHOT_LIMITS = dict(manual=20, automated=50, deleted_grace_days=30)
+_LIMIT_RANGES = dict(manual=(1, 10000), automated=(1, 10000), deleted_grace_days=(0, 3650))
+LIMITS_SETTING = 'snapshot_limits'
+
+
+def check_limits(limits):
+    """``limits`` (some of SNAPSHOT_LIMITS' keys) checked; a message names the field and its rule."""
+    if not isinstance(limits, dict):
+        raise naming.ValidationError('snapshot_limits must be a mapping of %s' % ', '.join(sorted(SNAPSHOT_LIMITS)))
+    for field, value in limits.items():
+        if field not in _LIMIT_RANGES:
+            raise naming.ValidationError('snapshot_limits.%s is unknown: use %s'
+                                         % (field, ', '.join(sorted(SNAPSHOT_LIMITS))))
+        low, high = _LIMIT_RANGES[field]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise naming.ValidationError('snapshot_limits.%s must be a whole number from %d to %d (got %r)'
+                                         % (field, low, high, value))
+    return limits
+
+
+def snapshot_limits(catalog):
+    """The limits this host keeps: the engine's defaults with what the catalog records over them."""
+    recorded = catalog.setting(LIMITS_SETTING)
+    return dict(SNAPSHOT_LIMITS, **(json.loads(recorded) if recorded else {}))
+
+
+def record_limits(catalog, limits):
+    """Record ``limits`` (over the defaults) for everything on this host that takes or prunes snapshots."""
+    wanted = json.dumps(check_limits(dict(SNAPSHOT_LIMITS, **limits)), sort_keys=True)
+    if catalog.setting(LIMITS_SETTING) != wanted:
+        catalog.set_setting(LIMITS_SETTING, wanted)
+
+
+def days_from_now(days, now=None):
+    return format_time(parse_time(now or utc_now()) + datetime.timedelta(days=days))
+
+
+def snapshot_folder(state_dir, db_type, db_name, snapshot_id):
+    return os.path.join(state_dir, 'snapshots', db_type, db_name, snapshot_id)
+
+
+def sweep_expired(catalog, now=None):
+    """Delete every snapshot on this host whose expiry has come; one whose database's snapshots are locked now
+    (a dump under way) goes at the next sweep. Returns [{db_type, db_name, snapshot_id}] of those deleted."""
+    swept = []
+    for row in catalog.expired_snapshots(now or utc_now()):
+        with catalog.lock('snapshots', '%s-%s' % (row['db_type'], row['db_name']), wait=False) as held:
+            if held:
+                _remove(catalog, row)
+                swept.append(dict((field, row[field]) for field in ('db_type', 'db_name', 'snapshot_id')))
+    return swept
+
+
+def _remove(catalog, row):
+    """A snapshot's row, then its files; the caller holds its database's snapshot lock."""
+    catalog.delete_snapshot(row['snapshot_id'])
+    shutil.rmtree(snapshot_folder(catalog.state_dir, row['db_type'], row['db_name'], row['snapshot_id']),
+                  ignore_errors=True)
 
 
 def default_jobs():
@@ -83,15 +152,17 @@ class HostSnapshots:
         return snapshot_result(item, self.db_type, row['db_name'])
 
     def list(self, db_name):
-        """Snapshots of the database, newest first; a deleted database's snapshots stay listed."""
+        """Snapshots of the database, newest first; a deleted database's stay listed until they expire."""
         naming.parse_technical_name(self.db_type, db_name)
+        sweep_expired(self.catalog)
         return [self._result(row) for row in self.catalog.snapshots(self.db_type, db_name)]
 
     def _row(self, db_name, snapshot_id):
         """The catalog row of one of this database's snapshots; another database's is as unknown as none."""
         check_snapshot_id(snapshot_id)
         row = self.catalog.snapshot(snapshot_id)
-        if row is None or row['db_type'] != self.db_type or row['db_name'] != db_name:
+        if row is None or row['db_type'] != self.db_type or row['db_name'] != db_name or (
+                row['expires_at'] is not None and row['expires_at'] <= utc_now()):
             raise NotFound('%s has no snapshot %s' % (db_name, snapshot_id))
         return row
 
@@ -99,7 +170,7 @@ class HostSnapshots:
         return self._result(self._row(db_name, snapshot_id))
 
     def _folder(self, db_name, snapshot_id):
-        return os.path.join(self.root, db_name, snapshot_id)
+        return snapshot_folder(self.catalog.state_dir, self.db_type, db_name, snapshot_id)
 
     def verify(self, row):
         """Every file as the manifest says, and nothing else; raises before anything is touched."""
@@ -120,16 +191,20 @@ class HostSnapshots:
 
     # ---------------------------------------------------------------- writing
     def create(self, db_name, description=None, jobs=None, automated=False):
-        """A new snapshot; ``automated`` ones are the backup policy's, pruned after its retention."""
+        """A new snapshot; ``automated`` ones are the backup policy's, pruned after its retention and beyond
+        their cap. One taken on request is refused (LimitReached) when the database has its cap of them."""
         naming.check_description(description)
         jobs = jobs or default_jobs()
         database = self.databases.existing(db_name)
         snapshot_id = new_snapshot_id()
+        sweep_expired(self.catalog)
         parent = self._private(os.path.join(self.root, db_name))
         with self.catalog.lock(self.db_type, db_name):
             self.settle(db_name)
         with self.catalog.lock('snapshots', '%s-%s' % (self.db_type, db_name)):
             self._sweep(db_name, parent)
+            if not automated:
+                self._check_cap(db_name)
             partial = os.path.join(parent, snapshot_id + '.partial')
             os.mkdir(partial, 0o700)
             try:
@@ -153,6 +228,15 @@ class HostSnapshots:
                 raise
         return self._result(row)
 
+    def _check_cap(self, db_name):
+        cap = snapshot_limits(self.catalog)['manual']
+        taken = [row for row in self.catalog.snapshots(self.db_type, db_name) if not row['automated']]
+        if len(taken) >= cap:
+            raise LimitReached('%s has %d snapshots taken on request, the most a database may keep (automated backups'
+                               ' are not counted): delete those it no longer needs (wayscloud_database_snapshot with'
+                               ' state: absent, or DELETE .../snapshots/{snapshot_id}) before taking another'
+                               % (db_name, len(taken)))
+
     def _private(self, path):
         for folder in (os.path.join(self.catalog.state_dir, 'snapshots'), self.root, path):
             ensure_private_dir(folder)
@@ -168,13 +252,13 @@ class HostSnapshots:
 
     def delete(self, db_name, snapshot_id):
         """Returns False when the database has no such snapshot (already gone)."""
+        sweep_expired(self.catalog)
         try:
             row = self._row(db_name, snapshot_id)
         except NotFound:
             return False
         with self.catalog.lock('snapshots', '%s-%s' % (self.db_type, db_name)):
-            self.catalog.delete_snapshot(row['snapshot_id'])
-            shutil.rmtree(self._folder(db_name, snapshot_id), ignore_errors=True)
+            _remove(self.catalog, row)
         return True
 
     def last_automated(self, db_name):
@@ -182,10 +266,13 @@ class HostSnapshots:
         return next((row for row in self.catalog.snapshots(self.db_type, db_name) if row['automated']), None)
 
     def prune(self, db_name, older_than):
-        """Delete the automated snapshots taken before ``older_than`` (ISO text), except the newest one (so
-        failing backups never end with none); manual ones stay. Returns their ids."""
+        """Delete the automated snapshots taken before ``older_than`` (ISO text) or beyond the newest ``automated``
+        of the limits, except the newest one (so failing backups never end with none); manual ones stay.
+        Returns their ids."""
         automated = [row for row in self.catalog.snapshots(self.db_type, db_name) if row['automated']]
-        expired = [row['snapshot_id'] for row in automated[1:] if row['created_at'] < older_than]
+        cap = snapshot_limits(self.catalog)['automated']
+        expired = [row['snapshot_id'] for number, row in enumerate(automated[1:], start=1)
+                   if row['created_at'] < older_than or number >= cap]
         for snapshot_id in expired:
             self.delete(db_name, snapshot_id)
         return expired

@@ -60,11 +60,12 @@ class HostDatabases:
             raise BackendError('backup schedules need a command runner')
         return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
 
-    def sync_access(self):
-        """Rewrite the database layer of the access lists from the catalog's rules (a new or restored database's
-        own lines; the packet filter is the firewall's). Callers hold the database's lock, if any, first."""
+    def change_access(self, add=None, remove=()):
+        """The database layer's lines of these databases only (``add``: {db_name: user}), under the host's
+        firewall lock: a new or restored database's own lines, a restore's scratch database's. Callers hold the
+        database's lock, if any, first."""
         with self.catalog.lock('firewall', 'host'):
-            self.driver.sync_access(networks_by_database(self.catalog.rules(self.db_type)))
+            self.driver.change_access(add, remove)
 
     def sibling(self, db_type):
         """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the host's
@@ -199,8 +200,8 @@ class HostDatabases:
                           description=description, connection_limit=connection_limit)
             database = self._view(db_name, connection_limit, description, record['created_at'])
             try:
-                if self.driver.new_database_needs_access_sync:
-                    self.sync_access()
+                if self.driver.new_database_needs_access_lines:
+                    self.change_access({db_name: db_name})
                 if self.vault:
                     self.vault.write(self.db_type, db_name, secret_for(database, password))
             except BackendError:
@@ -256,6 +257,8 @@ class HostDatabases:
                 record = self.catalog_record(db_name)
                 self.driver.drop_database(db_name)
                 self.catalog.record_deleted(record)
+                if self.driver.new_database_needs_access_lines:
+                    self.change_access(remove=[db_name])
             if user:
                 self.driver.drop_user(db_name)
                 if self.vault:

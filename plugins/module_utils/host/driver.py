@@ -47,7 +47,7 @@ class Driver:
     default_port = None
     default_user = None
     url_scheme = None
-    new_database_needs_access_sync = None  # whether a new database needs the access layer rewritten (sync_access)
+    new_database_needs_access_lines = None  # whether a new database needs lines of its own (change_access)
 
     def __init__(self, login):
         self.login = login

@@ -143,7 +143,7 @@ class HostSnapshots:
         self.driver = databases.driver
         self.catalog = databases.catalog
         self.engine = ENGINES[self.db_type](self.driver, run, os.path.join(self.catalog.state_dir, 'work'),
-                                            databases.sync_access)
+                                            databases.change_access)
         self.root = os.path.join(self.catalog.state_dir, 'snapshots', self.db_type)
 
     # ---------------------------------------------------------------- reading
@@ -352,7 +352,8 @@ class HostSnapshots:
 
     def _settle_entry(self, entry):
         detail = json.loads(entry['detail'])
-        if entry['phase'] != 'restoring' and self.engine.swapped(entry, detail):
+        swapped = entry['phase'] != 'restoring' and self.engine.swapped(entry, detail)
+        if swapped:
             self.engine.finish(entry, detail)
             if entry['new_database']:
                 self._adopt(entry, detail)
@@ -360,8 +361,9 @@ class HostSnapshots:
             self.engine.abandon(entry, detail)
         shutil.rmtree(detail['workdir'], ignore_errors=True)
         self.catalog.delete_restore(entry['restore_id'])
-        if self.driver.new_database_needs_access_sync:
-            self.databases.sync_access()  # the scratch database's lines go, a new database's come
+        if self.driver.new_database_needs_access_lines:  # the scratch database's lines go, a new database's come
+            self.databases.change_access(add={entry['target']: detail['owner']} if entry['new_database'] and swapped
+                                         else {}, remove=[detail['scratch']])
 
     def _adopt(self, entry, detail):
         """A database restored under a new name joins the catalog, owned by the snapshot's customer and user."""

@@ -71,7 +71,7 @@ class MariaDBDriver(Driver):
     default_port = 3306
     default_user = 'root'
     url_scheme = 'mysql'
-    new_database_needs_access_sync = False  # a new user's accounts are local only: closed from the start
+    new_database_needs_access_lines = False  # a new user's accounts are local only: closed from the start
 
     def _connect(self, db_name=None):
         pymysql = import_pymysql()

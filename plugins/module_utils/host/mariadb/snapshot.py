@@ -75,9 +75,9 @@ class MariaDBSnapshotEngine:
 
     data_name = 'dump.sql.zst'
 
-    def __init__(self, driver, run, scratch_root, sync_access):
+    def __init__(self, driver, run, scratch_root, change_access):
         """``scratch_root``: a private folder for the short-lived defaults files (never a snapshot's folder);
-        ``sync_access`` is unused here: MariaDB accounts are made directly."""
+        ``change_access`` is unused here: MariaDB accounts are made directly."""
         self.driver = driver
         self.run = run
         self.scratch_root = scratch_root

@@ -57,6 +57,21 @@ def quote_hba(name):
     return '"%s"' % name
 
 
+def line_database(line):
+    """The database a line of the block is for (unquoted), or ``all``."""
+    fields = line.split()
+    return fields[1].strip('"') if len(fields) > 1 else None
+
+
+def read_block(path):
+    """The lines between the markers (none when there is no block)."""
+    with open(path) as handle:
+        current = handle.read().splitlines()
+    if BLOCK_BEGIN in current and BLOCK_END in current:
+        return current[current.index(BLOCK_BEGIN) + 1:current.index(BLOCK_END)]
+    return []
+
+
 def write_block(path, lines):
     """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode).
 
@@ -100,7 +115,7 @@ class PostgreSQLDriver(Driver):
     default_port = 5432
     default_user = 'postgres'
     url_scheme = 'postgresql'
-    new_database_needs_access_sync = True  # its pg_hba lines (local addresses, reject the rest) come at creation
+    new_database_needs_access_lines = True  # its pg_hba lines (local addresses, reject the rest) come at creation
 
     def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
@@ -261,7 +276,7 @@ class PostgreSQLDriver(Driver):
         return sum(1 for row in rows if row[0])
 
     def sync_access(self, networks_by_db):
-        """Write the collection's block of pg_hba.conf and reload.
+        """Write the collection's block of pg_hba.conf from the rules, whole, and reload.
 
         For every customer database on the server, in this order: its user (its owner: the user named
         like it, or for a copy restored from a snapshot, the snapshotted database's) from the local
@@ -270,26 +285,54 @@ class PostgreSQLDriver(Driver):
         no broader line further down the file can let an address in. A restore's scratch database admits
         only its loader login, from where this task connects. Last, a reject of every member of the tenant
         group: a database made since the last rewrite is closed to its tenant until its lines are here.
-        The block is rewritten whole; a file PostgreSQL would not accept is put back as it was. A database
-        no longer on the server (dropped, its rules being forgotten) gets no lines: they would outlive it.
+        A database no longer on the server (dropped, its rules being forgotten) gets no lines: they would
+        outlive it.
         """
-        path = self.execute('SHOW hba_file')[0][0]
         owners = dict((database['db_name'], database['owner']) for database in self.list_databases('cust_'))
         self.tenant_group(set(owner for owner in owners.values() if owner))
-        admin = quote_hba(self.login.user or self.default_user)
         lines = []
-
-        def closed(name, user, networks):
-            return (['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
-                    + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
-                    + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
         for db_name in sorted(owners):
-            networks = sorted(set(LOCAL_NETWORKS) | set(networks_by_db.get(db_name, ())), key=network_order)
-            lines += closed(quote_hba(db_name), quote_hba(owners.get(db_name) or db_name), networks)
-        scratch = [database['db_name'] for database in self.list_databases(SCRATCH_PREFIX)]
-        for db_name in scratch:
-            name, loader = quote_hba(db_name), quote_hba(loader_of(db_name))
-            lines += ['local %s %s scram-sha-256' % (name, loader)] + closed(name, loader, self._own_networks())
+            lines += self._database_lines(db_name, owners.get(db_name) or db_name, networks_by_db.get(db_name, ()))
+        for database in self.list_databases(SCRATCH_PREFIX):
+            lines += self._database_lines(database['db_name'], loader_of(database['db_name']), ())
+        self._write(lambda current: lines)
+
+    def change_access(self, add=None, remove=()):
+        """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave
+        every other line of the block as it is: a new database, or a restore's scratch database (its user is
+        its loader), gets its lines without rules (it has none) and without any other database's lines being
+        recomputed from this task's catalog."""
+        add = add or {}
+        self.tenant_group(set(user for db_name, user in add.items() if not db_name.startswith(SCRATCH_PREFIX)))
+
+        def changed(current):
+            kept = [line for line in current if line_database(line) not in set(add) | set(remove) | set(['all'])]
+            for db_name, user in sorted(add.items()):
+                kept += self._database_lines(db_name, user, ())
+            return kept
+        self._write(changed)
+
+    def _database_lines(self, db_name, user, networks):
+        """A database's lines: ``user`` from the local addresses and ``networks``, the administrator from the
+        local addresses, everyone else rejected over TCP. A scratch database's user is its loader, admitted
+        from where this task connects, over the socket too."""
+        name, admin, user = quote_hba(db_name), quote_hba(self.login.user or self.default_user), quote_hba(user)
+        lines = []
+        if db_name.startswith(SCRATCH_PREFIX):
+            networks = self._own_networks()
+            lines.append('local %s %s scram-sha-256' % (name, user))
+        else:
+            networks = sorted(set(LOCAL_NETWORKS) | set(networks), key=network_order)
+        return (lines + ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
+                + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
+                + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
+
+    def _write(self, make_lines):
+        """Replace the block with ``make_lines(its current lines)`` and the tenant group's rejects after them; a
+        file PostgreSQL would not accept is put back as it was. Reloads always: an earlier run may have written
+        the file and died before the reload."""
+        path = self.execute('SHOW hba_file')[0][0]
+        lines = make_lines(read_block(path))
         lines += ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
         previous = write_block(path, lines)
         if previous is not None:
@@ -297,7 +340,6 @@ class PostgreSQLDriver(Driver):
             if errors:
                 replace_file(path, previous)
                 raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
-        # Always: an earlier run may have written the file and died before the reload.
         self.execute('SELECT pg_reload_conf()')
 
     def _own_networks(self):

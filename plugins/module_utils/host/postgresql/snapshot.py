@@ -38,15 +38,16 @@ _LOGIN_WAIT = 10.0  # seconds for the server to load the pg_hba lines that admit
 
 class PostgreSQLSnapshotEngine:
     """``run(argv, env=...)`` runs the tools; a password reaches them as PGPASSWORD, never in argv.
-    ``sync_access()`` rewrites the pg_hba block (it admits the loader of each scratch database)."""
+    ``change_access(add, remove)`` rewrites some databases' lines of the pg_hba block (a scratch database's admit its
+    loader)."""
 
     data_name = 'data'
 
-    def __init__(self, driver, run, scratch_root, sync_access):
+    def __init__(self, driver, run, scratch_root, change_access):
         """``scratch_root`` is unused here: the password travels in PGPASSWORD."""
         self.driver = driver
         self.run = run
-        self.sync_access = sync_access
+        self.change_access = change_access
         self._major = None
 
     def _server_major(self):
@@ -129,7 +130,7 @@ class PostgreSQLSnapshotEngine:
         self.driver.create_closed_database(scratch, owner, 'TEMPLATE template0 ENCODING %s LC_COLLATE %s LC_CTYPE %s'
                                            ' CONNECTION LIMIT %s', (properties['encoding'], properties['collate'],
                                                                     properties['ctype'], -1 if limit is None else limit))
-        self.sync_access()
+        self.change_access(add={scratch: loader})
         self._await_login(scratch, loader, password)
         # --exit-on-error: the first error stops it with a failure, so no error is ever "ignored" and passed.
         self.run([self._tool('pg_restore'), '--exit-on-error', '--no-owner', '--role=%s' % owner, '--no-tablespaces',

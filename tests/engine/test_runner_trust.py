@@ -49,7 +49,8 @@ class Python:
         os.makedirs(os.path.dirname(self.bin))
         os.makedirs(self.site)
         shutil.copy2(real, self.bin)
-        for folder, skip in ((os.path.join(prefix, 'lib'), VERSION), (os.path.join(prefix, 'lib', VERSION), 'site-packages')):
+        lib = os.path.join(prefix, 'lib')
+        for folder, skip in ((lib, VERSION), (os.path.join(lib, VERSION), 'site-packages')):
             for entry in os.listdir(folder):
                 if entry != skip:
                     os.symlink(os.path.join(folder, entry), os.path.join(root, os.path.relpath(folder, prefix), entry))
@@ -72,7 +73,8 @@ def python(tmp_path):
 def traps(tmp_path, python):
     """(environment, cwd, markers): everything an unisolated Python would run from the environment, the
     current folder, its site-packages and the user's site, each leaving a marker when it runs."""
-    markers, cwd, pythonpath, home, tools = (tmp_path / name for name in ('markers', 'cwd', 'pythonpath', 'home', 'tools'))
+    markers, cwd, pythonpath, home, tools = (tmp_path / name
+                                             for name in ('markers', 'cwd', 'pythonpath', 'home', 'tools'))
     user_site = home / '.local' / 'lib' / VERSION / 'site-packages'
     for folder in (markers, cwd, pythonpath, user_site, tools):
         folder.mkdir(parents=True)
@@ -85,7 +87,8 @@ def traps(tmp_path, python):
     for tool in ('bash', 'pg_dump', 'mariadb-dump', 'zstd', 'psql'):
         (tools / tool).write_text('#!/bin/sh\ntouch %s/tool-%s\nexit 1\n' % (markers, tool))
         (tools / tool).chmod(0o755)
-    environment = dict(os.environ, PYTHONPATH=str(pythonpath), HOME=str(home), PATH='%s:%s' % (tools, os.environ['PATH']))
+    environment = dict(os.environ, PYTHONPATH=str(pythonpath), HOME=str(home),
+                       PATH='%s:%s' % (tools, os.environ['PATH']))
     # The traps are live: a plain run of the same Python, in the same place, springs every one of them.
     subprocess.run([python.bin, '-c', 'import json, argparse, subprocess; subprocess.run(["zstd"])'],
                    env=environment, cwd=str(cwd), check=True)
@@ -96,7 +99,7 @@ def traps(tmp_path, python):
 
 
 def run_job(argv, environment=None, cwd=None):
-    done = subprocess.run(argv, env=environment or dict(os.environ), cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(argv, env=environment, cwd=cwd, capture_output=True, text=True, check=False)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -40,7 +40,7 @@ def job_name(db_type, db_name):
 
 
 class HostBackups:
-    """``schedule``: a host/schedule.py Schedule; ``python``: the interpreter the runner uses."""
+    """``schedule``: a host/schedule.py Schedule; ``python``: the Python running this (the jobs run its real path)."""
 
     def __init__(self, databases, schedule, python=None):
         self.databases = databases

@@ -34,12 +34,8 @@ class Untrusted(BaseException):
     ``Exception`` to go on with the next database, and a refusal must stop the whole job instead."""
 
 
-def trusted_owner(uid):
-    return uid in (0, os.geteuid())
-
-
 def _check(path, info):
-    if not trusted_owner(info.st_uid):
+    if info.st_uid not in (0, os.geteuid()):
         raise Untrusted('%s belongs to uid %d (it must be %s)' % (path, info.st_uid, RULE))
     sticky_folder = stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX
     if info.st_mode & 0o022 and not sticky_folder:

@@ -6,6 +6,8 @@ the runner the host's scheduled jobs use (host/runner.py).
 Modules hand the engine AnsibleModule.run_command instead; both report failures the same way.
 """
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import run_command as run
+import subprocess
 
-__all__ = ['run']
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import command_runner
+
+run = command_runner(subprocess.run)

@@ -89,7 +89,7 @@ class HostBackups:
             changed = current != policy
             if policy['enabled']:
                 files = self.files(db_name, policy)
-                runner = install_runner(self.catalog.state_dir, self.python, self.db_type,
+                runner = install_runner(self.catalog.state_dir, self.python, self.schedule.run, self.db_type,
                                         self.databases.driver.login, check_mode)
                 pending = self.schedule.pending(files)
                 changed = changed or runner or pending

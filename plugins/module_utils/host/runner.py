@@ -35,7 +35,6 @@ import importlib.util
 import json
 import os
 import pkgutil
-import subprocess
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
@@ -52,7 +51,8 @@ sys.path.append(%(lib)r)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.trust import guard
 guard(%(folders)r)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import run_job
-sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:]))
+import subprocess
+sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:], subprocess.run))
 '''
 # name: (module, function, log)
 ENTRIES = {
@@ -109,10 +109,11 @@ def driver_folders():
     return folders
 
 
-def check_trusted(state_dir, python):
+def check_trusted(state_dir, python, run):
     """Root runs the runner: (the interpreter's real path, the driver folders' real paths), each checked with
     every folder above it, like the files the interpreter loads before an entry script's guard (found by
-    running host/trust.py with it); refuses a state_dir, interpreter or folder someone else could change."""
+    running host/trust.py with it through ``run``); refuses a state_dir, interpreter or folder someone else
+    could change."""
     existing = os.path.abspath(state_dir)
     while not os.path.lexists(existing):
         existing = os.path.dirname(existing)  # state_dir is made below, private
@@ -123,7 +124,7 @@ def check_trusted(state_dir, python):
         if not os.path.isfile(real) or not os.access(real, os.X_OK) or any(char.isspace() for char in real):
             raise BackendError('%s (the real path of %s) must be an executable file whose path has no blank, to be'
                                ' named on the #! line of the scheduled jobs' % (real, python))
-        for path in run_command([real, '-I', '-S', '-c', trust.__loader__.get_source(trust.__name__)]).splitlines():
+        for path in run([real, '-I', '-S', '-'], stdin=trust.__loader__.get_source(trust.__name__)).splitlines():
             trust.check_path(path, checked)
         folders = []
         for folder in driver_folders():
@@ -135,10 +136,11 @@ def check_trusted(state_dir, python):
     return real, folders
 
 
-def install_runner(state_dir, python, db_type, login, check_mode=False):
+def install_runner(state_dir, python, run, db_type, login, check_mode=False):
     """Write the runner where it differs; True if anything was (or in check mode would be) written.
-    ``python`` is the Python running this (the drivers are looked for here); the jobs run its real path."""
-    real, folders = check_trusted(state_dir, python)
+    ``python`` is the Python running this (the drivers are looked for here); the jobs run its real path.
+    ``run``: the command runner (host/network.py's), for one look at what that Python loads."""
+    real, folders = check_trusted(state_dir, python, run)
     files = runner_files(state_dir, real, folders, db_type, login)
     changed = any(not holds(path, text) for path, (text, mode) in files.items())
     if changed and not check_mode:
@@ -153,28 +155,33 @@ def install_runner(state_dir, python, db_type, login, check_mode=False):
     return changed
 
 
-def run_command(argv, stdin=None, env=None):
-    """Run a command (no shell), return its stdout. Secrets go in ``env`` (added to this process's
-    environment), never in argv."""
-    try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=6 * 3600, check=False,
-                              env=dict(os.environ, **(env or {})))
-    except OSError as exc:
-        raise BackendError('cannot run %s: %s (is it installed?)' % (argv[0], exc.strerror))
-    if done.returncode != 0:
-        raise command_failed(argv, done.returncode, done.stdout, done.stderr)
-    return done.stdout
+def command_runner(spawn):
+    """``run(argv, stdin=None, env=None)`` for the engine outside Ansible (the scheduled jobs, the API
+    server): returns stdout, raises command_failed. ``spawn`` is subprocess.run, handed in by the caller:
+    module_utils start no process themselves (in a module, commands go through AnsibleModule.run_command).
+    Secrets go in ``env`` (added to this process's environment), never in argv."""
+    def run(argv, stdin=None, env=None):
+        try:
+            done = spawn(argv, input=stdin, capture_output=True, text=True, timeout=6 * 3600, check=False,
+                         env=dict(os.environ, **(env or {})))
+        except OSError as exc:
+            raise BackendError('cannot run %s: %s (is it installed?)' % (argv[0], exc.strerror))
+        if done.returncode != 0:
+            raise command_failed(argv, done.returncode, done.stdout, done.stderr)
+        return done.stdout
+    return run
 
 
-def run_job(name, state_dir, argv):
+def run_job(name, state_dir, argv, spawn):
     """An entry script's job, once the guard (host/trust.py) is in place; returns the exit status.
+    ``spawn``: subprocess.run (see command_runner).
     A module the guard refuses stops the job, with a ``refused`` line in the job's log."""
     for variable in [variable for variable in os.environ if variable.startswith(('LD_', 'PYTHON'))]:
         del os.environ[variable]
     os.environ['PATH'] = JOB_PATH
     module, function, log = ENTRIES[name]
     try:
-        return getattr(importlib.import_module(module), function)(argv, run_command, print)
+        return getattr(importlib.import_module(module), function)(argv, command_runner(spawn), print)
     except trust.Untrusted as exc:
         append_log(state_dir, log, dict(at=utc_now(), refused=str(exc)))
         raise

@@ -11,7 +11,7 @@ bit (/tmp, /var/tmp): there nobody can rename or remove what root put in it, and
 checked in turn.
 
 ``check_path`` vets the interpreter and the driver folders when the runner is installed; run as a
-script (``python -I -S``, as the runner's install does), this module lists the files an entry script
+script (``python -I -S -``, as the runner's install does), this module lists the files an entry script
 loads before its guard (the interpreter's encodings, this module) so that they are vetted before
 they ever run. ``guard`` is the first thing an entry script calls: it puts a finder first in
 ``sys.meta_path`` that vets every module's files (source, bytecode, extension, package ``__init__``)
@@ -145,5 +145,5 @@ def guard(folders):
     return finder
 
 
-if __name__ == '__main__':  # the install's probe (host/runner.py): what an entry script loads before its guard
-    sys.stdout.write(''.join('%s\n' % path for name, path in loaded_files()))
+if __name__ == '__main__':  # the install's probe (host/runner.py, source on stdin): what Python loads first
+    sys.stdout.write(''.join('%s\n' % path for name, path in loaded_files() if name != '__main__'))

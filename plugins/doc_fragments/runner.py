@@ -13,12 +13,12 @@ class ModuleDocFragment(object):
 options: {}
 notes:
   - With O(backend=host), the scheduled job runs as root, so it runs only code nobody but root can
-    change. Its interpreter is the real path of the Python the module ran with (not a venv's link or a
-    pyenv shim); that file, every folder above it and the files it loads before any script must be
-    owned by root and writable by neither group nor others (a sticky folder such as C(/tmp) may be on
-    the way), else the module fails naming the path and the rule. The folders psycopg2 and pymysql
-    were found in are checked the same way; a driver installed where another user can write must move
-    first.
+    change. Its interpreter is the real path of the Python the module ran with (a venv's link is
+    followed to the file it leads to); that file, every folder above it and the files it loads before
+    any script must be owned by root and writable by neither group nor others (a sticky folder such as
+    C(/tmp) may be on the way), else the module fails naming the path and the rule. The folders
+    psycopg2 and pymysql were found in are checked the same way; a driver installed where another user
+    can write must move first.
   - The job runs its interpreter with C(-I -S) - no C(PYTHON*) variable, current folder, user site,
     site-packages or C(.pth) file adds code - and with only the standard library, the runner's copy of
     the collection and those driver folders on its path. Every file it then loads (source, bytecode,

@@ -12,8 +12,8 @@ very code the modules do. Two entry scripts (0700) run the jobs:
     <state_dir>/runner/wayscloud-collect --state-dir DIR [--retention-days N]        (host/metrics.py)
 
 Root runs them, so they run only code nobody else can change (host/trust.py has the rule):
-- the interpreter is the real path of the module's Python (no venv link, no pyenv shim), checked at
-  install with every folder above it; the install is refused otherwise;
+- the interpreter is the real path of the module's Python (a venv's link followed to its file), checked
+  at install with every folder above it; the install is refused otherwise;
 - it runs isolated (``-I -S``): no PYTHON* variable, current folder, user site, site-packages or
   ``.pth`` file adds code. Its path is the standard library, the runner's lib and the folders where the
   install found the drivers (psycopg2, pymysql), each checked; the jobs need nothing else (no hvac);

@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.runner
 attributes:
   check_mode:
     support: full

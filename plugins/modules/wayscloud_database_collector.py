@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.runner
 attributes:
   check_mode:
     support: full

@@ -168,7 +168,7 @@ def test_the_runner_is_not_installed_where_others_could_change_it(engine, tmp_pa
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     elsewhere = HostDatabases(databases.db_type, databases.driver.login, str(shared / 'state'), run=run)
     try:
-        with pytest.raises(BackendError, match='writable by others'):
+        with pytest.raises(BackendError, match='shared is writable by group or others'):
             elsewhere.backups(Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
     finally:
         elsewhere.close()

@@ -43,7 +43,7 @@ def job_name(db_type, db_name):
 
 
 class HostBackups:
-    """``schedule``: a host/schedule.py Schedule; ``python``: the interpreter the runner uses."""
+    """``schedule``: a host/schedule.py Schedule; ``python``: the Python running this (the jobs run its real path)."""
 
     def __init__(self, databases, schedule, python=None):
         self.databases = databases
@@ -92,7 +92,7 @@ class HostBackups:
             changed = current != policy
             if policy['enabled']:
                 files = self.files(db_name, policy)
-                runner = install_runner(self.catalog.state_dir, self.python, self.db_type,
+                runner = install_runner(self.catalog.state_dir, self.python, self.schedule.run, self.db_type,
                                         self.databases.driver.login, check_mode)
                 pending = self.schedule.pending(files)
                 changed = changed or runner or pending

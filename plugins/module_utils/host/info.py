@@ -118,7 +118,8 @@ def set_collector(databases, schedule, present, retention_days=7, check_mode=Fal
     if not 1 <= retention_days <= 366:
         raise naming.ValidationError('retention_days of samples must be from 1 to 366 (got %d)' % retention_days)
     files = collector_files(schedule, state_dir, retention_days)
-    changed = install_runner(state_dir, python or sys.executable, databases.db_type, databases.driver.login, check_mode)
+    changed = install_runner(state_dir, python or sys.executable, schedule.run, databases.db_type,
+                             databases.driver.login, check_mode)
     pending = schedule.pending(files)
     if pending and not check_mode:
         schedule.install(COLLECTOR_JOB, files)

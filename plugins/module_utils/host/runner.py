@@ -6,10 +6,21 @@
 
 ``<state_dir>/runner/lib`` holds this collection's module_utils, copied from wherever the module
 imported them (a module's zip payload, or an installed collection), so the scheduled jobs run the
-very code the modules do. Two entry scripts (0700) call into it with a subprocess runner:
+very code the modules do. Two entry scripts (0700) run the jobs:
 
     <state_dir>/runner/wayscloud-backup  --state-dir DIR [--db-type T --db-name N]   (host/backups.py)
     <state_dir>/runner/wayscloud-collect --state-dir DIR [--retention-days N]        (host/metrics.py)
+
+Root runs them, so they run only code nobody else can change (host/trust.py has the rule):
+- the interpreter is the real path of the module's Python (a venv's link followed to its file), checked
+  at install with every folder above it; the install is refused otherwise;
+- it runs isolated (``-I -S``): no PYTHON* variable, current folder, user site, site-packages or
+  ``.pth`` file adds code. Its path is the standard library, the runner's lib and the folders where the
+  install found the drivers (psycopg2, pymysql), each checked; the jobs need nothing else (no hvac);
+- a finder placed first vets every file before it is loaded (and the modules loaded before it); a
+  refused file stops the job before its code runs: one line on stderr, exit status 1, and a
+  ``refused`` line in the job's log once the runner itself is loaded;
+- the tools the jobs start (pg_dump, mariadb-dump...) see a fixed system PATH and no LD_* variable.
 
 How the jobs log in to each engine is kept in ``<state_dir>/runner/login-<db_type>.json`` (0600).
 """
@@ -20,40 +31,36 @@ __metaclass__ = type
 import argparse
 import datetime
 import importlib
+import importlib.util
 import json
 import os
 import pkgutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import command_failed
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import holds, write_if_changed
+from ansible_collections.wayscloud.databases.plugins.module_utils.host import trust
 
 PACKAGE = 'ansible_collections.wayscloud.databases.plugins.module_utils'
-ENTRY_SCRIPT = '''#!%(python)s
+# What runs before the guard is in place: the script itself, then host/trust.py from the lib.
+ENTRY_SCRIPT = '''#!%(python)s -IS
 # Written by wayscloud.databases (its host/runner.py explains it); edits are lost.
-import os
-import subprocess
 import sys
-
-sys.path.insert(0, %(lib)r)
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import command_failed
-from %(module)s import %(function)s as main
-
-
-def run(argv, stdin=None, env=None):
-    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, **(env or {})))
-    if done.returncode != 0:
-        raise command_failed(argv, done.returncode, done.stdout, done.stderr)
-    return done.stdout
-
-
-sys.exit(main(sys.argv[1:], run, print))
+sys.path.append(%(lib)r)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.trust import guard
+guard(%(folders)r)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import run_job
+import subprocess
+sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:], subprocess.run))
 '''
+# name: (module, function, log)
 ENTRIES = {
-    'wayscloud-backup': (PACKAGE + '.host.backups', 'main'),
-    'wayscloud-collect': (PACKAGE + '.host.runner', 'collect_main'),
+    'wayscloud-backup': (PACKAGE + '.host.backups', 'main', 'backups'),
+    'wayscloud-collect': (PACKAGE + '.host.runner', 'collect_main', 'collector'),
 }
+DRIVERS = ('psycopg2', 'pymysql')
+JOB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 LOGIN_FIELDS = ('host', 'port', 'user', 'password', 'unix_socket', 'public_host')
 
 
@@ -78,35 +85,63 @@ def collection_sources():
     return sources
 
 
-def runner_files(state_dir, python, db_type, login):
+def runner_files(state_dir, python, folders, db_type, login):
     """{path: (text, mode)} of the runner: the library, the entry scripts and this engine's login."""
     folder = runner_dir(state_dir)
     lib = os.path.join(folder, 'lib')
     files = dict((os.path.join(lib, path), (source, 0o600)) for path, source in collection_sources().items())
-    for name, (module, function) in ENTRIES.items():
-        script = ENTRY_SCRIPT % dict(python=python, lib=lib, module=module, function=function)
+    for name in ENTRIES:
+        script = ENTRY_SCRIPT % dict(python=python, lib=lib, folders=folders, name=name, state_dir=state_dir)
         files[entry_path(state_dir, name)] = (script, 0o700)
     files[os.path.join(folder, 'login-%s.json' % db_type)] = (json.dumps(
         dict((field, getattr(login, field)) for field in LOGIN_FIELDS), sort_keys=True), 0o600)
     return files
 
 
-def check_trusted(state_dir, python):
-    """Root runs the runner: refuse a state_dir or interpreter that someone else could change."""
-    for path in [state_dir, os.path.dirname(os.path.abspath(state_dir)), python]:
-        try:
-            info = os.stat(path)
-        except OSError:
-            continue  # state_dir is made below, private
-        if info.st_uid not in (0, os.getuid()) or info.st_mode & 0o022:
-            raise BackendError('%s belongs to another user or is writable by others (mode %o): the scheduled jobs run'
-                               ' as root and must not run code anyone else can change' % (path, info.st_mode & 0o7777))
+def driver_folders():
+    """The folders this Python imports the engine drivers from, as found (not checked)."""
+    folders = []
+    for name in DRIVERS:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.has_location:
+            folder = os.path.dirname(spec.origin)
+            folders.append(os.path.dirname(folder) if spec.submodule_search_locations is not None else folder)
+    return folders
 
 
-def install_runner(state_dir, python, db_type, login, check_mode=False):
-    """Write the runner where it differs; True if anything was (or in check mode would be) written."""
-    check_trusted(state_dir, python)
-    files = runner_files(state_dir, python, db_type, login)
+def check_trusted(state_dir, python, run):
+    """Root runs the runner: (the interpreter's real path, the driver folders' real paths), each checked with
+    every folder above it, like the files the interpreter loads before an entry script's guard (found by
+    running host/trust.py with it through ``run``); refuses a state_dir, interpreter or folder someone else
+    could change."""
+    existing = os.path.abspath(state_dir)
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)  # state_dir is made below, private
+    checked = set()
+    try:
+        trust.check_path(existing, checked)
+        real = trust.check_path(os.path.realpath(python), checked)
+        if not os.path.isfile(real) or not os.access(real, os.X_OK) or any(char.isspace() for char in real):
+            raise BackendError('%s (the real path of %s) must be an executable file whose path has no blank, to be'
+                               ' named on the #! line of the scheduled jobs' % (real, python))
+        for path in run([real, '-I', '-S', '-'], stdin=trust.__loader__.get_source(trust.__name__)).splitlines():
+            trust.check_path(path, checked)
+        folders = []
+        for folder in driver_folders():
+            folder = trust.check_path(os.path.realpath(folder), checked)
+            if folder not in folders:
+                folders.append(folder)
+    except trust.Untrusted as exc:
+        raise BackendError('%s: the scheduled jobs run as root and load only code nobody else can change' % exc)
+    return real, folders
+
+
+def install_runner(state_dir, python, run, db_type, login, check_mode=False):
+    """Write the runner where it differs; True if anything was (or in check mode would be) written.
+    ``python`` is the Python running this (the drivers are looked for here); the jobs run its real path.
+    ``run``: the command runner (host/network.py's), for one look at what that Python loads."""
+    real, folders = check_trusted(state_dir, python, run)
+    files = runner_files(state_dir, real, folders, db_type, login)
     changed = any(not holds(path, text) for path, (text, mode) in files.items())
     if changed and not check_mode:
         for path, (text, mode) in sorted(files.items()):
@@ -118,6 +153,38 @@ def install_runner(state_dir, python, db_type, login, check_mode=False):
                 ensure_private_dir(parent)
             write_if_changed(path, text, mode=mode)
     return changed
+
+
+def command_runner(spawn):
+    """``run(argv, stdin=None, env=None)`` for the engine outside Ansible (the scheduled jobs, the API
+    server): returns stdout, raises command_failed. ``spawn`` is subprocess.run, handed in by the caller:
+    module_utils start no process themselves (in a module, commands go through AnsibleModule.run_command).
+    Secrets go in ``env`` (added to this process's environment), never in argv."""
+    def run(argv, stdin=None, env=None):
+        try:
+            done = spawn(argv, input=stdin, capture_output=True, text=True, timeout=6 * 3600, check=False,
+                         env=dict(os.environ, **(env or {})))
+        except OSError as exc:
+            raise BackendError('cannot run %s: %s (is it installed?)' % (argv[0], exc.strerror))
+        if done.returncode != 0:
+            raise command_failed(argv, done.returncode, done.stdout, done.stderr)
+        return done.stdout
+    return run
+
+
+def run_job(name, state_dir, argv, spawn):
+    """An entry script's job, once the guard (host/trust.py) is in place; returns the exit status.
+    ``spawn``: subprocess.run (see command_runner).
+    A module the guard refuses stops the job, with a ``refused`` line in the job's log."""
+    for variable in [variable for variable in os.environ if variable.startswith(('LD_', 'PYTHON'))]:
+        del os.environ[variable]
+    os.environ['PATH'] = JOB_PATH
+    module, function, log = ENTRIES[name]
+    try:
+        return getattr(importlib.import_module(module), function)(argv, command_runner(spawn), print)
+    except trust.Untrusted as exc:
+        append_log(state_dir, log, dict(at=utc_now(), refused=str(exc)))
+        raise
 
 
 def logins(state_dir):

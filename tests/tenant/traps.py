@@ -201,7 +201,7 @@ PG_TRAPS = [
     trap('name_function', ['CREATE FUNCTION public."%s"() RETURNS integer LANGUAGE sql AS $wc$ SELECT 1 $wc$'
                            % _bang('name_function')]),
     trap('name_sql', ['CREATE TABLE public."wc""; CREATE ROLE wc_evil_name_sql SUPERUSER; --" (x integer)']),
-    trap('name_quote', ['CREATE TABLE public."wc\'""\\x\\''" (x integer)']),
+    trap('name_quote', ['CREATE TABLE public."wc\'""\\x\\\'" (x integer)']),
     trap('name_comment', [
         "CREATE TABLE public.wc_t_name_comment (x integer)",
         "COMMENT ON TABLE public.wc_t_name_comment IS E'*/ $$ $wc$ '';\\n\\\\! touch @marker@name_comment\\n-- '",

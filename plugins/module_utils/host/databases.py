@@ -18,7 +18,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.resources impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall, networks_by_database
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password

@@ -17,6 +17,9 @@ except ImportError:  # Python 2
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
+# Both engines always let a database's user in from these (pg_hba's local lines, MariaDB's local accounts); the
+# access read back from either leaves them out.
+LOOPBACK_NETWORKS = ('127.0.0.1/32', '::1/128')
 # What "every address" means per family: all of IPv4, and for IPv6 every IPv4 client as a dual-stack socket
 # sees it (::ffff:a.b.c.d), which ::/0 also holds.
 _EVERYONE = {4: ipaddress.ip_network('0.0.0.0/0'), 6: ipaddress.ip_network('::ffff:0:0/96')}

@@ -17,6 +17,7 @@ import datetime
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import UTC
 
 FREQUENCIES = ('hourly', 'daily', 'weekly')
 WEEKDAY = 6  # Sunday, as datetime.weekday() counts
@@ -24,7 +25,6 @@ RETENTION_MAX_DAYS = 3650
 _TIME_OF_DAY = re.compile(r'([01][0-9]|2[0-3]):([0-5][0-9])')
 POLICY_FIELDS = ('enabled', 'frequency', 'retention_days', 'time_of_day')
 DEFAULT_POLICY = dict(enabled=False, frequency='daily', retention_days=7, time_of_day='02:00')
-UTC = datetime.timezone.utc
 
 
 def check_policy(policy):
@@ -77,15 +77,6 @@ def is_due(policy, enabled_at, last_slot, now):
         return False
     slot = latest_slot(policy, now)
     return slot >= enabled_at and (last_slot is None or last_slot < slot)
-
-
-def parse_time(text):
-    """An ISO 8601 UTC time as the collection writes it (``2026-11-27T02:00:00Z``)."""
-    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=UTC)
-
-
-def format_time(moment):
-    return moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def on_calendar(policy):

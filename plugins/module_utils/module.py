@@ -2,15 +2,19 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The Ansible side every module shares: common options, choosing a backend, turning errors into fail_json.
+"""The Ansible side every module shares: common options, choosing a backend, and the one way a module runs.
 
-Modules stay thin: they declare their own options, decide what to change, and return a result;
-``run`` is the one place that exits.
+Every module reads the same way (docs/dev.md): its options, ``check(params)`` (every option against its
+rule, before anything connects), ``plan(backend, params, checked)`` (reads only: what the task finds and
+what it would change, as a Plan) and the Plan's ``apply`` (the writes). ``run`` does the rest, once for
+all modules: a ``databases`` list item by item, check mode (a plan's ``apply`` is never called in it),
+the result, and errors turned into fail_json. It is the one place that exits.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import traceback
 from contextlib import closing
 
@@ -71,11 +75,9 @@ def argument_spec(vault=True, **module_options):
     return spec
 
 
-def open_databases(module):
-    """The backend object for the task's ``db_type`` and ``backend``; imports only what that backend needs.
-
-    Both kinds hand out their credentials and firewall objects (``credentials()``, ``firewall()``).
-    """
+def open_backend(module):
+    """The backend (module_utils/backend.py) for the task's ``db_type`` and ``backend``; imports only what that
+    backend needs."""
     params = module.params
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
@@ -107,10 +109,11 @@ def open_databases(module):
         if rc != 0:
             raise command_failed(argv, rc, out, err)
         return out
-    databases = HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, run=run)
-    driver = params['firewall_driver'] or databases.catalog.setting('firewall_driver') or 'ufw'
-    databases.network = NETWORKS[driver](run)
-    return databases
+    backend = HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, run=run,
+                            schedule=schedule_of(params, run) if 'schedule_driver' in params else None)
+    driver = params['firewall_driver'] or backend.catalog.setting('firewall_driver') or 'ufw'
+    backend.network = NETWORKS[driver](run)
+    return backend
 
 
 # The options of modules that install a schedule on the host (backup policies, the metrics collector).
@@ -121,16 +124,24 @@ SCHEDULE_OPTIONS = dict(
 )
 
 
-def schedule_of(module, databases):
+def host_only(params, message):
+    """A module that acts on a database host alone refuses another backend, before anything connects."""
+    if params['backend'] != 'host':
+        raise ValidationError(message)
+
+
+def schedule_of(params, run):
     """The host Schedule the task's options describe."""
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
-    params = module.params
-    return Schedule(databases.run, driver=None if params['schedule_driver'] == 'auto' else params['schedule_driver'],
+    return Schedule(run, driver=None if params['schedule_driver'] == 'auto' else params['schedule_driver'],
                     unit_dir=params['systemd_unit_dir'], cron_dir=params['cron_dir'])
 
 
+Name = collections.namedtuple('Name', 'customer_id requested_name db_name')
+
+
 def identify(params):
-    """(customer_id, requested_name, db_name) from ``name`` or ``customer_id`` + ``requested_name``, validated.
+    """The Name ``name`` or ``customer_id`` + ``requested_name`` give, validated.
 
     db_name is None when only the API key can tell the customer (backend=api without customer_id).
     """
@@ -139,21 +150,25 @@ def identify(params):
         customer_id, requested_name = naming.parse_technical_name(db_type, params['name'])
         if params['customer_id'] and params['customer_id'] != customer_id:
             raise ValidationError('customer_id %s does not match name %s' % (params['customer_id'], params['name']))
-        return customer_id, requested_name, params['name']
+        return Name(customer_id, requested_name, params['name'])
     requested_name = naming.check_requested_name(params['requested_name'])
     if not params['customer_id']:
-        return None, requested_name, None
-    return params['customer_id'], requested_name, naming.technical_name(db_type, params['customer_id'], requested_name)
+        return Name(None, requested_name, None)
+    return Name(params['customer_id'], requested_name,
+                naming.technical_name(db_type, params['customer_id'], requested_name))
 
 
-def locate(databases, params, required=False):
-    """(customer_id, requested_name, db_name, the database or None) for the task's addressing options;
-    with ``required``, a database that is not there is an error."""
+Located = collections.namedtuple('Located', 'customer_id requested_name db_name database')
+
+
+def locate(backend, params, required=False):
+    """The Located database of the task's addressing options (``database`` None when it does not exist); with
+    ``required``, a database that is not there is an error."""
     customer_id, requested_name, db_name = identify(params)
-    database = databases.get(db_name) if db_name else databases.find(requested_name)
+    database = backend.get(db_name) if db_name else backend.find(requested_name)
     if required and database is None:
         raise database_missing(params['db_type'], db_name or requested_name)
-    return customer_id, requested_name, database['db_name'] if database else db_name, database
+    return Located(customer_id, requested_name, database['db_name'] if database else db_name, database)
 
 
 # The options that address one database, shared by the modules that act on one.
@@ -170,7 +185,7 @@ LIST_RULES = dict(required_one_of=[('name', 'requested_name', 'databases')],
 
 
 def databases_option():
-    """The ``databases`` option. for_each_database checks its items, not ansible-core: when an element is not
+    """The ``databases`` option. run checks its items, not ansible-core: when an element is not
     a dict, ansible-core's check of sub-options fails before it knows the no_log values, and its error shows them."""
     return dict(databases=dict(type='list', elements='dict'))
 
@@ -194,19 +209,35 @@ def checked_items(items, item_options):
     return checked
 
 
-def for_each_database(module, check, manage, item_options=None, with_queries=False):
+class Plan:
+    """What a task found and would change. ``apply``: the writes, a function that makes them and returns the
+    result (None: nothing to write). ``result``: what the task answers when nothing is applied (check mode, or
+    nothing to change), a dict, or a function returning one when working it out costs what a real run need
+    not spend (reading a whole snapshot back, say)."""
+
+    def __init__(self, result, apply=None):
+        self.result = result
+        self.apply = apply
+
+    def carry_out(self, check_mode):
+        if self.apply is not None and not check_mode:
+            return self.apply()
+        return self.result() if callable(self.result) else self.result
+
+
+def _each_database(module, check, plan, item_options, with_queries):
     """The task's one database, or each item of ``databases`` over one connection.
 
     A list exists to spare a module run per database (Ansible's own cost per run dwarfs the SQL). An item's
     options fall back to the task's, so settings common to all are written once. Every item is checked
-    (its ``item_options`` as sub-options, then ``check(params)``) before anything is touched; then ``manage(databases, params, checked)`` returns each
-    database's result. A list's result has them under ``databases``, ``changed`` when any changed, and one
-    diff keyed by database. An item that fails ends the list with an error that carries the results of the
-    items before it (unfinished_list).
+    (its ``item_options`` as sub-options, then ``check(params)``) before anything is touched; then each is
+    planned and carried out in turn. A list's result has them under ``databases``, ``changed`` when any
+    changed, and one diff keyed by database. An item that fails ends the list with an error that carries the
+    results of the items before it (unfinished_list).
     """
     items = module.params.get('databases')
     every = [module.params] if items is None else [
-        dict(module.params, databases=None, **dict((key, value) for key, value in item.items() if value is not None))
+        dict(module.params, **dict((key, value) for key, value in item.items() if value is not None))
         for item in checked_items(items, item_options or {})]
     checked = []
     for index, params in enumerate(every):
@@ -217,18 +248,18 @@ def for_each_database(module, check, manage, item_options=None, with_queries=Fal
                 raise
             raise ValidationError('databases[%d]: %s' % (index, exc))
     results = []
-    with closing(open_databases(module)) as databases:
+    with closing(open_backend(module)) as backend:
         try:
             for params, found in zip(every, checked):
-                results.append(manage(databases, params, found))
+                results.append(plan(backend, params, found).carry_out(module.check_mode))
         except WaysCloudError as exc:
             if items is None or isinstance(exc, MissingLibrary):
                 raise
-            raise unfinished_list(exc, every, results, dict(queries=list(databases.queries)) if with_queries else {})
+            raise unfinished_list(exc, every, results, dict(queries=list(backend.queries)) if with_queries else {})
         finally:
-            for warning in databases.warnings:
+            for warning in backend.warnings:
                 module.warn(warning)
-        queries = list(databases.queries)
+        queries = list(backend.queries)
     extra = dict(queries=queries) if with_queries else {}
     if items is None:
         return dict(results[0], **extra)
@@ -267,11 +298,12 @@ def listed(results):
                 databases=[dict((key, value) for key, value in result.items() if key != 'diff') for result in results])
 
 
-def run(module, task):
-    """Call ``task()`` -> result dict, exit with it; any WaysCloudError becomes a clean failure, with what the
-    error's ``result`` carries (see errors.WaysCloudError)."""
+def run(module, check, plan, item_options=None, with_queries=False):
+    """Run a module (module docstring) and exit with its result; any WaysCloudError becomes a clean failure, with
+    what the error's ``result`` carries (see errors.WaysCloudError). ``item_options``: what an item of a
+    ``databases`` list may set; ``with_queries``: return what the backend ran."""
     try:
-        result = task()
+        result = _each_database(module, check, plan, item_options, with_queries)
     except MissingLibrary as exc:
         module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason), exception=traceback.format_exc())
     except WaysCloudError as exc:

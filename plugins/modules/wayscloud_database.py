@@ -308,10 +308,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, argument_spec, databases_option, for_each_database, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
-
+OPTIONS = dict(
+    connection_limit=dict(type='int'),
+    description=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
+    drop_user=dict(type='bool', default=True),
+    **dict(ADDRESS_OPTIONS, **databases_option())
+)
 # What an item of ``databases`` may set (besides the addressing options).
 ITEM_OPTIONS = dict(
     connection_limit=dict(type='int'),
@@ -321,72 +327,55 @@ ITEM_OPTIONS = dict(
 )
 
 
-def check(module, params):
+def check(params):
     """Validated settings of one database; names fail here, before any connection."""
-    if module.params['databases'] is not None and params['state'] == 'restarted':
+    if params['databases'] is not None and params['state'] == 'restarted':
         raise naming.ValidationError('state restarted acts on one database: give name or requested_name, not databases')
     identify(params)
     return dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                 description=naming.check_description(params['description']))
 
 
-def manage(module, databases, params, wanted):
+def outcome(changed, before, after, **more):
+    return dict(changed=changed, database=after or before or {}, diff=dict(before=before or {}, after=after or {}),
+                **more)
+
+
+def plan(backend, params, wanted):
     state = params['state']
-    result = dict(changed=False)
-    customer_id, requested_name, db_name, before = locate(databases, params)
-    after = before
+    found = locate(backend, params)
+    before, db_name = found.database, found.db_name
     if state == 'present' and before is None:
-        after = databases.plan(db_name, **wanted)
-        result['changed'] = True
-        if not module.check_mode:
-            after, password, result['changed'] = databases.create(customer_id, requested_name, **wanted)
-            if password is not None:
-                result['password'] = password
+        def create():
+            after, password, created = backend.create(found.customer_id, found.requested_name, **wanted)
             changes = database_changes(after, wanted)
             if changes:  # another process created it meanwhile, with other settings
-                after = databases.update(after['db_name'], changes)
-                result['changed'] = True
-    elif state == 'present':
+                after = backend.update(after['db_name'], changes)
+            more = dict(password=password) if password is not None else {}
+            return outcome(created or bool(changes), before, after, **more)
+        return Plan(outcome(True, before, backend.preview(db_name, **wanted)), create)
+    if state == 'present':
         changes = database_changes(before, wanted)
-        if changes:
-            after = dict(before, **changes)
-            if not module.check_mode:
-                after = databases.update(db_name, changes)
-            result['changed'] = True
-    elif state == 'absent':
-        after = None
-        if module.check_mode:
-            result['changed'] = before is not None or bool(
-                db_name and params['drop_user'] and databases.user_exists(db_name))
-        elif db_name:
-            result['changed'] = databases.delete(db_name, drop_user=params['drop_user'])
-    else:
-        if before is None:
-            raise WaysCloudError('cannot restart %s database %s: it does not exist'
-                                 % (params['db_type'], db_name or requested_name))
-        sessions = databases.count_sessions(db_name) if module.check_mode else databases.restart(db_name)
-        result.update(terminated_sessions=sessions, changed=sessions > 0)
-    result['database'] = (after if state != 'absent' else before) or {}
-    if state != 'restarted':
-        result['diff'] = dict(before=before or {}, after=after or {})
-    return result
+        return Plan(outcome(bool(changes), before, dict(before, **changes)),
+                    (lambda: outcome(True, before, backend.update(db_name, changes))) if changes else None)
+    if state == 'absent':
+        def predicted():
+            return outcome(before is not None or bool(db_name and params['drop_user'] and backend.user_exists(db_name)),
+                           before, None)
+        return Plan(predicted, (lambda: outcome(backend.delete(db_name, drop_user=params['drop_user']), before, None))
+                    if db_name else None)
+    if before is None:
+        raise WaysCloudError('cannot restart %s database %s: it does not exist'
+                             % (params['db_type'], db_name or found.requested_name))
+
+    def restarted(sessions):
+        return dict(changed=sessions > 0, terminated_sessions=sessions, database=before)
+    return Plan(lambda: restarted(backend.count_sessions(db_name)), lambda: restarted(backend.restart(db_name)))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            connection_limit=dict(type='int'),
-            description=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent', 'restarted']),
-            drop_user=dict(type='bool', default=True),
-            **dict(ADDRESS_OPTIONS, **databases_option())
-        ),
-        supports_check_mode=True,
-        **LIST_RULES
-    )
-    run(module, lambda: for_each_database(module, lambda params: check(module, params),
-                                          lambda databases, params, wanted: manage(module, databases, params, wanted),
-                                          item_options=ITEM_OPTIONS, with_queries=True))
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **LIST_RULES)
+    run(module, check, plan, item_options=ITEM_OPTIONS, with_queries=True)
 
 
 if __name__ == '__main__':

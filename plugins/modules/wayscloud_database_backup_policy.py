@@ -154,54 +154,51 @@ queries:
   elements: str
 '''
 
-from contextlib import closing
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.backups import DEFAULT_POLICY, POLICY_FIELDS, check_policy
+from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import DEFAULT_POLICY, POLICY_FIELDS, check_policy
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, argument_spec, identify, locate, open_databases, run, schedule_of)
+    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run)
+
+OPTIONS = dict(
+    enabled=dict(type='bool'),
+    frequency=dict(type='str', choices=['hourly', 'daily', 'weekly']),
+    retention_days=dict(type='int'),
+    time_of_day=dict(type='str'),
+    **dict(SCHEDULE_OPTIONS, **ADDRESS_OPTIONS)
+)
 
 
-def manage(module):
-    params = module.params
+def check(params):
+    """The fields the task sets; bad values fail here, before any connection."""
     wanted = dict((field, params[field]) for field in POLICY_FIELDS if params[field] is not None)
-    check_policy(dict(DEFAULT_POLICY, **wanted))  # bad values fail here, before any connection
+    check_policy(dict(DEFAULT_POLICY, **wanted))
     identify(params)
-    with closing(open_databases(module)) as databases:
-        db_name = locate(databases, params, required=True)[2]
-        schedule = schedule_of(module, databases) if params['backend'] == 'host' else None
-        backups = databases.backups(schedule) if schedule else databases.backups()
-        before = backups.get(db_name)
-        changed = False
-        after = before
-        if wanted:
-            policy = dict((field, before[field]) for field in POLICY_FIELDS)
-            policy.update(wanted)
-            after, changed = backups.set(db_name, policy, check_mode=module.check_mode)
-        result = dict(changed=changed, policy=after, queries=list(databases.queries),
+    return wanted
+
+
+def plan(backend, params, wanted):
+    db_name = locate(backend, params, required=True).db_name
+    policies = backend.backup_policy()
+    before = policies.get(db_name)
+
+    def outcome(after, changed):
+        result = dict(changed=changed, policy=after,
                       diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
                                 after=dict((field, after[field]) for field in POLICY_FIELDS)))
-        if schedule is not None:
-            result['schedule_files'] = backups.schedule_files(db_name) if after['enabled'] else []
-    return result
+        if params['backend'] == 'host':
+            result['schedule_files'] = policies.schedule_files(db_name) if after['enabled'] else []
+        return result
+    if not wanted:
+        return Plan(outcome(before, False))
+    policy = dict(((field, before[field]) for field in POLICY_FIELDS), **wanted)
+    after, changed = policies.plan(db_name, policy)
+    return Plan(outcome(after, changed), (lambda: outcome(policies.set(db_name, policy), True)) if changed else None)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=False,
-            enabled=dict(type='bool'),
-            frequency=dict(type='str', choices=['hourly', 'daily', 'weekly']),
-            retention_days=dict(type='int'),
-            time_of_day=dict(type='str'),
-            **dict(SCHEDULE_OPTIONS, **ADDRESS_OPTIONS)
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'],
-        required_one_of=ADDRESS_RULES['required_one_of'],
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
+    run(module, check, plan, with_queries=True)
 
 
 if __name__ == '__main__':

@@ -87,38 +87,42 @@ schedule_files:
   elements: str
 '''
 
-from contextlib import closing
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    SCHEDULE_OPTIONS, argument_spec, open_databases, run, schedule_of)
+    SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
+
+OPTIONS = dict(
+    db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    retention_days=dict(type='int', default=7),
+    **SCHEDULE_OPTIONS
+)
 
 
-def manage(module):
-    params = module.params
-    if params['backend'] != 'host':
-        module.fail_json(msg='the collector runs on a database host: use backend: host (the API collects its own metrics)')
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import COLLECTOR_JOB, set_collector
-    with closing(open_databases(module)) as databases:
-        schedule = schedule_of(module, databases)
-        present = params['state'] == 'present'
-        changed = set_collector(databases, schedule, present, params['retention_days'], module.check_mode)
-    return dict(changed=changed, schedule_files=schedule.files(COLLECTOR_JOB) if present else [])
+def check(params):
+    host_only(params, 'the collector runs on a database host: use backend: host (the API collects its own metrics)')
+    if params['state'] == 'present':
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import check_retention
+        check_retention(params['retention_days'])
+
+
+def plan(backend, params, checked):
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector
+    collector = HostCollector(backend, backend.schedule)
+    present = params['state'] == 'present'
+    result = dict(changed=collector.plan(present, params['retention_days']),
+                  schedule_files=collector.schedule_files() if present else [])
+
+    def install():
+        collector.set(present, params['retention_days'])
+        return result
+    return Plan(result, install if result['changed'] else None)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=False,
-            db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            retention_days=dict(type='int', default=7),
-            **SCHEDULE_OPTIONS
-        ),
-        supports_check_mode=True,
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True)
+    run(module, check, plan)
 
 
 if __name__ == '__main__':

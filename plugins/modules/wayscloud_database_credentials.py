@@ -126,39 +126,35 @@ queries:
   elements: str
 '''
 
-from contextlib import closing
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 
+OPTIONS = dict(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS)
 
-def manage(module):
-    params = module.params
+
+def check(params):
     identify(params)  # bad names fail here, before any connection
-    result = dict(changed=bool(params['rotate']))
-    with closing(open_databases(module)) as databases:
-        db_name, database = locate(databases, params, required=True)[2:]
-        credentials = databases.credentials()
-        if params['rotate'] and not module.check_mode:
-            result['credentials'], result['password'] = credentials.rotate(db_name)
-        elif params['rotate']:
-            result['credentials'] = credentials_result(database)
-        else:
-            result['credentials'] = credentials.get(db_name, settle=not module.check_mode)
-        result['queries'] = list(databases.queries)
-    return result
+
+
+def plan(backend, params, checked):
+    found = locate(backend, params, required=True)
+    credentials = backend.credentials()
+    if params['rotate']:
+        def rotate():
+            rotated, password = credentials.rotate(found.db_name)
+            return dict(changed=True, credentials=rotated, password=password)
+        return Plan(dict(changed=True, credentials=credentials_result(found.database)), rotate)
+    # Reading settles a rotation a kill interrupted (a write: not in check mode).
+    return Plan(lambda: dict(changed=False, credentials=credentials.get(found.db_name, settle=False)),
+                lambda: dict(changed=False, credentials=credentials.get(found.db_name)))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS),
-        supports_check_mode=True,
-        **ADDRESS_RULES
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
+    run(module, check, plan, with_queries=True)
 
 
 if __name__ == '__main__':

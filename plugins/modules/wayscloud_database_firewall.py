@@ -240,7 +240,23 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, argument_spec, databases_option, for_each_database, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
+
+OPTIONS = dict(
+    ip_address=dict(type='str'),
+    description=dict(type='str'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    rule_id=dict(type='str'),
+    # No options= here: when an element is not a dict, ansible-core then loses every no_log value and
+    # its failure shows api_key and login_password; wanted_rules checks each element's keys instead.
+    rules=dict(type='list', elements='dict'),
+    purge=dict(type='bool', default=False),
+    allow_any=dict(type='bool', default=False),
+    **dict(ADDRESS_OPTIONS, **databases_option())
+)
+RULES = dict(mutually_exclusive=LIST_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id'),
+                                                                    ('rule_id', 'databases')],
+             required_one_of=LIST_RULES['required_one_of'])
 
 
 def checked_address(value, params):
@@ -299,11 +315,11 @@ def check(params):
     return wanted_rules(params), rule_id
 
 
-def manage(module, databases, params, checked):
+def plan(backend, params, checked):
     wanted, rule_id = checked
     single = params['ip_address'] is not None
-    db_name = locate(databases, params, required=True)[2]
-    firewall = databases.firewall()
+    db_name = locate(backend, params, required=True).db_name
+    firewall = backend.firewall()
     before = firewall.list(db_name)
     by_address = dict((rule['ip_address'], rule) for rule in before)
     add, describe, remove = [], [], []
@@ -328,22 +344,25 @@ def manage(module, databases, params, checked):
              for rule in before if rule not in remove]
     after += [dict(rule_id=None, db_name=db_name, db_type=params['db_type'], ip_address=network, port=None,
                    description=description, created_at=None) for network, description in add]
-    if not module.check_mode:
+
+    def outcome(rules):
+        result = dict(changed=bool(add or describe or remove), rules=rules,
+                      added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
+                      diff=dict(before=dict(rules=[summary(rule) for rule in before]),
+                                after=dict(rules=[summary(rule) for rule in rules])))
+        if single:
+            result['rule'] = next((rule for rule in rules if rule['ip_address'] == wanted[0][0]), {})
+        return result
+
+    def apply():
         for network, description in add:
             firewall.add(db_name, network, description)
         for rule, description in describe:
             firewall.describe(db_name, rule, description)
         for rule in remove:
             firewall.remove(db_name, rule['rule_id'])
-        if add or describe or remove:
-            after = firewall.list(db_name)  # with the ids and ports the server gave
-    result = dict(changed=bool(add or describe or remove), rules=after,
-                  added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
-                  diff=dict(before=dict(rules=[summary(rule) for rule in before]),
-                            after=dict(rules=[summary(rule) for rule in after])))
-    if single:
-        result['rule'] = next((rule for rule in after if rule['ip_address'] == wanted[0][0]), {})
-    return result
+        return outcome(firewall.list(db_name))  # with the ids and ports the server gave
+    return Plan(outcome(after), apply if add or describe or remove else None)
 
 
 def summary(rule):
@@ -351,26 +370,8 @@ def summary(rule):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=False,
-            ip_address=dict(type='str'),
-            description=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            rule_id=dict(type='str'),
-            # No options= here: when an element is not a dict, ansible-core then loses every no_log value and
-            # its failure shows api_key and login_password; wanted_rules checks each element's keys instead.
-            rules=dict(type='list', elements='dict'),
-            purge=dict(type='bool', default=False),
-            allow_any=dict(type='bool', default=False),
-            **dict(ADDRESS_OPTIONS, **databases_option())
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=LIST_RULES['mutually_exclusive'] + [('ip_address', 'rules', 'rule_id'), ('rule_id', 'databases')],
-        required_one_of=LIST_RULES['required_one_of'],
-    )
-    run(module, lambda: for_each_database(module, check, lambda databases, params, checked: manage(module, databases, params, checked),
-                                          item_options=ITEM_OPTIONS))
+    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **RULES)
+    run(module, check, plan, item_options=ITEM_OPTIONS)
 
 
 if __name__ == '__main__':

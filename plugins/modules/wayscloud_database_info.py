@@ -177,8 +177,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import database_missing
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import argument_spec, identify, open_databases, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, identify, run
 
+OPTIONS = dict(
+    gather=dict(type='list', elements='str', choices=['databases', 'info', 'metrics', 'snapshots', 'firewall',
+                                                      'backup_policy', 'credentials', 'engines', 'quota', 'history']),
+    db_type=dict(type='str', choices=list(naming.DB_TYPES)),
+    name=dict(type='str'),
+    customer_id=dict(type='str'),
+    requested_name=dict(type='str'),
+)
 PER_DATABASE = ('info', 'metrics', 'snapshots', 'firewall', 'backup_policy', 'credentials')
 
 
@@ -186,8 +194,9 @@ def with_params(database):
     return dict(database, params=dict(db_type=database['db_type'], name=database['db_name']))
 
 
-def manage(module):
-    params = module.params
+def check(params):
+    """What to gather, and from which engines (the first one's backend is opened; the task's db_type is set to
+    it, or to the engine of ``name``)."""
     named = bool(params['name'] or params['requested_name'])
     gather = params['gather'] or (['info'] if named else ['databases'])
     if params['customer_id'] is not None:
@@ -202,70 +211,59 @@ def manage(module):
                 raise naming.ValidationError('db_type is required with requested_name')
         identify(params)
     types = [params['db_type']] if params['db_type'] else list(naming.DB_TYPES)
-    result = dict(changed=False, queries=[])
     params['db_type'] = types[0]
-    with closing(open_databases(module)) as databases:
-        db_name = None
-        if named:
-            db_name = identify(params)[2]
-            if db_name is None:
-                found = databases.find(params['requested_name'])
-                if found is None:
-                    raise database_missing(params['db_type'], params['requested_name'])
-                db_name = found['db_name']
-        customer_id = params['customer_id'] or (naming.parse_technical_name(params['db_type'], db_name)[0]
-                                                if db_name else None)
-        for item in gather:
-            if item == 'databases':
-                listed = databases.list(customer_id)
-                for other in types[1:]:
-                    with closing(databases.sibling(other)) as more:
-                        listed += more.list(customer_id)
-                        if more.queries is not databases.queries:  # a host engine's own log; API requests are shared
-                            result['queries'] += list(more.queries)
-                result['databases'] = [with_params(database) for database in listed]
-            elif item == 'info':
-                result['info'] = databases.info(db_name)
-                if result['info'] is None:
-                    raise database_missing(params['db_type'], db_name)
-            elif item == 'metrics':
-                result['metrics'] = databases.metrics(db_name)
-            elif item == 'snapshots':
-                result['snapshots'] = databases.snapshots().list(db_name)
-            elif item == 'firewall':
-                result['firewall_rules'] = databases.firewall().list(db_name)
-            elif item == 'backup_policy':
-                result['backup_policy'] = databases.backups().get(db_name)
-            elif item == 'credentials':
-                result['credentials'] = databases.credentials().get(db_name, settle=False)
-            elif item == 'engines':
-                result['engines'] = databases.overview().engines()
-            elif item == 'quota':
-                if not customer_id and params['backend'] == 'host':
-                    raise naming.ValidationError('gather quota with backend=host needs customer_id (or a database)')
-                result['quota'] = databases.overview().quota(customer_id)
-            elif item == 'history':
-                result['history'] = databases.overview().history(customer_id)
-        result['queries'] = list(databases.queries) + result['queries']
-    return result
+    return dict(named=named, gather=gather, types=types)
+
+
+def plan(backend, params, checked):
+    """Reads only."""
+    db_name = None
+    if checked['named']:
+        db_name = identify(params).db_name
+        if db_name is None:
+            found = backend.find(params['requested_name'])
+            if found is None:
+                raise database_missing(params['db_type'], params['requested_name'])
+            db_name = found['db_name']
+    customer_id = params['customer_id'] or (naming.parse_technical_name(params['db_type'], db_name)[0]
+                                            if db_name else None)
+    result = dict(changed=False)
+    for item in checked['gather']:
+        if item == 'databases':
+            listed = backend.list(customer_id)
+            for other in checked['types'][1:]:
+                with closing(backend.sibling(other)) as more:
+                    listed += more.list(customer_id)
+            result['databases'] = [with_params(database) for database in listed]
+        elif item == 'info':
+            result['info'] = backend.info(db_name)
+            if result['info'] is None:
+                raise database_missing(params['db_type'], db_name)
+        elif item == 'metrics':
+            result['metrics'] = backend.metrics(db_name)
+        elif item == 'snapshots':
+            result['snapshots'] = backend.snapshots().list(db_name)
+        elif item == 'firewall':
+            result['firewall_rules'] = backend.firewall().list(db_name)
+        elif item == 'backup_policy':
+            result['backup_policy'] = backend.backup_policy().get(db_name)
+        elif item == 'credentials':
+            result['credentials'] = backend.credentials().get(db_name, settle=False)
+        elif item == 'engines':
+            result['engines'] = backend.overview().engines()
+        elif item == 'quota':
+            if not customer_id and params['backend'] == 'host':
+                raise naming.ValidationError('gather quota with backend=host needs customer_id (or a database)')
+            result['quota'] = backend.overview().quota(customer_id)
+        elif item == 'history':
+            result['history'] = backend.overview().history(customer_id)
+    return Plan(result)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=True,
-            gather=dict(type='list', elements='str', choices=['databases', 'info', 'metrics', 'snapshots', 'firewall',
-                                                              'backup_policy', 'credentials', 'engines', 'quota',
-                                                              'history']),
-            db_type=dict(type='str', choices=list(naming.DB_TYPES)),
-            name=dict(type='str'),
-            customer_id=dict(type='str'),
-            requested_name=dict(type='str'),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[('name', 'requested_name')],
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(vault=True, **OPTIONS), supports_check_mode=True,
+                           mutually_exclusive=[('name', 'requested_name')])
+    run(module, check, plan, with_queries=True)
 
 
 if __name__ == '__main__':

@@ -69,37 +69,41 @@ quota:
   sample: {customer_id: 6dd1d906, databases: 5, storage_gb: 50.0}
 '''
 
-from contextlib import closing
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import argument_spec, open_databases, run
+from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, host_only, run
+
+OPTIONS = dict(
+    db_type=dict(type='str', default='postgresql', choices=['postgresql', 'mariadb']),
+    customer_id=dict(type='str', required=True),
+    databases=dict(type='int', required=True),
+    storage_gb=dict(type='float', required=True),
+)
 
 
-def manage(module):
-    params = module.params
-    if params['backend'] != 'host':
-        module.fail_json(msg='quota limits are set on a database host: use backend: host')
-    with closing(open_databases(module)) as databases:
-        overview = databases.overview()
-        before = databases.catalog.quota(params['customer_id'])
-        quota, changed = overview.set_quota(params['customer_id'], params['databases'], params['storage_gb'],
-                                            module.check_mode)
-    return dict(changed=changed, quota=quota, diff=dict(before=before or {}, after=quota))
+def check(params):
+    """The limits as the catalog keeps them."""
+    host_only(params, 'quota limits are set on a database host: use backend: host')
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import check_quota
+    databases, storage_gb = check_quota(params['databases'], params['storage_gb'])
+    return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=databases, storage_gb=storage_gb)
+
+
+def plan(backend, params, wanted):
+    overview = backend.overview()
+    before = overview.limits(wanted['customer_id'])
+    result = dict(changed=before != wanted, quota=wanted, diff=dict(before=before or {}, after=wanted))
+
+    def store():
+        overview.set_quota(wanted['customer_id'], wanted['databases'], wanted['storage_gb'])
+        return result
+    return Plan(result, store if result['changed'] else None)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=False,
-            db_type=dict(type='str', default='postgresql', choices=['postgresql', 'mariadb']),
-            customer_id=dict(type='str', required=True),
-            databases=dict(type='int', required=True),
-            storage_gb=dict(type='float', required=True),
-        ),
-        supports_check_mode=True,
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True)
+    run(module, check, plan)
 
 
 if __name__ == '__main__':

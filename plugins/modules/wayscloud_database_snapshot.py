@@ -217,19 +217,30 @@ queries:
   elements: str
 '''
 
-from contextlib import closing
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, argument_spec, identify, locate, open_databases, run)
-from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run)
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_label, check_snapshot_id, tagged_description, target_name)
 
+OPTIONS = dict(
+    state=dict(type='str', default='present', choices=['present', 'absent', 'restored']),
+    snapshot_id=dict(type='str'),
+    label=dict(type='str'),
+    description=dict(type='str'),
+    target_db_name=dict(type='str'),
+    force=dict(type='bool', default=False),
+    jobs=dict(type='int'),
+    **ADDRESS_OPTIONS
+)
+RULES = dict(ADDRESS_RULES, required_if=[('state', 'absent', ('snapshot_id', 'label'), True),
+                                         ('state', 'restored', ('snapshot_id', 'label'), True)])
 
-def checked(params):
+
+def check(params):
     """Every option checked against its rule before anything connects."""
     identify(params)
     check_label(params['label'])
@@ -249,7 +260,7 @@ def checked(params):
         raise naming.ValidationError('description is for state: present')
 
 
-def chosen(snapshots, params, db_name):
+def chosen(snapshots, params):
     """The snapshots the task names: by id, or by label (newest first)."""
     if params['snapshot_id'] is not None:
         found = [snapshot for snapshot in snapshots if snapshot['snapshot_id'] == params['snapshot_id']]
@@ -260,80 +271,77 @@ def chosen(snapshots, params, db_name):
     return [snapshot for snapshot in snapshots if snapshot['label'] == params['label']]
 
 
-def manage(module):
-    params = module.params
-    checked(params)
-    state = params['state']
-    with closing(open_databases(module)) as databases:
-        db_name, database = locate(databases, params)[2:]
-        if db_name is None:
-            raise database_missing(params['db_type'], params['requested_name'])
-        if params['target_db_name'] is not None:
-            target_name(params['db_type'], db_name, params['target_db_name'])
-        snapshots = databases.snapshots()
-        listed = snapshots.list(db_name)
-        result = dict(changed=False, snapshot={})
-        if state == 'present':
-            if database is None:
-                raise database_missing(params['db_type'], db_name)
-            found = chosen(listed, params, db_name) if params['label'] is not None else []
-            if found:
-                result['snapshot'] = found[0]
-            elif module.check_mode:
-                result.update(changed=True, snapshot=dict(
-                    snapshot_id=None, db_name=db_name, db_type=params['db_type'], size_mb=None, created_at=None,
-                    description=params['description'], label=params['label'], expires_at=None))
-            else:
-                result.update(changed=True, snapshot=snapshots.create(
-                    db_name, tagged_description(params['description'], params['label']), params['jobs']))
-            result['diff'] = dict(before={}, after=result['snapshot'] if result['changed'] else {})
-        elif state == 'absent':
-            gone = chosen(listed, params, db_name)
-            if not module.check_mode:
-                gone = [snapshot for snapshot in gone if snapshots.delete(db_name, snapshot['snapshot_id'])]
-            result.update(changed=bool(gone), snapshot=gone[0] if gone else {},
-                          deleted=[snapshot['snapshot_id'] for snapshot in gone],
-                          diff=dict(before=dict(snapshots=[s['snapshot_id'] for s in listed]),
-                                    after=dict(snapshots=[s['snapshot_id'] for s in listed if s not in gone])))
-        else:
-            found = chosen(listed, params, db_name)
-            if not found:
-                raise NotFound('%s has no snapshot %s' % (db_name, params['snapshot_id'] or 'labelled %s' % params['label']))
-            snapshot = found[0]
-            if module.check_mode:
-                plan = snapshots.plan_restore(db_name, snapshot['snapshot_id'], params['target_db_name'])
-                target, changed = plan['target'], plan['changed']
-            else:
-                target, changed = snapshots.restore(db_name, snapshot['snapshot_id'], params['target_db_name'],
-                                                    params['jobs'])
-            result.update(changed=changed, snapshot=snapshot, restored_into=target,
-                          diff=dict(before=dict(database=target, contents='current' if changed else snapshot['snapshot_id']),
-                                    after=dict(database=target, contents=snapshot['snapshot_id'])))
-        result['snapshots'] = snapshots.list(db_name) if result['changed'] and not module.check_mode else listed
-        result['queries'] = list(databases.queries)
-    return result
+def plan(backend, params, checked):
+    found = locate(backend, params)
+    db_name = found.db_name
+    if db_name is None:
+        raise database_missing(params['db_type'], params['requested_name'])
+    if params['target_db_name'] is not None:
+        target_name(params['db_type'], db_name, params['target_db_name'])
+    snapshots = backend.snapshots()
+    listed = snapshots.list(db_name)
+
+    def snapshots_after(changed):
+        return snapshots.list(db_name) if changed else listed
+    planner = {'present': _present, 'absent': _absent, 'restored': _restored}[params['state']]
+    return planner(snapshots, params, found, listed, snapshots_after)
+
+
+def _present(snapshots, params, found, listed, snapshots_after):
+    if found.database is None:
+        raise database_missing(params['db_type'], found.db_name)
+    labelled = chosen(listed, params) if params['label'] is not None else []
+    if labelled:
+        return Plan(dict(changed=False, snapshots=listed, snapshot=labelled[0], diff=dict(before={}, after={})))
+    planned = dict(snapshot_id=None, db_name=found.db_name, db_type=params['db_type'], size_mb=None, created_at=None,
+                   description=params['description'], label=params['label'], expires_at=None)
+
+    def create():
+        snapshot = snapshots.create(found.db_name, tagged_description(params['description'], params['label']),
+                                    params['jobs'])
+        return dict(changed=True, snapshots=snapshots_after(True), snapshot=snapshot, diff=dict(before={}, after=snapshot))
+    return Plan(dict(changed=True, snapshots=listed, snapshot=planned, diff=dict(before={}, after=planned)), create)
+
+
+def _absent(snapshots, params, found, listed, snapshots_after):
+    def result(gone, snapshots_after):
+        return dict(changed=bool(gone), snapshot=gone[0] if gone else {},
+                    deleted=[snapshot['snapshot_id'] for snapshot in gone], snapshots=snapshots_after,
+                    diff=dict(before=dict(snapshots=[s['snapshot_id'] for s in listed]),
+                              after=dict(snapshots=[s['snapshot_id'] for s in listed if s not in gone])))
+    named = chosen(listed, params)
+
+    def delete():
+        gone = [snapshot for snapshot in named if snapshots.delete(found.db_name, snapshot['snapshot_id'])]
+        return result(gone, snapshots_after(bool(gone)))
+    return Plan(result(named, listed), delete if named else None)
+
+
+def _restored(snapshots, params, found, listed, snapshots_after):
+    named = chosen(listed, params)
+    if not named:
+        raise NotFound('%s has no snapshot %s' % (found.db_name, params['snapshot_id'] or 'labelled %s' % params['label']))
+    snapshot = named[0]
+
+    def result(target, changed, snapshots_after):
+        return dict(changed=changed, snapshots=snapshots_after, snapshot=snapshot, restored_into=target,
+                    diff=dict(before=dict(database=target, contents='current' if changed else snapshot['snapshot_id']),
+                              after=dict(database=target, contents=snapshot['snapshot_id'])))
+
+    def predicted():  # checks every file of the snapshot: only when the restore itself does not
+        restore = snapshots.plan_restore(found.db_name, snapshot['snapshot_id'], params['target_db_name'])
+        return result(restore['target'], restore['changed'], listed)
+
+    def restore():
+        target, changed = snapshots.restore(found.db_name, snapshot['snapshot_id'], params['target_db_name'],
+                                            params['jobs'])
+        return result(target, changed, snapshots_after(changed))
+    return Plan(predicted, restore)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
-            vault=False,
-            state=dict(type='str', default='present', choices=['present', 'absent', 'restored']),
-            snapshot_id=dict(type='str'),
-            label=dict(type='str'),
-            description=dict(type='str'),
-            target_db_name=dict(type='str'),
-            force=dict(type='bool', default=False),
-            jobs=dict(type='int'),
-            **ADDRESS_OPTIONS
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=ADDRESS_RULES['mutually_exclusive'],
-        required_one_of=ADDRESS_RULES['required_one_of'],
-        required_if=[('state', 'absent', ('snapshot_id', 'label'), True),
-                     ('state', 'restored', ('snapshot_id', 'label'), True)],
-    )
-    run(module, lambda: manage(module))
+    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **RULES)
+    run(module, check, plan, with_queries=True)
 
 
 if __name__ == '__main__':

@@ -41,10 +41,10 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver im
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import customer_usage, engine_entry
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import customer_usage, engine_entry
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import check_limits, record_limits
-from ansible_collections.wayscloud.databases.plugins.module_utils.backups import POLICY_FIELDS
-from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import POLICY_FIELDS
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_snapshot_id, tagged_description, target_name)
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
@@ -418,7 +418,7 @@ def engine(cfg, db_type):
         raise HTTPException(status_code=400, detail='%s is not available on this server' % db_type)
     vault = VaultStore(**cfg.vault) if cfg.vault else None
     databases = HostDatabases(db_type, login, cfg.state_dir, vault=vault, network=NETWORKS[cfg.firewall_driver](run),
-                              run=run)
+                              run=run, schedule=Schedule(run, **cfg.schedule))
     try:
         yield databases
     finally:
@@ -737,17 +737,13 @@ def delete_snapshot(db_type: DbType, db_name: str, snapshot_id: str, key: Key = 
     return SuccessResponse(message='snapshot %s deleted' % snapshot_id)
 
 
-def backups_of(cfg, databases):
-    return databases.backups(Schedule(run, **cfg.schedule))
-
-
 @app.get('/v1/databases/{db_type}/{db_name}/backup-policy', response_model=BackupPolicyResponse,
          summary='Get backup policy')
 def get_backup_policy(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     need(key, 'database:read')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        return BackupPolicyResponse(**backups_of(cfg, databases).get(db_name))
+        return BackupPolicyResponse(**databases.backup_policy().get(db_name))
 
 
 @app.put('/v1/databases/{db_type}/{db_name}/backup-policy', response_model=BackupPolicyResponse,
@@ -758,11 +754,11 @@ def set_backup_policy(db_type: DbType, db_name: str, body: BackupPolicyRequest, 
     need(key, 'database:update')
     owned(key, db_type.value, db_name)
     with engine(cfg, db_type.value) as databases:
-        backups = backups_of(cfg, databases)
+        backups = databases.backup_policy()
         policy = dict((field, value) for field, value in backups.get(db_name).items() if field in POLICY_FIELDS)
         policy.update((field, value.value if isinstance(value, Enum) else value)
                       for field, value in body.model_dump().items() if value is not None)
-        return BackupPolicyResponse(**backups.set(db_name, policy)[0])
+        return BackupPolicyResponse(**backups.set(db_name, policy))
 
 
 @app.get('/v1/databases/{db_type}/{db_name}/metrics', response_model=MetricsResponse, summary='Get database metrics')

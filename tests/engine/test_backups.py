@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 
 from commands import run
@@ -33,8 +34,14 @@ def scheduled(engine, tmp_path):
     databases, state_dir = engine
     db_name = create(databases, 'backup')[0]['db_name']
     cron_dir = str(tmp_path / 'cron.d')
-    backups = databases.backups(Schedule(run, driver='cron', cron_dir=cron_dir))
+    backups = HostBackupPolicy(databases, Schedule(run, driver='cron', cron_dir=cron_dir))
     return databases, backups, db_name, cron_dir
+
+
+def set_policy(backups, db_name, policy):
+    """(result, changed) as a module run gets them: the plan, then the writes when it changes anything."""
+    result, changed = backups.plan(db_name, policy)
+    return (backups.set(db_name, policy) if changed else result), changed
 
 
 def cron_entry(path):
@@ -60,16 +67,16 @@ def run_as_cron(argv, now):
 
 def test_schedule_runs_due_backups_and_prunes_expired_ones(scheduled):
     databases, backups, db_name, cron_dir = scheduled
-    policy, changed = backups.set(db_name, POLICY)
+    policy, changed = set_policy(backups, db_name, POLICY)
     assert changed and policy['enabled'] and policy['last_backup'] is None and policy['next_backup'].endswith('02:00:00Z')
-    assert backups.set(db_name, POLICY) == (backups.get(db_name), False)
+    assert set_policy(backups, db_name, POLICY) == (backups.get(db_name), False)
     path = os.path.join(cron_dir, 'wayscloud-backup-%s-%s' % (databases.db_type, db_name))
     fields, user, argv = cron_entry(path)
     assert fields == ['0', '*', '*', '*', '*']
     assert os.access(argv[0], os.X_OK) and oct(os.stat(argv[0]).st_mode & 0o777) == '0o700'
     snapshots = databases.snapshots()
     manual = snapshots.create(db_name, 'by hand')
-    old = snapshots.create(db_name, 'an old automated one', automated=True)
+    old = snapshots.create_automated(db_name, 'an old automated one')
     with databases.catalog.transaction() as conn:
         conn.execute("UPDATE snapshots SET created_at = '2026-01-01T02:00:00Z' WHERE snapshot_id IN (?, ?)",
                      (old['snapshot_id'], manual['snapshot_id']))
@@ -109,7 +116,7 @@ def test_disabling_and_deleting_remove_the_schedule(scheduled):
     databases, backups, db_name, cron_dir = scheduled
     backups.set(db_name, POLICY)
     assert os.listdir(cron_dir)
-    policy, changed = backups.set(db_name, dict(POLICY, enabled=False))
+    policy, changed = set_policy(backups, db_name, dict(POLICY, enabled=False))
     assert changed and os.listdir(cron_dir) == [] and policy['next_backup'] is None
     backups.set(db_name, POLICY)
     assert os.listdir(cron_dir)
@@ -120,7 +127,7 @@ def test_disabling_and_deleting_remove_the_schedule(scheduled):
 
 def test_check_mode_predicts_and_writes_nothing(scheduled):
     databases, backups, db_name, cron_dir = scheduled
-    policy, changed = backups.set(db_name, POLICY, check_mode=True)
+    policy, changed = backups.plan(db_name, POLICY)
     assert changed and policy['enabled']
     assert not os.path.exists(cron_dir) or os.listdir(cron_dir) == []
     assert not os.path.exists(os.path.join(databases.catalog.state_dir, 'runner'))
@@ -151,7 +158,7 @@ def test_systemd_units_verify(scheduled, tmp_path):
 def test_pruning_always_keeps_the_newest_automated_snapshot(scheduled):
     databases, backups, db_name, cron_dir = scheduled
     snapshots = databases.snapshots()
-    older, newer = (snapshots.create(db_name, automated=True) for dummy in range(2))
+    older, newer = (snapshots.create_automated(db_name, None) for dummy in range(2))
     with databases.catalog.transaction() as conn:
         conn.execute("UPDATE snapshots SET created_at = '2026-01-01T02:00:00Z' WHERE snapshot_id = ?", (older['snapshot_id'],))
         conn.execute("UPDATE snapshots SET created_at = '2026-01-02T02:00:00Z' WHERE snapshot_id = ?", (newer['snapshot_id'],))
@@ -169,7 +176,7 @@ def test_the_runner_is_not_installed_where_others_could_change_it(engine, tmp_pa
     elsewhere = HostDatabases(databases.db_type, databases.driver.login, str(shared / 'state'), run=run)
     try:
         with pytest.raises(BackendError, match='shared is writable by group or others'):
-            elsewhere.backups(Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
+            HostBackupPolicy(elsewhere, Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
     finally:
         elsewhere.close()
     assert not os.path.exists(str(tmp_path / 'cron.d' / ('wayscloud-backup-%s-%s' % (databases.db_type, db_name))))
@@ -181,7 +188,7 @@ def test_the_runner_imports_nothing_from_ansible(scheduled):
     databases, backups, db_name, cron_dir = scheduled
     backups.set(db_name, POLICY)
     lib = os.path.join(databases.catalog.state_dir, 'runner', 'lib')
-    for name in ('backups', 'databases', 'metrics', 'runner', 'snapshots'):
+    for name in ('jobs', 'backup_policy', 'collector', 'databases', 'metrics', 'runner', 'snapshots'):
         done = subprocess.run([sys.executable, '-I', '-S', '-c', 'import sys; sys.path.insert(0, sys.argv[1]); '
                                'import ansible_collections.wayscloud.databases.plugins.module_utils.host.' + name, lib],
                               capture_output=True, text=True, check=False)

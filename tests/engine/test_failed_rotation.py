@@ -20,6 +20,7 @@ import secrets
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import holds_everywhere
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
@@ -142,7 +143,7 @@ def test_refused_termination_puts_the_old_password_back(scene):
     assert 'the old password was put back' in str(error) and error.result is None, str(error)
     assert scene.password not in str(error)
     assert scene.logs_in(scene.password) and alive
-    assert scene.owner.driver.password_matches(scene.db_name, scene.password)  # every account of the user
+    assert holds_everywhere(scene.owner.driver, scene.db_name, scene.password)  # every account of the user
     if scene.owner.vault:
         stored = scene.stored()
         assert not stored['pending'] and stored['password'] == scene.password
@@ -203,7 +204,7 @@ def test_mariadb_account_dropped_between_two_accounts(scene, logins):
         other.close()
     assert 'the old password was put back' in str(caught.value), str(caught.value)
     assert sorted(driver.user_hosts(scene.db_name)) == sorted(set(hosts) - set(altered[1:2]))
-    assert driver.password_matches(scene.db_name, scene.password)  # every remaining account
+    assert holds_everywhere(driver, scene.db_name, scene.password)  # every remaining account
     assert scene.logs_in(scene.password)
     if scene.owner.vault:
         stored = scene.stored()

@@ -21,9 +21,9 @@ import sys
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.backups import HostBackups
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import set_collector
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import entry_path, install_runner
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import Runner, entry_path
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 
 from commands import run
@@ -98,6 +98,14 @@ def traps(tmp_path, python):
     return environment, str(cwd), str(markers)
 
 
+def install(state_dir, python, run, db_type, login):
+    """The runner installed as a module installs it: True if anything was written."""
+    runner = Runner(state_dir, python, run, db_type, login)
+    pending = runner.pending()
+    runner.install()
+    return pending
+
+
 def run_job(argv, environment=None, cwd=None):
     done = subprocess.run(argv, env=environment, cwd=cwd, capture_output=True, text=True, check=False)
     return done.returncode, done.stdout, done.stderr
@@ -110,7 +118,7 @@ def test_the_jobs_run_isolated_and_nothing_planted_runs(engine, tmp_path, python
     db_name = create(databases, 'isolated')[0]['db_name']
     cron_dir = str(tmp_path / 'cron.d')
     schedule = Schedule(run, driver='cron', cron_dir=cron_dir)
-    HostBackups(databases, schedule, python=python.bin).set(db_name, POLICY)
+    HostBackupPolicy(databases, schedule, python=python.bin).set(db_name, POLICY)
     with open(entry_path(state_dir, 'wayscloud-backup')) as handle:
         assert handle.readline() == '#!%s -IS\n' % python.bin
     with databases.catalog.transaction() as conn:
@@ -119,7 +127,9 @@ def test_the_jobs_run_isolated_and_nothing_planted_runs(engine, tmp_path, python
     status, out, err = run_job(argv, dict(environment, WAYSCLOUD_NOW='2026-11-27T02:00:00Z'), cwd)
     assert status == 0, err + out
     assert [item['db_name'] for item in json.loads(out.splitlines()[-1])['taken']] == [db_name]
-    assert set_collector(databases, schedule, True, python=python.bin)
+    collector = HostCollector(databases, schedule, python=python.bin)
+    assert collector.plan(True)
+    collector.set(True)
     status, out, err = run_job(cron_entry(os.path.join(cron_dir, 'wayscloud-metrics'))[2], environment, cwd)
     assert status == 0, err + out
     assert json.loads(out.splitlines()[-1])['samples'] >= 1
@@ -129,7 +139,7 @@ def test_the_jobs_run_isolated_and_nothing_planted_runs(engine, tmp_path, python
 def test_the_interpreter_is_its_real_path(engine):
     """A venv's python is a link (here into pyenv): the jobs run the file it leads to, outside the venv."""
     databases, state_dir = engine
-    install_runner(state_dir, sys.executable, run, databases.db_type, databases.driver.login)
+    install(state_dir, sys.executable, run, databases.db_type, databases.driver.login)
     with open(entry_path(state_dir, 'wayscloud-collect')) as handle:
         assert handle.readline() == '#!%s -IS\n' % os.path.realpath(sys.executable)
 
@@ -176,7 +186,7 @@ def test_a_file_others_could_change_stops_the_job_before_it_runs(logins, tmp_pat
     with the file and the rule on stderr, in its log once the runner is loaded, and the code never ran."""
     state_dir, markers = str(tmp_path / 'state'), str(tmp_path / 'markers')
     os.mkdir(markers)
-    install_runner(state_dir, python.bin, run, 'postgresql', logins['postgresql'])
+    install(state_dir, python.bin, run, 'postgresql', logins['postgresql'])
     path, name = plant(state_dir, markers) if plant is plant_lib_module else plant(python, markers)
     status, out, err = run_job([entry_path(state_dir, 'wayscloud-collect'), '--state-dir', state_dir])
     assert status == 1 and out == ''
@@ -201,7 +211,7 @@ def test_an_interpreter_others_could_change_is_refused_at_install(logins, tmp_pa
     state_dir = str(tmp_path / 'state')
     with pytest.raises(BackendError, match=re.escape(os.path.normpath(target)) + ' is writable by group or others.*'
                        'the scheduled jobs run as root'):
-        install_runner(state_dir, python.bin, run, 'postgresql', logins['postgresql'])
+        install(state_dir, python.bin, run, 'postgresql', logins['postgresql'])
     assert not os.path.exists(state_dir)
 
 
@@ -212,12 +222,12 @@ def test_an_interpreter_of_another_user_is_refused_but_a_link_to_it_from_anywher
     shared.chmod(0o777)
     (shared / 'python').symlink_to(python.bin)
     state_dir = str(tmp_path / 'state')
-    assert install_runner(state_dir, str(shared / 'python'), run, 'postgresql', logins['postgresql'])
+    assert install(state_dir, str(shared / 'python'), run, 'postgresql', logins['postgresql'])
     with open(entry_path(state_dir, 'wayscloud-backup')) as handle:
         assert handle.readline() == '#!%s -IS\n' % python.bin
     os.chown(python.root, 65534, -1)
     with pytest.raises(BackendError, match='%s belongs to uid 65534' % python.root):
-        install_runner(str(tmp_path / 'other'), str(shared / 'python'), run, 'postgresql', logins['postgresql'])
+        install(str(tmp_path / 'other'), str(shared / 'python'), run, 'postgresql', logins['postgresql'])
 
 
 def test_a_driver_folder_others_could_change_is_refused_at_install(logins, tmp_path, python, monkeypatch):
@@ -230,8 +240,8 @@ def test_a_driver_folder_others_could_change_is_refused_at_install(logins, tmp_p
     from ansible_collections.wayscloud.databases.plugins.module_utils.host import runner
     monkeypatch.setattr(runner, 'DRIVERS', runner.DRIVERS + ('wayscloud_test_driver',))
     with pytest.raises(BackendError, match='%s is writable by group or others, mode 0757' % drivers):
-        install_runner(str(tmp_path / 'state'), python.bin, run, 'postgresql', logins['postgresql'])
+        install(str(tmp_path / 'state'), python.bin, run, 'postgresql', logins['postgresql'])
     drivers.chmod(0o755)
-    install_runner(str(tmp_path / 'state'), python.bin, run, 'postgresql', logins['postgresql'])
+    install(str(tmp_path / 'state'), python.bin, run, 'postgresql', logins['postgresql'])
     with open(entry_path(str(tmp_path / 'state'), 'wayscloud-backup')) as handle:
         assert repr(str(drivers)) in handle.read()

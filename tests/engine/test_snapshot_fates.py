@@ -14,9 +14,10 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import LimitReached
 from ansible_collections.wayscloud.databases.plugins.module_utils.host import catalog as catalog_module
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.backups import run_due
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.jobs import run_due
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import customer_usage
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import customer_usage
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import (
     LIMITS_SETTING, SNAPSHOT_LIMITS, check_limits, snapshot_limits, sweep_expired)
@@ -53,7 +54,7 @@ def test_manual_snapshots_stop_at_the_cap_and_the_refusal_changes_nothing(engine
     limit(databases, manual=2)
     snapshots = databases.snapshots()
     taken = [snapshots.create(db_name, 'by hand')['snapshot_id'] for dummy in range(2)]
-    automated = snapshots.create(db_name, automated=True)  # automated ones have their own cap
+    automated = snapshots.create_automated(db_name, None)  # automated ones have their own cap
     rows, files = databases.catalog.snapshots(databases.db_type, db_name), on_disk(databases, db_name)
     with pytest.raises(LimitReached, match=r'has 2 snapshots taken on request, the most a database may keep.*delete'):
         snapshots.create(db_name, 'one too many')
@@ -66,11 +67,11 @@ def test_the_backup_job_keeps_at_most_the_automated_cap(engine, tmp_path):
     """The host's scheduled job prunes to the cap (oldest first, within retention too); manual ones stay."""
     databases, state_dir = engine
     db_name = create(databases, 'autocap')[0]['db_name']
-    databases.backups(Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
+    HostBackupPolicy(databases, Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d'))).set(db_name, POLICY)
     limit(databases, automated=3)
     snapshots = databases.snapshots()
     manual = snapshots.create(db_name, 'by hand')['snapshot_id']
-    old = [snapshots.create(db_name, automated=True)['snapshot_id'] for dummy in range(4)]
+    old = [snapshots.create_automated(db_name, None)['snapshot_id'] for dummy in range(4)]
     for number, snapshot_id in enumerate(old):
         backdate(databases, [snapshot_id], '2026-11-2%dT02:00:00Z' % number)
     with databases.catalog.transaction() as conn:
@@ -122,11 +123,11 @@ def test_usage_counts_snapshot_bytes(engine):
 def test_a_disabled_policys_automated_snapshots_expire_after_its_retention(engine, tmp_path):
     databases, state_dir = engine
     db_name = create(databases, 'paused')[0]['db_name']
-    backups = databases.backups(Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d')))
+    backups = HostBackupPolicy(databases, Schedule(run, driver='cron', cron_dir=str(tmp_path / 'cron.d')))
     backups.set(db_name, POLICY)
     snapshots = databases.snapshots()
     manual = snapshots.create(db_name, 'by hand')['snapshot_id']
-    automated = snapshots.create(db_name, automated=True)['snapshot_id']
+    automated = snapshots.create_automated(db_name, None)['snapshot_id']
     backups.set(db_name, dict(POLICY, enabled=False, retention_days=2))
     fates = dict((item['snapshot_id'], item['expires_at']) for item in snapshots.list(db_name))
     assert fates[manual] is None and fates[automated] is not None
@@ -188,7 +189,7 @@ def test_an_older_catalog_gains_snapshot_expiry(tmp_path):
 
 
 def _time(text):
-    from ansible_collections.wayscloud.databases.plugins.module_utils.backups import parse_time
+    from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import parse_time
     return parse_time(text)
 
 

@@ -8,13 +8,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Credentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import CREDENTIALS_FIELDS
 
 
-class ApiCredentials:
-    def __init__(self, databases):
-        self.client = databases.client
-        self.db_type = databases.db_type
+class ApiCredentials(Credentials):
+    def __init__(self, backend):
+        self.client = backend.client
+        self.db_type = backend.db_type
 
     def _request(self, method, db_name, *parts, **kwargs):
         return database_request(self.client, method, self.db_type, db_name, 'credentials', *parts, **kwargs)

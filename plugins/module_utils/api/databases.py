@@ -13,28 +13,35 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils import backend, naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.backup_policy import ApiBackupPolicy
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiNotFound, database_request, path
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.credentials import ApiCredentials
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.overview import ApiOverview
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.snapshots import ApiSnapshots
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import DATABASE_FIELDS, database_result
 
 
-class ApiDatabases:
+class ApiDatabases(backend.Databases):
     def __init__(self, db_type, client, customer_id=None):
         self.db_type = naming.check_db_type(db_type)
         self.client = client
         self.customer_id = customer_id  # only internal keys may name one; a customer key's is ignored
-        self.warnings = []
+        self._warnings = []
+
+    @property
+    def warnings(self):
+        return self._warnings
 
     def close(self):
         """Nothing to release: every request has its own connection."""
 
     def credentials(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.credentials import ApiCredentials
         return ApiCredentials(self)
 
     def firewall(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.firewall import ApiFirewall
         return ApiFirewall(self)
 
     def sibling(self, db_type):
@@ -42,18 +49,15 @@ class ApiDatabases:
         return self if db_type == self.db_type else ApiDatabases(db_type, self.client, customer_id=self.customer_id)
 
     def overview(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.overview import ApiOverview
         return ApiOverview(self)
 
     def metrics(self, db_name):
         return database_request(self.client, 'GET', self.db_type, db_name, 'metrics')
 
-    def backups(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.backups import ApiBackups
-        return ApiBackups(self)
+    def backup_policy(self):
+        return ApiBackupPolicy(self)
 
     def snapshots(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.api.snapshots import ApiSnapshots
         return ApiSnapshots(self)
 
     @property
@@ -84,6 +88,12 @@ class ApiDatabases:
                 return database
         return None
 
+    def existing(self, db_name):
+        database = self.get(db_name)
+        if database is None:
+            raise database_missing(self.db_type, db_name)
+        return database
+
     def find(self, requested_name):
         """The key's own database with this requested_name (the key implies the customer)."""
         pattern = re.compile(r'cust_[A-Za-z0-9]+_%s_%s' % (naming.TYPE_TAGS[self.db_type], re.escape(requested_name)))
@@ -96,7 +106,7 @@ class ApiDatabases:
         except ApiNotFound:
             return None
 
-    def plan(self, db_name, connection_limit=None, description=None):
+    def preview(self, db_name, connection_limit=None, description=None):
         """What ``create`` would return, as far as it is known before the server answers."""
         customer_id = naming.parse_technical_name(self.db_type, db_name)[0] if db_name else self.customer_id
         return database_result(db_type=self.db_type, db_name=db_name, username=db_name, customer_id=customer_id,

@@ -10,14 +10,15 @@ __metaclass__ = type
 import ipaddress
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 
 
-class ApiFirewall:
-    def __init__(self, databases):
-        self.client = databases.client
-        self.db_type = databases.db_type
+class ApiFirewall(Firewall):
+    def __init__(self, backend):
+        self.client = backend.client
+        self.db_type = backend.db_type
 
     def _request(self, method, db_name, *parts, **kwargs):
         return database_request(self.client, method, self.db_type, db_name, 'firewall', *parts, **kwargs)

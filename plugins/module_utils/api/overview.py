@@ -2,18 +2,19 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Engines, quota and history through the WaysCloud API: the same methods and shapes as host/info.py."""
+"""Engines, quota and history through the WaysCloud API: the same methods and shapes as host/overview.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import path
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Overview
 
 
-class ApiOverview:
-    def __init__(self, databases):
-        self.client = databases.client
-        self.customer_id = databases.customer_id
+class ApiOverview(Overview):
+    def __init__(self, backend):
+        self.client = backend.client
+        self.customer_id = backend.customer_id
 
     def _query(self, customer_id):
         customer_id = customer_id or self.customer_id

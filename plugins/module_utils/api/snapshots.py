@@ -13,16 +13,17 @@ __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Snapshots
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
-from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_snapshot_id, restore_needed, restored_marker, snapshot_result, target_name)
 
 
-class ApiSnapshots:
-    def __init__(self, databases):
-        self.databases = databases
-        self.client = databases.client
-        self.db_type = databases.db_type
+class ApiSnapshots(Snapshots):
+    def __init__(self, backend):
+        self.backend = backend
+        self.client = backend.client
+        self.db_type = backend.db_type
 
     def _request(self, method, db_name, *parts, **kwargs):
         return database_request(self.client, method, self.db_type, db_name, *parts, **kwargs)
@@ -59,7 +60,7 @@ class ApiSnapshots:
         """What can be checked from here: the snapshot is the database's, the target is free or already restored."""
         self.get(db_name, snapshot_id)
         target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
-        changed = restore_needed(self.db_type, db_name, snapshot_id, target, self.databases.get(target))
+        changed = restore_needed(self.db_type, db_name, snapshot_id, target, self.backend.get(target))
         return dict(target=target, new_database=target != db_name, changed=changed)
 
     def restore(self, db_name, snapshot_id, target_db_name=None, jobs=None):
@@ -72,7 +73,7 @@ class ApiSnapshots:
         self._request('POST', db_name, 'restore', body=body, idempotent=False)
         if plan['new_database']:
             marker = restored_marker(snapshot_id, db_name)
-            restored = self.databases.get(plan['target'])
+            restored = self.backend.get(plan['target'])
             if restored is not None and restored['description'] != marker:
-                self.databases.update(plan['target'], {'description': marker})
+                self.backend.update(plan['target'], {'description': marker})
         return plan['target'], True

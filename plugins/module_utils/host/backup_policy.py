@@ -2,118 +2,130 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Automated backups on a host: the policy in the catalog, a schedule on the host, and the job it runs.
+"""Automated backups on a host: the policy in the catalog and a schedule on the host.
 
-The job is the host's runner (host/runner.py), which the schedule (host/schedule.py) runs as root:
+The schedule (host/schedule.py) runs the host's backup job (host/jobs.py) for the database, as root,
+through the runner host/runner.py installs:
 
-    <state_dir>/runner/wayscloud-backup --state-dir DIR [--db-type T --db-name N]
+    <state_dir>/runner/wayscloud-backup --state-dir DIR --db-type T --db-name N
 
-It takes the database's backup when a slot is due (backups.py: UTC slots since the policy was
-enabled, each taken once), then deletes its automated snapshots older than ``retention_days`` or
-beyond the host's cap of automated snapshots (host/snapshots.py SNAPSHOT_LIMITS; manual ones stay).
-Without --db-name it does so for every enabled policy on the host (what the backup role runs).
-Every run also sweeps the host's expired snapshots: a deleted database's after its grace period, and
-a disabled policy's automated ones, which expire ``retention_days`` after it was disabled. One run
-at a time per database (a lock; a second run lists it as busy and leaves it alone); every run is
-appended to ``<state_dir>/logs/backups.log`` and printed as one JSON line. WAYSCLOUD_NOW (ISO UTC)
-sets the clock.
+Disabling a policy takes the schedule away; its automated snapshots then expire ``retention_days``
+later (no job prunes them any more), and enabling it again makes them the job's to prune again.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import argparse
 import datetime
 import json
-import os
 import sys
 
-from ansible_collections.wayscloud.databases.plugins.module_utils import backups as rules
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import (
-    append_log, entry_path, failure_text, install_runner, logins)
+from ansible_collections.wayscloud.databases.plugins.module_utils import backup_rules
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import BackupPolicy
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import BACKUP_JOB, Runner, entry_path
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import days_from_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import UTC, format_time, utc_now
 
 SCHEDULE_SETTING = 'backup_schedule'
 
 
 def job_name(db_type, db_name):
-    return 'wayscloud-backup-%s-%s' % (db_type, db_name)
+    return '%s-%s-%s' % (BACKUP_JOB, db_type, db_name)
 
 
-class HostBackups:
+class HostBackupPolicy(BackupPolicy):
     """``schedule``: a host/schedule.py Schedule; ``python``: the Python running this (the jobs run its real path)."""
 
-    def __init__(self, databases, schedule, python=None):
-        self.databases = databases
-        self.db_type = databases.db_type
-        self.catalog = databases.catalog
+    def __init__(self, backend, schedule, python=None):
+        self.backend = backend
+        self.db_type = backend.db_type
+        self.catalog = backend.catalog
         self.schedule = schedule
         self.python = python or sys.executable
 
-    def get(self, db_name, now=None):
+    def get(self, db_name):
         """The contract's fields; a database without a policy has the default one, disabled."""
-        self.databases.existing(db_name)
-        return self._result(db_name, self.catalog.backup_policy(self.db_type, db_name), now)
+        self.backend.existing(db_name)
+        return self._result(db_name, self.catalog.backup_policy(self.db_type, db_name))
 
-    def _result(self, db_name, row, now=None):
-        policy = dict((field, row[field]) for field in rules.POLICY_FIELDS) if row else dict(rules.DEFAULT_POLICY)
-        last = self.databases.snapshots().last_automated(db_name)
-        now = now or datetime.datetime.now(rules.UTC)
+    def _result(self, db_name, row):
+        policy = self._fields(row) or dict(backup_rules.DEFAULT_POLICY)
+        last = self.backend.snapshots().last_automated(db_name)
+        next_backup = backup_rules.next_slot(policy, datetime.datetime.now(UTC)) if policy['enabled'] else None
         return dict(policy, db_name=db_name, db_type=self.db_type, last_backup=last['created_at'] if last else None,
-                    next_backup=rules.format_time(rules.next_slot(policy, now)) if policy['enabled'] else None)
+                    next_backup=format_time(next_backup) if next_backup else None)
+
+    @staticmethod
+    def _fields(row):
+        return dict((field, row[field]) for field in backup_rules.POLICY_FIELDS) if row else None
 
     def files(self, db_name, policy):
         """The schedule's files for ``policy``: {path: text}."""
         state_dir = self.catalog.state_dir
-        command = [entry_path(state_dir, 'wayscloud-backup'), '--state-dir', state_dir, '--db-type', self.db_type,
+        command = [entry_path(state_dir, BACKUP_JOB), '--state-dir', state_dir, '--db-type', self.db_type,
                    '--db-name', db_name]
         description = 'WaysCloud backup of %s database %s (%s, %s UTC, keep %d days)' % (
             self.db_type, db_name, policy['frequency'], policy['time_of_day'], policy['retention_days'])
-        return self.schedule.render(job_name(self.db_type, db_name), description, rules.on_calendar(policy),
-                                    rules.cron_fields(policy), command)
+        return self.schedule.render(job_name(self.db_type, db_name), description, backup_rules.on_calendar(policy),
+                                    backup_rules.cron_fields(policy), command)
 
     def schedule_files(self, db_name):
         return self.schedule.files(job_name(self.db_type, db_name))
 
-    def set(self, db_name, policy, check_mode=False):
-        """Store the policy and make the host's schedule match it; returns (result, changed)."""
-        policy = rules.check_policy(policy)
-        name = job_name(self.db_type, db_name)
+    def _steps(self, db_name, policy):
+        """What bringing the host to ``policy`` takes: the catalog row now and then, and which of the runner, the
+        schedule's files and the schedule's removal are needed (None: nothing to do)."""
+        policy = backup_rules.check_policy(policy)
+        self.backend.existing(db_name)
+        row = self.catalog.backup_policy(self.db_type, db_name)
+        new_row = dict(policy, db_type=self.db_type, db_name=db_name, updated_at=utc_now(),
+                       enabled_at=(row or {}).get('enabled_at'), last_slot=(row or {}).get('last_slot'))
+        was_enabled = (self._fields(row) or {}).get('enabled')
+        if policy['enabled'] and not was_enabled:
+            new_row['enabled_at'] = utc_now()
+        steps = dict(policy=policy, row=row, new_row=new_row, was_enabled=was_enabled, runner=None, files=None,
+                     remove=False, store=self._fields(row) != policy)
+        if policy['enabled']:
+            runner = Runner(self.catalog.state_dir, self.python, self.schedule.run, self.db_type,
+                            self.backend.driver.login)
+            steps['runner'] = runner if runner.pending() else None
+            files = self.files(db_name, policy)
+            steps['files'] = files if self.schedule.pending(files) else None
+        else:
+            steps['remove'] = self.schedule.installed(job_name(self.db_type, db_name))
+        return steps
+
+    @staticmethod
+    def _changes(steps):
+        return bool(steps['store'] or steps['runner'] or steps['files'] or steps['remove'])
+
+    def plan(self, db_name, policy):
+        steps = self._steps(db_name, policy)
+        changed = self._changes(steps)
+        return self._result(db_name, steps['new_row'] if changed else steps['row'] or steps['new_row']), changed
+
+    def set(self, db_name, policy):
+        """Store the policy and make the host's schedule match it."""
         with self.catalog.lock(self.db_type, db_name):
-            self.databases.existing(db_name)
-            row = self.catalog.backup_policy(self.db_type, db_name)
-            current = dict((field, row[field]) for field in rules.POLICY_FIELDS) if row else None
-            new_row = dict(policy, db_type=self.db_type, db_name=db_name, updated_at=utc_now(),
-                           enabled_at=(row or {}).get('enabled_at'), last_slot=(row or {}).get('last_slot'))
-            if policy['enabled'] and not (current or {}).get('enabled'):
-                new_row['enabled_at'] = utc_now()
-            changed = current != policy
-            if policy['enabled']:
-                files = self.files(db_name, policy)
-                runner = install_runner(self.catalog.state_dir, self.python, self.schedule.run, self.db_type,
-                                        self.databases.driver.login, check_mode)
-                pending = self.schedule.pending(files)
-                changed = changed or runner or pending
-                if pending and not check_mode:
-                    self.catalog.set_setting(SCHEDULE_SETTING, json.dumps(dict(
-                        driver=self.schedule.driver, unit_dir=self.schedule.unit_dir, cron_dir=self.schedule.cron_dir)))
-                    self.schedule.install(name, files)
-            elif self.schedule.installed(name):
-                changed = True
-                if not check_mode:
-                    self.schedule.remove(name)
-            if current != policy and not check_mode:
-                self.catalog.save_backup_policy(new_row)
-                self._fate_of_automated(db_name, policy, (current or {}).get('enabled'))
-        return self._result(db_name, new_row if changed else row or new_row), changed
+            steps = self._steps(db_name, policy)
+            if steps['runner']:
+                steps['runner'].install()
+            if steps['files']:
+                self.catalog.set_setting(SCHEDULE_SETTING, json.dumps(dict(
+                    driver=self.schedule.driver, unit_dir=self.schedule.unit_dir, cron_dir=self.schedule.cron_dir)))
+                self.schedule.install(job_name(self.db_type, db_name), steps['files'])
+            if steps['remove']:
+                self.schedule.remove(job_name(self.db_type, db_name))
+            if steps['store']:
+                self.catalog.save_backup_policy(steps['new_row'])
+                self._fate_of_automated(db_name, steps['policy'], steps['was_enabled'])
+        return self._result(db_name, steps['new_row'] if self._changes(steps) else steps['row'] or steps['new_row'])
 
     def _fate_of_automated(self, db_name, policy, was_enabled):
         """Disabled: its automated snapshots expire after its retention (no job prunes them any more); enabled
         again: they are the job's to prune again."""
         if was_enabled and not policy['enabled']:
-            from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import days_from_now
             self.catalog.set_snapshot_expiry(self.db_type, db_name, days_from_now(policy['retention_days']),
                                              automated_only=True)
         elif policy['enabled'] and not was_enabled:

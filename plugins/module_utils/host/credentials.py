@@ -26,22 +26,30 @@ put-back returned). So the secret a reader may use is always the password the se
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Credentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 
-class HostCredentials:
-    def __init__(self, databases):
-        self.databases = databases
-        self.driver = databases.driver
-        self.vault = databases.vault
-        self.db_type = databases.db_type
+def holds_everywhere(driver, username, password):
+    """Whether every account of the user takes ``password`` (a rotation killed between two accounts leaves them
+    split)."""
+    matching, accounts = driver.password_accounts(username, password)
+    return bool(accounts) and matching == accounts
+
+
+class HostCredentials(Credentials):
+    def __init__(self, backend):
+        self.backend = backend
+        self.driver = backend.driver
+        self.vault = backend.vault
+        self.db_type = backend.db_type
 
     def _existing(self, db_name):
-        database = self.databases.existing(db_name)
+        database = self.backend.existing(db_name)
         if database['username'] != db_name:
             raise BackendError('%s is a restored copy reached by user %s: manage the credentials through database %s'
                                % (db_name, database['username'], database['username']))
@@ -51,16 +59,16 @@ class HostCredentials:
         """Connection metadata, never a password; settles an interrupted rotation first (unless told not to)."""
         database = self._existing(db_name)
         if self.vault and settle:
-            with self.databases.catalog.lock(self.db_type, db_name):
-                self.settle(db_name, strict=True)
+            with self.backend.catalog.lock(self.db_type, db_name):
+                self._settle(db_name, strict=True)
         return credentials_result(database)
 
-    def settle(self, db_name, strict):
+    def _settle(self, db_name, strict):
         """Make Vault hold the password the server really has, after a rotation that was killed midway."""
         data, version, dummy = self.vault.read(self.db_type, db_name)
         if not data or not data.get('pending'):
             return
-        if self.driver.password_matches(db_name, data['password'], every=False):
+        if self.driver.password_accounts(db_name, data['password'])[0]:  # any account has it
             self.driver.set_password(db_name, data['password'])  # a kill may have left some accounts behind
             self.driver.terminate_user_sessions(db_name)
             settled = dict(data, pending=False)
@@ -71,7 +79,7 @@ class HostCredentials:
                 self.vault.delete(self.db_type, db_name)
                 return
             settled = self.vault.read(self.db_type, db_name, version=previous)[0]
-            if not settled or not self.driver.password_matches(db_name, settled['password']):
+            if not settled or not holds_everywhere(self.driver, db_name, settled['password']):
                 if strict:
                     raise BackendError('the password of %s matches neither the stored one nor the one being rotated'
                                        ' (changed outside this collection?): rotate it to set a known one' % db_name)
@@ -80,11 +88,11 @@ class HostCredentials:
 
     def rotate(self, db_name):
         """A new password on the server and in Vault; returns (credentials with created_at, password)."""
-        with self.databases.catalog.lock(self.db_type, db_name):
+        with self.backend.catalog.lock(self.db_type, db_name):
             database = self._existing(db_name)
             version = None
             if self.vault:
-                self.settle(db_name, strict=False)
+                self._settle(db_name, strict=False)
                 version = self.vault.read(self.db_type, db_name)[1]
             stored = self.driver.stored_password(db_name)
             password = generate_password()
@@ -98,7 +106,7 @@ class HostCredentials:
                 raise self._undone(database, stored, password, exc)
             if self.vault:
                 self.vault.write(self.db_type, db_name, secret_for(database, password), cas=version)
-            self.databases.catalog.record_event('rotated', self.databases.catalog_record(db_name))
+            self.backend.catalog.record_event('rotated', self.backend.catalog_record(db_name))
         return credentials_result(database, created_at=utc_now()), password
 
     def _undone(self, database, stored, password, exc):
@@ -119,6 +127,6 @@ class HostCredentials:
                 code=exc.code, result=dict(changed=True, password=password,
                                            credentials=credentials_result(database, created_at=utc_now())))
         if self.vault:
-            self.settle(db_name, strict=False)
+            self._settle(db_name, strict=False)
         return BackendError('rotating the password of %s failed (%s); the old password was put back and still works'
                             % (db_name, exc), code=exc.code)

@@ -12,32 +12,42 @@ two processes creating the same database at once end with one creation and one "
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils import backend, naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy, recorded_schedule
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import HostCredentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.firewall import HostFirewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import MariaDBDriver
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import HostMetrics
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import HostOverview
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import PostgreSQLDriver
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import logins
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import (
+    HostSnapshots, days_from_now, snapshot_limits, sweep_expired)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
 
 
-class HostDatabases:
-    def __init__(self, db_type, login, state_dir, vault=None, network=None, run=None):
+class HostDatabases(backend.Databases):
+    def __init__(self, db_type, login, state_dir, vault=None, network=None, run=None, schedule=None, queries=None):
         """``vault``: a VaultStore to keep credentials in; ``network``: the packet-filter driver of
         firewall rules (host/network.py), needed to take a deleted database's rules away; ``run``:
-        runs the dump and restore tools (``run(argv, stdin=None, env=None)``, as network.py describes)."""
+        runs the dump and restore tools (``run(argv, stdin=None, env=None)``, as network.py describes);
+        ``schedule``: the host/schedule.py Schedule backup policies install (default: the one the host's
+        policies were installed with); ``queries``: the statement log to share (a sibling's)."""
         self.db_type = naming.check_db_type(db_type)
-        self.driver = DRIVERS[db_type](login)
+        self.driver = DRIVERS[db_type](login, queries)
         self.catalog = Catalog(state_dir)
         self.vault = vault
         self.network = network
         self.run = run
+        self.schedule = schedule
 
     def credentials(self):
         return HostCredentials(self)
@@ -48,17 +58,14 @@ class HostDatabases:
         return HostFirewall(self)
 
     def snapshots(self):
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import HostSnapshots
         if self.run is None:
             raise BackendError('snapshots need a command runner for the dump tools')
         return HostSnapshots(self, self.run)
 
-    def backups(self, schedule=None):
-        """The backup policy on this host; ``schedule`` defaults to the one the host's policies use."""
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.backups import HostBackups, recorded_schedule
+    def backup_policy(self):
         if self.run is None:
             raise BackendError('backup schedules need a command runner')
-        return HostBackups(self, schedule or recorded_schedule(self.catalog, self.run))
+        return HostBackupPolicy(self, self.schedule or recorded_schedule(self.catalog, self.run))
 
     def change_access(self, add=None, remove=()):
         """The database layer's lines of these databases only (``add``: {db_name: user}), under the host's
@@ -69,21 +76,19 @@ class HostDatabases:
 
     def sibling(self, db_type):
         """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the host's
-        runner recorded for that engine, else its default local socket."""
+        runner recorded for that engine, else its default local socket; its statements join this one's log."""
         if db_type == self.db_type:
             return self
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import logins
         login = logins(self.catalog.state_dir).get(db_type) or ServerLogin()
-        return HostDatabases(db_type, login, self.catalog.state_dir, vault=self.vault, network=self.network, run=self.run)
+        return HostDatabases(db_type, login, self.catalog.state_dir, vault=self.vault, network=self.network,
+                             run=self.run, schedule=self.schedule, queries=self.queries)
 
     def overview(self):
-        """Engines, quota and history of this host (host/info.py)."""
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.info import HostInfo
-        return HostInfo(self)
+        """Engines, quota and history of this host (host/overview.py)."""
+        return HostOverview(self)
 
     def metrics(self, db_name):
         """The contract's metrics of one database (host/metrics.py says where each comes from)."""
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import HostMetrics
         self.existing(db_name)
         return HostMetrics(self).metrics(db_name)
 
@@ -172,7 +177,7 @@ class HostDatabases:
                     connection_limit=server['connection_limit'], owner=server['owner'],
                     created_at=created_at or (record['created_at'] if record else None))
 
-    def plan(self, db_name, connection_limit=None, description=None):
+    def preview(self, db_name, connection_limit=None, description=None):
         """What ``create`` would return, without touching anything (check mode)."""
         return self._view(db_name, connection_limit, description, None)
 
@@ -264,14 +269,12 @@ class HostDatabases:
                 if self.vault:
                     self.vault.delete(self.db_type, db_name)
         rules = self.firewall().forget_database(db_name) if self.network is not None else 0
-        policy = self.run is not None and self.backups().forget(db_name)
+        policy = self.run is not None and self.backup_policy().forget(db_name)
         fated = self._expire_snapshots(db_name)
         return bool(exists or user or rules or policy or fated)
 
     def _expire_snapshots(self, db_name):
         """A deleted database's snapshots get their expiry; every expired one on the host goes now."""
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import (
-            days_from_now, snapshot_limits, sweep_expired)
         expires_at = days_from_now(snapshot_limits(self.catalog)['deleted_grace_days'])
         fated = self.catalog.set_snapshot_expiry(self.db_type, db_name, expires_at) if self.catalog.snapshots(
             self.db_type, db_name) else 0

@@ -49,11 +49,12 @@ class Driver:
     url_scheme = None
     new_database_needs_access_lines = None  # whether a new database needs lines of its own (change_access)
 
-    def __init__(self, login):
+    def __init__(self, login, queries=None):
+        """``queries``: the list to log statements in (another engine's driver's, to keep one log)."""
         self.login = login
         self.port = login.port or self.default_port
         self.public_host = login.public_host or login.host or 'localhost'
-        self.queries = []
+        self.queries = [] if queries is None else queries
         self.warnings = []
         self._conn = None
 

@@ -16,14 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import new_rule_id
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import LOOPBACK_NETWORKS, new_rule_id
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import utc_now
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
-
-# Both engines always let a database's user in from these (pg_hba's local lines, MariaDB's local
-# accounts), and their ``access()`` leaves them out: a rule for one has no database entry to read back.
-LOOPBACK = ('127.0.0.1/32', '::1/128')
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 
 def networks_by_database(rules, touched_db=None):
@@ -34,27 +31,27 @@ def networks_by_database(rules, touched_db=None):
     return networks
 
 
-class HostFirewall:
-    def __init__(self, databases):
-        self.databases = databases
-        self.driver = databases.driver
-        self.catalog = databases.catalog
-        self.network = databases.network
-        self.db_type = databases.db_type
+class HostFirewall(Firewall):
+    def __init__(self, backend):
+        self.backend = backend
+        self.driver = backend.driver
+        self.catalog = backend.catalog
+        self.network = backend.network
+        self.db_type = backend.db_type
 
     @staticmethod
     def _result(row):
         return dict((field, row[field]) for field in RULE_FIELDS)
 
     def list(self, db_name):
-        self.databases.existing(db_name)
+        self.backend.existing(db_name)
         return [self._result(row) for row in self.catalog.rules(self.db_type, db_name)]
 
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
         naming.check_description(description)  # checked here too: the API server hands it over unchecked
         with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'):
-            username = self.databases.existing(db_name)['username']
+            username = self.backend.existing(db_name)['username']
             if username != db_name and self.db_type == 'mariadb':
                 raise BackendError('%s is a restored copy reached by user %s: on MariaDB an address reaches all of'
                                    ' a user\'s databases through one account, so give the rule to %s instead'
@@ -86,7 +83,7 @@ class HostFirewall:
             if rule is None:
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule_id, self.db_type, db_name))
             remaining = [r for r in rules if r['rule_id'] != rule_id]
-            database = self.databases.get(db_name)
+            database = self.backend.get(db_name)
             username = database['username'] if database else db_name
             self._apply(remaining, db_name)
             self._verify(rule, username, present=False, remaining=remaining)
@@ -131,7 +128,7 @@ class HostFirewall:
         entry = (rule['db_name'], username, rule['ip_address'])
         pair = (rule['ip_address'], rule['port'])
         shared = self.network.admits([(r['ip_address'], r['port']) for r in remaining], *pair)
-        if rule['ip_address'] not in LOOPBACK and (entry in self.driver.access()) != present:
+        if rule['ip_address'] not in LOOPBACK_NETWORKS and (entry in self.driver.access()) != present:
             raise BackendError('%s still %s %s for %s after the change' % (
                 self.driver.label, 'lacks' if present else 'admits', rule['ip_address'], rule['db_name']))
         allowed = self.network.allowed()

@@ -5,7 +5,8 @@
 """The host's scheduled jobs, at the top of the host engine: they use the engine, nothing in it uses them.
 
 The schedule (host/schedule.py) runs them as root through the entry scripts that host/runner.py
-installs; each script puts host/trust.py's guard in place and calls ``run_job``:
+installs; each script puts host/trust.py's guard in place, and host/runner.py's ``run_job`` loads this
+module and calls the job's entry point:
 
     <state_dir>/runner/wayscloud-backup  --state-dir DIR [--db-type T --db-name N]   backup_main
     <state_dir>/runner/wayscloud-collect --state-dir DIR [--retention-days N]        collect_main
@@ -33,29 +34,13 @@ import os
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import backup_rules
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, WaysCloudError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host import trust
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import collect
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import (
-    BACKUP_JOB, COLLECT_JOB, JOB_PATH, append_log, command_runner, logins)
+    BACKUP_JOB, COLLECT_JOB, JOB_LOGS, append_log, logins)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import sweep_expired
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import format_time, parse_time, utc_now
-
-
-def run_job(name, state_dir, argv, spawn):
-    """An entry script's job, once the guard (host/trust.py) is in place; returns the exit status.
-    ``spawn``: subprocess.run (see host/runner.py command_runner).
-    A module the guard refuses stops the job, with a ``refused`` line in the job's log."""
-    for variable in [variable for variable in os.environ if variable.startswith(('LD_', 'PYTHON'))]:
-        del os.environ[variable]
-    os.environ['PATH'] = JOB_PATH
-    main, log = JOBS[name]
-    try:
-        return main(argv, command_runner(spawn), print)
-    except trust.Untrusted as exc:
-        append_log(state_dir, log, dict(at=utc_now(), refused=str(exc)))
-        raise
 
 
 def failure_text(exc):
@@ -77,7 +62,7 @@ def backup_main(argv, run, say):
         summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
     except (BackendError, OSError, ValueError, KeyError) as exc:
         summary = dict(at=format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[], expired=[])
-    say(append_log(args.state_dir, 'backups', summary))
+    say(append_log(args.state_dir, JOB_LOGS[BACKUP_JOB], summary))
     return 1 if summary['failed'] else 0
 
 
@@ -110,8 +95,7 @@ def _back_up(backend, policy, now, summary):
         last_slot = parse_time(policy['last_slot']) if policy['last_slot'] else None
         due = backup_rules.is_due(policy, parse_time(policy['enabled_at']), last_slot, now)
         if due and backend.get(policy['db_name']) is not None:
-            snapshot = snapshots.create(policy['db_name'], 'Automated %s backup' % policy['frequency'],
-                                        automated=True)
+            snapshot = snapshots.create_automated(policy['db_name'], 'Automated %s backup' % policy['frequency'])
             backend.catalog.set_last_slot(policy['db_type'], policy['db_name'],
                                           format_time(backup_rules.latest_slot(policy, now)))
             summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
@@ -146,9 +130,9 @@ def collect_main(argv, run, say):
                 summary['failed'].append(dict(db_type=db_type, error=failure_text(exc)))
             finally:
                 backend.close()
-        say(append_log(args.state_dir, 'collector', summary))
+        say(append_log(args.state_dir, JOB_LOGS[COLLECT_JOB], summary))
         return 1 if summary['failed'] else 0
 
 
-# name: (entry point, log)
-JOBS = {BACKUP_JOB: (backup_main, 'backups'), COLLECT_JOB: (collect_main, 'collector')}
+# The entry point of each job host/runner.py runs.
+ENTRY_POINTS = {BACKUP_JOB: backup_main, COLLECT_JOB: collect_main}

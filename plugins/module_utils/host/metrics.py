@@ -34,6 +34,8 @@ import datetime
 import os
 import time
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import format_time
+
 GIB = 1024.0 ** 3
 
 
@@ -97,11 +99,10 @@ def read_pid(path):
 
 
 class HostMetrics:
-    def __init__(self, databases):
-        self.databases = databases
-        self.driver = databases.driver
-        self.catalog = databases.catalog
-        self.db_type = databases.db_type
+    def __init__(self, backend):
+        self.driver = backend.driver
+        self.catalog = backend.catalog
+        self.db_type = backend.db_type
 
     def reading(self, db_name, server=None):
         """Raw counters of one database now; ``server`` (counters of the whole server) is read once per run."""
@@ -123,7 +124,7 @@ class HostMetrics:
     def server_reading(self):
         now = datetime.datetime.now(datetime.timezone.utc)
         ticks, memory = server_usage(read_pid(self.driver.pid_file()))
-        server = dict(measured_at=now.strftime('%Y-%m-%dT%H:%M:%SZ'), timestamp=time.time(), cpu_ticks=ticks,
+        server = dict(measured_at=format_time(now), timestamp=time.time(), cpu_ticks=ticks,
                       memory_percent=memory, cpus=os.cpu_count() or 1)
         server.update(self.driver.server_counters())
         return server
@@ -156,14 +157,14 @@ def result(newest, previous):
                 cpu_percent=cpu, memory_percent=newest['memory_percent'], measured_at=newest['measured_at'])
 
 
-def collect(databases_by_type, retention_days=7):
+def collect(backends, retention_days=7):
     """One sample of every customer database of each engine, stored; returns how many."""
     count = 0
-    for databases in databases_by_type:
-        metrics = HostMetrics(databases)
+    for backend in backends:
+        metrics = HostMetrics(backend)
         server = metrics.server_reading()
-        samples = [metrics.reading(item['db_name'], server) for item in databases.list()]
+        samples = [metrics.reading(item['db_name'], server) for item in backend.list()]
         keep_after = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=retention_days))
-        databases.catalog.save_samples(samples, keep_after.strftime('%Y-%m-%dT%H:%M:%SZ'))
+        backend.catalog.save_samples(samples, format_time(keep_after))
         count += len(samples)
     return count

@@ -2,14 +2,14 @@
 # Copyright: WaysCloud Databases developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The host's own runner for scheduled jobs: this collection's engine, copied to the host.
+"""The host's own runner for scheduled jobs: this collection's engine, copied to the host, and its install.
 
 ``<state_dir>/runner/lib`` holds this collection's module_utils, copied from wherever the module
 imported them (a module's zip payload, or an installed collection), so the scheduled jobs run the
-very code the modules do. Two entry scripts (0700) run the jobs:
+very code the modules do. Two entry scripts (0700) run the jobs of host/jobs.py:
 
-    <state_dir>/runner/wayscloud-backup  --state-dir DIR [--db-type T --db-name N]   (host/backups.py)
-    <state_dir>/runner/wayscloud-collect --state-dir DIR [--retention-days N]        (host/metrics.py)
+    <state_dir>/runner/wayscloud-backup  --state-dir DIR [--db-type T --db-name N]
+    <state_dir>/runner/wayscloud-collect --state-dir DIR [--retention-days N]
 
 Root runs them, so they run only code nobody else can change (host/trust.py has the rule):
 - the interpreter is the real path of the module's Python (a venv's link followed to its file), checked
@@ -28,8 +28,6 @@ How the jobs log in to each engine is kept in ``<state_dir>/runner/login-<db_typ
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import argparse
-import datetime
 import importlib
 import importlib.util
 import json
@@ -37,10 +35,12 @@ import os
 import pkgutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import command_failed
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import holds, write_if_changed
 from ansible_collections.wayscloud.databases.plugins.module_utils.host import trust
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 PACKAGE = 'ansible_collections.wayscloud.databases.plugins.module_utils'
 # What runs before the guard is in place: the script itself, then host/trust.py from the lib.
@@ -54,11 +54,12 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner im
 import subprocess
 sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:], subprocess.run))
 '''
-# name: (module, function, log)
-ENTRIES = {
-    'wayscloud-backup': (PACKAGE + '.host.backups', 'main', 'backups'),
-    'wayscloud-collect': (PACKAGE + '.host.runner', 'collect_main', 'collector'),
-}
+BACKUP_JOB = 'wayscloud-backup'
+COLLECT_JOB = 'wayscloud-collect'
+JOB_LOGS = {BACKUP_JOB: 'backups', COLLECT_JOB: 'collector'}  # <state_dir>/logs/<name>.log
+# The jobs, at the top of the host engine: loaded by name once the guard is in place, so that a file of theirs
+# (or of the engine below them) the guard refuses is logged as the job's refusal.
+JOBS_MODULE = PACKAGE + '.host.jobs'
 DRIVERS = ('psycopg2', 'pymysql')
 JOB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 LOGIN_FIELDS = ('host', 'port', 'user', 'password', 'unix_socket', 'public_host')
@@ -90,7 +91,7 @@ def runner_files(state_dir, python, folders, db_type, login):
     folder = runner_dir(state_dir)
     lib = os.path.join(folder, 'lib')
     files = dict((os.path.join(lib, path), (source, 0o600)) for path, source in collection_sources().items())
-    for name in ENTRIES:
+    for name in (BACKUP_JOB, COLLECT_JOB):
         script = ENTRY_SCRIPT % dict(python=python, lib=lib, folders=folders, name=name, state_dir=state_dir)
         files[entry_path(state_dir, name)] = (script, 0o700)
     files[os.path.join(folder, 'login-%s.json' % db_type)] = (json.dumps(
@@ -136,23 +137,30 @@ def check_trusted(state_dir, python, run):
     return real, folders
 
 
-def install_runner(state_dir, python, run, db_type, login, check_mode=False):
-    """Write the runner where it differs; True if anything was (or in check mode would be) written.
-    ``python`` is the Python running this (the drivers are looked for here); the jobs run its real path.
-    ``run``: the command runner (host/network.py's), for one look at what that Python loads."""
-    real, folders = check_trusted(state_dir, python, run)
-    files = runner_files(state_dir, real, folders, db_type, login)
-    changed = any(not holds(path, text) for path, (text, mode) in files.items())
-    if changed and not check_mode:
-        for path, (text, mode) in sorted(files.items()):
+class Runner:
+    """The runner as one engine's login wants it on this host, checked (check_trusted) when made."""
+
+    def __init__(self, state_dir, python, run, db_type, login):
+        """``python`` is the Python running this (the drivers are looked for here); the jobs run its real path.
+        ``run``: the command runner (host/network.py's), for one look at what that Python loads."""
+        real, folders = check_trusted(state_dir, python, run)
+        self.state_dir = state_dir
+        self.files = runner_files(state_dir, real, folders, db_type, login)
+
+    def pending(self):
+        """Whether any of its files differs from what is on disk."""
+        return any(not holds(path, text) for path, (text, mode) in self.files.items())
+
+    def install(self):
+        """Write the files that differ, in private folders."""
+        for path, (text, mode) in sorted(self.files.items()):
             folder, chain = os.path.dirname(path), []
-            while os.path.abspath(folder) != os.path.abspath(state_dir):
+            while os.path.abspath(folder) != os.path.abspath(self.state_dir):
                 chain.insert(0, folder)
                 folder = os.path.dirname(folder)
-            for parent in [state_dir] + chain:
+            for parent in [self.state_dir] + chain:
                 ensure_private_dir(parent)
             write_if_changed(path, text, mode=mode)
-    return changed
 
 
 def command_runner(spawn):
@@ -179,17 +187,15 @@ def run_job(name, state_dir, argv, spawn):
     for variable in [variable for variable in os.environ if variable.startswith(('LD_', 'PYTHON'))]:
         del os.environ[variable]
     os.environ['PATH'] = JOB_PATH
-    module, function, log = ENTRIES[name]
     try:
-        return getattr(importlib.import_module(module), function)(argv, command_runner(spawn), print)
+        return importlib.import_module(JOBS_MODULE).ENTRY_POINTS[name](argv, command_runner(spawn), print)
     except trust.Untrusted as exc:
-        append_log(state_dir, log, dict(at=utc_now(), refused=str(exc)))
+        append_log(state_dir, JOB_LOGS[name], dict(at=utc_now(), refused=str(exc)))
         raise
 
 
 def logins(state_dir):
     """{db_type: ServerLogin} the runner was given."""
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
     found = {}
     for db_type in ('postgresql', 'mariadb'):
         path = os.path.join(runner_dir(state_dir), 'login-%s.json' % db_type)
@@ -197,12 +203,6 @@ def logins(state_dir):
             with open(path) as handle:
                 found[db_type] = ServerLogin(**json.load(handle))
     return found
-
-
-def failure_text(exc):
-    """What a job logs of an error: our own messages as they are, anything unexpected with its type."""
-    from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
-    return str(exc) if isinstance(exc, WaysCloudError) else repr(exc)
 
 
 def append_log(state_dir, name, entry):
@@ -213,31 +213,3 @@ def append_log(state_dir, name, entry):
     with os.fdopen(fd, 'a') as handle:
         handle.write(line + '\n')
     return line
-
-
-def collect_main(argv, run, say):
-    """The collector: one metrics sample of every customer database of every engine it can log in to."""
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import collect
-    parser = argparse.ArgumentParser(prog='wayscloud-collect', description='Store one metrics sample per database.')
-    parser.add_argument('--state-dir', required=True)
-    parser.add_argument('--retention-days', type=int, default=7)
-    args = parser.parse_args(argv)
-    at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-    catalog = Catalog(args.state_dir)
-    with catalog.lock('collector', 'host', wait=False) as held:
-        if not held:
-            say(json.dumps(dict(at=at, busy=True)))
-            return 0
-        summary = dict(at=at, samples=0, failed=[])
-        for db_type, login in sorted(logins(args.state_dir).items()):
-            databases = HostDatabases(db_type, login, args.state_dir, run=run)
-            try:
-                summary['samples'] += collect([databases], args.retention_days)
-            except Exception as exc:  # one engine's failure must not cost the other its sample
-                summary['failed'].append(dict(db_type=db_type, error=failure_text(exc)))
-            finally:
-                databases.close()
-        say(append_log(args.state_dir, 'collector', summary))
-        return 1 if summary['failed'] else 0

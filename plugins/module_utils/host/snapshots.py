@@ -32,12 +32,13 @@ import os
 import shutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.backups import format_time, parse_time
+from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Snapshots
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, LimitReached, NotFound
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
-from ansible_collections.wayscloud.databases.plugins.module_utils.snapshots import (
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import format_time, parse_time, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_snapshot_id, new_snapshot_id, restore_needed, restored_marker, snapshot_result, target_name)
 
 ENGINES = {'postgresql': PostgreSQLSnapshotEngine, 'mariadb': MariaDBSnapshotEngine}
@@ -136,14 +137,14 @@ def manifest_digest(manifest):
     return hashlib.sha256(json.dumps(manifest, separators=(',', ':')).encode()).hexdigest()
 
 
-class HostSnapshots:
-    def __init__(self, databases, run):
-        self.databases = databases
-        self.db_type = databases.db_type
-        self.driver = databases.driver
-        self.catalog = databases.catalog
+class HostSnapshots(Snapshots):
+    def __init__(self, backend, run):
+        self.backend = backend
+        self.db_type = backend.db_type
+        self.driver = backend.driver
+        self.catalog = backend.catalog
         self.engine = ENGINES[self.db_type](self.driver, run, os.path.join(self.catalog.state_dir, 'work'),
-                                            databases.change_access)
+                                            backend.change_access)
         self.root = os.path.join(self.catalog.state_dir, 'snapshots', self.db_type)
 
     # ---------------------------------------------------------------- reading
@@ -190,12 +191,19 @@ class HostSnapshots:
                                ' it will not be restored' % (row['snapshot_id'], ', '.join(bad[:5])))
 
     # ---------------------------------------------------------------- writing
-    def create(self, db_name, description=None, jobs=None, automated=False):
+    def create(self, db_name, description=None, jobs=None):
+        return self._take(db_name, description, jobs, automated=False)
+
+    def create_automated(self, db_name, description):
+        """A snapshot of the backup policy's (the host's backup job takes them)."""
+        return self._take(db_name, description, None, automated=True)
+
+    def _take(self, db_name, description, jobs, automated):
         """A new snapshot; ``automated`` ones are the backup policy's, pruned after its retention and beyond
         their cap. One taken on request is refused (LimitReached) when the database has its cap of them."""
         naming.check_description(description)
         jobs = jobs or default_jobs()
-        database = self.databases.existing(db_name)
+        database = self.backend.existing(db_name)
         snapshot_id = new_snapshot_id()
         sweep_expired(self.catalog)
         parent = self._private(os.path.join(self.root, db_name))
@@ -288,7 +296,7 @@ class HostSnapshots:
         target = target_name(self.db_type, db_name, target_db_name) if target_db_name else db_name
         new_database = target != db_name
         properties = json.loads(row['properties'])
-        existing = self.databases.get(target)
+        existing = self.backend.get(target)
         plan = dict(target=target, new_database=new_database, changed=True, row=row, existing=existing,
                     properties=properties)
         if not restore_needed(self.driver.label, db_name, snapshot_id, target, existing):
@@ -362,7 +370,7 @@ class HostSnapshots:
         shutil.rmtree(detail['workdir'], ignore_errors=True)
         self.catalog.delete_restore(entry['restore_id'])
         if self.driver.new_database_needs_access_lines:  # the scratch database's lines go, a new database's come
-            self.databases.change_access(add={entry['target']: detail['owner']} if entry['new_database'] and swapped
+            self.backend.change_access(add={entry['target']: detail['owner']} if entry['new_database'] and swapped
                                          else {}, remove=[detail['scratch']])
 
     def _adopt(self, entry, detail):

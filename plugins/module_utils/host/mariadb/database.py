@@ -222,14 +222,11 @@ class MariaDBDriver(Driver):
             self.execute('ALTER USER IF EXISTS %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin,
                          (username, host, authentication))
 
-    def password_matches(self, username, password, every=True):
-        """Whether every (or, with ``every=False``, any) account of the user has ``password``.
-
-        Compared by hash, no login needed. A rotation killed between two accounts leaves them split.
-        """
+    def password_accounts(self, username, password):
+        """(how many of the user's accounts take ``password``, how many it has), compared by hash (no login
+        needed)."""
         stored = self.stored_password(username)
-        matches = [row[2] == mysql_native_password_hash(password) for row in stored]
-        return bool(stored) and (all(matches) if every else any(matches))
+        return sum(1 for row in stored if row[2] == mysql_native_password_hash(password)), len(stored)
 
     def terminate_disallowed_sessions(self, db_name, username, removed, remaining):
         """After the rule for ``removed`` went: end the user's sessions that come from it and from no network

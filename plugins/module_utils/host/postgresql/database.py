@@ -11,6 +11,7 @@ import ipaddress
 import os
 import tempfile
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import LOOPBACK_NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
     SCRATCH_PREFIX, Driver, first_line, loader_of)
@@ -43,7 +44,6 @@ BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the colle
 BLOCK_END = '# END wayscloud.databases'
 
 
-LOCAL_NETWORKS = ('127.0.0.1/32', '::1/128')
 EVERYWHERE = ('0.0.0.0/0', '::/0')
 
 
@@ -266,9 +266,11 @@ class PostgreSQLDriver(Driver):
         """Put back what ``stored_password`` read: PostgreSQL keeps a verifier it is given as it is."""
         self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (stored,))
 
-    def password_matches(self, username, password, every=True):
-        """Whether the role's stored SCRAM verifier is of ``password`` (no login needed)."""
-        return scram_matches(self.stored_password(username), password)
+    def password_accounts(self, username, password):
+        """(how many of the user's accounts take ``password``, how many it has), from the stored SCRAM verifier
+        (no login needed): a role is one account."""
+        stored = self.stored_password(username)
+        return int(scram_matches(stored, password)), int(stored is not None)
 
     def terminate_user_sessions(self, username):
         rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s'
@@ -322,9 +324,9 @@ class PostgreSQLDriver(Driver):
             networks = self._own_networks()
             lines.append('local %s %s scram-sha-256' % (name, user))
         else:
-            networks = sorted(set(LOCAL_NETWORKS) | set(networks), key=network_order)
+            networks = sorted(set(LOOPBACK_NETWORKS) | set(networks), key=network_order)
         return (lines + ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
-                + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOCAL_NETWORKS]
+                + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOOPBACK_NETWORKS]
                 + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
 
     def _write(self, make_lines):
@@ -346,7 +348,7 @@ class PostgreSQLDriver(Driver):
         """Where this task's connections come from, as the server sees them: the local addresses, and the
         address of a TCP login from elsewhere."""
         address = self.execute('SELECT host(inet_client_addr())')[0][0]
-        networks = set(LOCAL_NETWORKS)
+        networks = set(LOOPBACK_NETWORKS)
         if address:
             networks.add(str(ipaddress.ip_network(address)))
         return sorted(networks, key=network_order)
@@ -361,7 +363,7 @@ class PostgreSQLDriver(Driver):
                 if db_name.startswith('cust_') and address:
                     prefix = bin(int(ipaddress.ip_address(netmask))).count('1')
                     network = str(ipaddress.ip_network('%s/%d' % (address, prefix), strict=False))
-                    if network not in LOCAL_NETWORKS:
+                    if network not in LOOPBACK_NETWORKS:
                         found.update((db_name, user, network) for user in users or ())
         return found
 
@@ -370,7 +372,7 @@ class PostgreSQLDriver(Driver):
         from no network still allowed (``remaining``, and the local addresses)."""
         rows = self.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s'
                             ' AND usename = %s AND client_addr <<= %s::inet AND NOT client_addr <<= ANY(%s::inet[])',
-                            (db_name, username, removed, list(LOCAL_NETWORKS) + list(remaining)))
+                            (db_name, username, removed, list(LOOPBACK_NETWORKS) + list(remaining)))
         return sum(1 for row in rows if row[0])
 
     def drop_database(self, db_name):

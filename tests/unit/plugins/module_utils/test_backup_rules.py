@@ -8,12 +8,12 @@ import datetime
 
 import pytest
 
-from ansible_collections.wayscloud.databases.plugins.module_utils import backups
+from ansible_collections.wayscloud.databases.plugins.module_utils import backup_rules, timestamps
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 
 def at(text):
-    return backups.parse_time(text)
+    return timestamps.parse_time(text)
 
 
 def policy(frequency, time_of_day='02:00', enabled=True, retention_days=7):
@@ -40,23 +40,23 @@ def policy(frequency, time_of_day='02:00', enabled=True, retention_days=7):
 ])
 def test_slots(frequency, time_of_day, now, latest, following):
     rules = policy(frequency, time_of_day)
-    assert backups.format_time(backups.latest_slot(rules, at(now))) == latest
-    assert backups.format_time(backups.next_slot(rules, at(now))) == following
+    assert timestamps.format_time(backup_rules.latest_slot(rules, at(now))) == latest
+    assert timestamps.format_time(backup_rules.next_slot(rules, at(now))) == following
 
 
 def test_weekly_is_sunday():
-    slot = backups.next_slot(policy('weekly'), at('2026-11-27T12:00:00Z'))
+    slot = backup_rules.next_slot(policy('weekly'), at('2026-11-27T12:00:00Z'))
     assert slot.weekday() == 6 and slot.strftime('%A') == 'Sunday'
 
 
 def test_due_only_after_a_slot_passed_since_the_last_backup_and_the_policy():
     rules = policy('daily')
     enabled = at('2026-11-26T10:00:00Z')
-    assert not backups.is_due(rules, enabled, None, at('2026-11-27T01:00:00Z'))  # no slot since enabling
-    assert backups.is_due(rules, enabled, None, at('2026-11-27T02:00:00Z'))
-    assert not backups.is_due(rules, enabled, at('2026-11-27T02:00:05Z'), at('2026-11-27T03:00:00Z'))
-    assert backups.is_due(rules, enabled, at('2026-11-27T02:00:05Z'), at('2026-11-28T02:01:00Z'))
-    assert not backups.is_due(dict(rules, enabled=False), enabled, None, at('2026-11-28T02:00:00Z'))
+    assert not backup_rules.is_due(rules, enabled, None, at('2026-11-27T01:00:00Z'))  # no slot since enabling
+    assert backup_rules.is_due(rules, enabled, None, at('2026-11-27T02:00:00Z'))
+    assert not backup_rules.is_due(rules, enabled, at('2026-11-27T02:00:05Z'), at('2026-11-27T03:00:00Z'))
+    assert backup_rules.is_due(rules, enabled, at('2026-11-27T02:00:05Z'), at('2026-11-28T02:01:00Z'))
+    assert not backup_rules.is_due(dict(rules, enabled=False), enabled, None, at('2026-11-28T02:00:00Z'))
 
 
 @pytest.mark.parametrize('field, value, message', [
@@ -69,16 +69,16 @@ def test_due_only_after_a_slot_passed_since_the_last_backup_and_the_policy():
 ])
 def test_bad_policies_name_the_field_and_the_rule(field, value, message):
     with pytest.raises(ValidationError, match=message):
-        backups.check_policy(dict(policy('daily'), **{field: value}))
+        backup_rules.check_policy(dict(policy('daily'), **{field: value}))
 
 
 def test_schedule_expressions():
-    assert backups.on_calendar(policy('daily', '02:05')) == '*-*-* 02:05:00 UTC'
-    assert backups.on_calendar(policy('weekly', '23:00')) == 'Sun *-*-* 23:00:00 UTC'
-    assert backups.on_calendar(policy('hourly', '07:30')) == '*-*-* *:30:00 UTC'
-    assert backups.cron_fields(policy('daily', '02:05')) == '5 * * * *'
+    assert backup_rules.on_calendar(policy('daily', '02:05')) == '*-*-* 02:05:00 UTC'
+    assert backup_rules.on_calendar(policy('weekly', '23:00')) == 'Sun *-*-* 23:00:00 UTC'
+    assert backup_rules.on_calendar(policy('hourly', '07:30')) == '*-*-* *:30:00 UTC'
+    assert backup_rules.cron_fields(policy('daily', '02:05')) == '5 * * * *'
 
 
 def test_times_round_trip():
-    moment = datetime.datetime(2026, 11, 27, 2, 0, tzinfo=backups.UTC)
-    assert backups.parse_time(backups.format_time(moment)) == moment
+    moment = datetime.datetime(2026, 11, 27, 2, 0, tzinfo=timestamps.UTC)
+    assert timestamps.parse_time(timestamps.format_time(moment)) == moment

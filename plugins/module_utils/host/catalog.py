@@ -505,9 +505,9 @@ class _MetricsRecords(_Core):
 
 
 class _QuotaRecords(_Core):
-    """``quotas``: a customer's limits on this host (databases, storage in GB); a customer without a row has the
-    defaults. Written by the quota module and the API server's quota route; read before a creation or restore
-    counts against them."""
+    """``quotas``: a customer's limits on this host (databases, storage in GB) a DBA set; a customer without a row
+    has the defaults. Written by the quota module; read by the info module's quota and by the API server before
+    a creation or a restore into a new database."""
 
     def quota(self, customer_id):
         return self._row('SELECT * FROM quotas WHERE customer_id = ?', (customer_id,))

@@ -356,8 +356,8 @@ class _DatabaseRecords(_Core):
 class _FirewallRecords(_Core):
     """``firewall_rules``: the addresses allowed to each database, with the engine port they open;
     ``guarded_ports``: every port a rule ever opened, which the packet filter keeps closed to everyone else
-    after its last rule goes. Written by the host's firewall service under the host-wide firewall lock, after
-    both layers (engine access lines and packet filter) hold the change."""
+    after its last rule goes. Written by the host's firewall service under the host-wide firewall lock: a rule
+    is saved once both layers (engine access lines and packet filter) let it in, deleted once they no longer do."""
 
     _RULE_FIELDS = ('rule_id', 'db_type', 'db_name', 'ip_address', 'port', 'description', 'created_at')
 

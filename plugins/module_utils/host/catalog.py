@@ -8,6 +8,14 @@ One SQLite file in ``state_dir`` (0600 in a 0700 folder). The database servers s
 whether a database exists; the catalog adds what they do not record. History rows are only ever
 added. Per-database file locks serialise writers across processes (modules, the API server,
 scheduled runners) on the same host.
+
+How this file reads, top to bottom: the schema (``_MIGRATIONS``, one version per entry), then
+``_Core`` (opening, migrating, transactions, locks, and the few helpers every query goes through),
+then one class per kind of record, each over its own tables: databases and their history, firewall
+rules and guarded ports, settings, snapshots and the restore journal, backup policies, metrics
+samples, quotas. ``Catalog`` combines them, and is what callers use. They stay in one file rather
+than a file each: the schema has to stay one tuple in order, so a table's columns would sit in
+another file than its queries, and each part is a screenful that needs nothing but the core.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +34,7 @@ CATALOG_FILE = 'catalog.sqlite3'
 
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one.
 _MIGRATIONS = (
+    # 1: databases and their history
     """
     CREATE TABLE databases (
         db_type TEXT NOT NULL,
@@ -49,6 +58,7 @@ _MIGRATIONS = (
     );
     CREATE INDEX history_customer ON history (customer_id, id);
     """,
+    # 2: firewall rules and guarded ports
     """
     CREATE TABLE firewall_rules (
         rule_id TEXT PRIMARY KEY,
@@ -62,9 +72,11 @@ _MIGRATIONS = (
     );
     CREATE TABLE guarded_ports (port INTEGER PRIMARY KEY);
     """,
+    # 3: settings
     """
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 4: snapshots and the restore journal
     """
     CREATE TABLE snapshots (
         snapshot_id TEXT PRIMARY KEY,
@@ -91,6 +103,7 @@ _MIGRATIONS = (
         started_at TEXT NOT NULL
     );
     """,
+    # 5: snapshots.automated and backup policies
     """
     ALTER TABLE snapshots ADD COLUMN automated INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE backup_policies (
@@ -106,6 +119,7 @@ _MIGRATIONS = (
         PRIMARY KEY (db_type, db_name)
     );
     """,
+    # 6: metrics samples and quotas
     """
     CREATE TABLE metrics_samples (
         db_type TEXT NOT NULL,
@@ -120,14 +134,12 @@ _MIGRATIONS = (
         storage_gb REAL NOT NULL
     );
     """,
+    # 7: snapshots.expires_at
     """
     ALTER TABLE snapshots ADD COLUMN expires_at TEXT;
     CREATE INDEX snapshots_expiry ON snapshots (expires_at);
     """,
 )
-
-_DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
-                    'created_at', 'description', 'connection_limit')
 
 
 def utc_now():
@@ -148,8 +160,9 @@ def ensure_private_dir(path):
     return path
 
 
-class Catalog:
-    """Opened on first use; a read of a catalog that does not exist yet finds nothing and creates nothing."""
+class _Core:
+    """The file, its schema, transactions and locks, and the helpers the records' queries go through; every read
+    goes through ``_rows``, which finds nothing (and creates nothing) while the file does not exist."""
 
     def __init__(self, state_dir):
         self.state_dir = state_dir
@@ -193,7 +206,7 @@ class Catalog:
     @contextlib.contextmanager
     def transaction(self):
         """BEGIN IMMEDIATE: take the write lock up front so readers never upgrade into a deadlock."""
-        conn = self._conn if self._conn is not None else self.conn
+        conn = self.conn
         try:
             conn.execute('BEGIN IMMEDIATE')
         except sqlite3.Error as exc:
@@ -232,14 +245,23 @@ class Catalog:
         finally:
             os.close(fd)
 
-    def _select(self, table, order, **filters):
-        """Rows of ``table`` whose columns equal the filters given (None: any), as dicts, in ``order``."""
+    def _rows(self, query, params=()):
+        """The rows a read finds (sqlite3.Row); none while the catalog file does not exist."""
         if not self._exists():
             return []
+        return self.conn.execute(query, params).fetchall()
+
+    def _row(self, query, params):
+        """The one row a read by key finds, as a dict, or None."""
+        rows = self._rows(query, params)
+        return dict(rows[0]) if rows else None
+
+    def _select(self, table, order, **filters):
+        """Rows of ``table`` whose columns equal the filters given (None: any), as dicts, in ``order``."""
         given = [(column, value) for column, value in sorted(filters.items()) if value is not None]
         where = ''.join(' AND %s = ?' % column for column, dummy in given)
-        return [dict(row) for row in self.conn.execute('SELECT * FROM %s WHERE 1 = 1%s ORDER BY %s' % (table, where, order),
-                                                       [value for dummy, value in given])]
+        return [dict(row) for row in self._rows('SELECT * FROM %s WHERE 1 = 1%s ORDER BY %s' % (table, where, order),
+                                                [value for dummy, value in given])]
 
     @staticmethod
     def _insert(conn, table, fields, row, replace=True):
@@ -247,12 +269,24 @@ class Catalog:
                                                             ', '.join('?' * len(fields))),
                      tuple(row.get(field) for field in fields))
 
+    def _write(self, query, params):
+        """One statement in a transaction of its own; returns how many rows it changed."""
+        with self.transaction() as conn:
+            return conn.execute(query, params).rowcount
+
+
+class _DatabaseRecords(_Core):
+    """``databases``: one row per customer database this host made or adopted (owner customer, the name asked
+    for, user, description, connection limit); ``history``: an event row per creation, deletion or rotation,
+    only ever added. Written by the host's database service (create, update, delete), a restore into a new
+    database (it adopts the copy) and a password rotation; read for ownership, listings and the info module's
+    history (``lifetimes``)."""
+
+    _DATABASE_FIELDS = ('db_type', 'db_name', 'customer_id', 'requested_name', 'username',
+                        'created_at', 'description', 'connection_limit')
+
     def get(self, db_type, db_name):
-        if not self._exists():
-            return None
-        row = self.conn.execute('SELECT * FROM databases WHERE db_type = ? AND db_name = ?',
-                                (db_type, db_name)).fetchone()
-        return dict(row) if row else None
+        return self._row('SELECT * FROM databases WHERE db_type = ? AND db_name = ?', (db_type, db_name))
 
     def list(self, db_type=None, customer_id=None):
         return self._select('databases', 'db_type, db_name', db_type=db_type, customer_id=customer_id)
@@ -274,172 +308,18 @@ class Catalog:
                          (record['db_type'], record['db_name']))
             self._add_history(conn, 'deleted', record)
 
-    _RULE_FIELDS = ('rule_id', 'db_type', 'db_name', 'ip_address', 'port', 'description', 'created_at')
-
-    def rules(self, db_type=None, db_name=None):
-        """Firewall rules, of one engine or one database, oldest first."""
-        return self._select('firewall_rules', 'created_at, rule_id', db_type=db_type, db_name=db_name)
-
-    def save_rule(self, rule):
-        """Insert or update a rule; its port stays guarded by the nftables driver from then on."""
-        with self.transaction() as conn:
-            self._insert(conn, 'firewall_rules', self._RULE_FIELDS, rule)
-            conn.execute('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)', (rule['port'],))
-
-    def delete_rules(self, rule_ids):
-        with self.transaction() as conn:
-            conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in rule_ids])
-
-    def setting(self, key):
-        if not self._exists():
-            return None
-        row = self.conn.execute('SELECT value FROM settings WHERE key = ?', (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_setting(self, key, value):
-        with self.transaction() as conn:
-            conn.execute('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', (key, value))
-
-    def guarded_ports(self):
-        if not self._exists():
-            return []
-        return [row[0] for row in self.conn.execute('SELECT port FROM guarded_ports ORDER BY port')]
-
-    _SNAPSHOT_FIELDS = ('snapshot_id', 'db_type', 'db_name', 'customer_id', 'created_at', 'description',
-                        'size_bytes', 'sha256', 'manifest', 'properties', 'automated')
-
-    def snapshots(self, db_type, db_name=None):
-        """Snapshots of one engine (or one database), newest first."""
-        return self._select('snapshots', 'created_at DESC, snapshot_id DESC', db_type=db_type, db_name=db_name)
-
-    def snapshot(self, snapshot_id):
-        if not self._exists():
-            return None
-        row = self.conn.execute('SELECT * FROM snapshots WHERE snapshot_id = ?', (snapshot_id,)).fetchone()
-        return dict(row) if row else None
-
-    def save_snapshot(self, snapshot):
-        with self.transaction() as conn:
-            self._insert(conn, 'snapshots', self._SNAPSHOT_FIELDS, snapshot, replace=False)
-
-    def expired_snapshots(self, now):
-        """Snapshots whose ``expires_at`` is ``now`` (ISO text) or earlier, of every engine."""
-        if not self._exists():
-            return []
-        return [dict(row) for row in self.conn.execute(
-            'SELECT * FROM snapshots WHERE expires_at <= ? ORDER BY expires_at, snapshot_id', (now,))]
-
-    def set_snapshot_expiry(self, db_type, db_name, expires_at, automated_only=False):
-        """Give a database's snapshots (or its automated ones) an expiry, keeping any sooner one; None takes the
-        expiry away. Returns how many rows changed."""
-        where = ' AND automated = 1' if automated_only else ''
-        with self.transaction() as conn:
-            if expires_at is None:
-                cursor = conn.execute('UPDATE snapshots SET expires_at = NULL WHERE db_type = ? AND db_name = ?'
-                                      ' AND expires_at IS NOT NULL' + where, (db_type, db_name))
-            else:
-                cursor = conn.execute('UPDATE snapshots SET expires_at = ? WHERE db_type = ? AND db_name = ?'
-                                      ' AND (expires_at IS NULL OR expires_at > ?)' + where,
-                                      (expires_at, db_type, db_name, expires_at))
-            return cursor.rowcount
-
-    def snapshot_bytes(self, db_type, customer_id, now):
-        """Bytes of one customer's snapshots on one engine not expired at ``now``, deleted databases' included."""
-        if not self._exists():
-            return 0
-        return self.conn.execute('SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE db_type = ?'
-                                 ' AND customer_id = ? AND (expires_at IS NULL OR expires_at > ?)',
-                                 (db_type, customer_id, now)).fetchone()[0]
-
-    _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
-                      'last_slot', 'updated_at')
-
-    def backup_policy(self, db_type, db_name):
-        if not self._exists():
-            return None
-        row = self.conn.execute('SELECT * FROM backup_policies WHERE db_type = ? AND db_name = ?',
-                                (db_type, db_name)).fetchone()
-        return dict(row, enabled=bool(row['enabled'])) if row else None
-
-    def backup_policies(self):
-        return [dict(row, enabled=bool(row['enabled'])) for row in self._select('backup_policies', 'db_type, db_name')]
-
-    def save_backup_policy(self, policy):
-        with self.transaction() as conn:
-            self._insert(conn, 'backup_policies', self._POLICY_FIELDS, dict(policy, enabled=int(policy['enabled'])))
-
-    def set_last_slot(self, db_type, db_name, slot):
-        """The slot whose backup was taken (so a slot is taken once, whatever the clocks say)."""
-        with self.transaction() as conn:
-            conn.execute('UPDATE backup_policies SET last_slot = ? WHERE db_type = ? AND db_name = ?',
-                         (slot, db_type, db_name))
-
-    def delete_backup_policy(self, db_type, db_name):
-        with self.transaction() as conn:
-            conn.execute('DELETE FROM backup_policies WHERE db_type = ? AND db_name = ?', (db_type, db_name))
-
-    def save_samples(self, samples, keep_after):
-        """Store metric samples (dicts with db_type, db_name, measured_at) and drop those measured before
-        ``keep_after`` (ISO text), in one transaction."""
-        with self.transaction() as conn:
-            conn.executemany('INSERT OR REPLACE INTO metrics_samples (db_type, db_name, measured_at, sample)'
-                             ' VALUES (?, ?, ?, ?)',
-                             [(s['db_type'], s['db_name'], s['measured_at'], json.dumps(s, sort_keys=True))
-                              for s in samples])
-            conn.execute('DELETE FROM metrics_samples WHERE measured_at < ?', (keep_after,))
-
-    def samples(self, db_type, db_name, limit=2):
-        """The newest samples of a database, newest first."""
-        if not self._exists():
-            return []
-        rows = self.conn.execute('SELECT sample FROM metrics_samples WHERE db_type = ? AND db_name = ?'
-                                 ' ORDER BY measured_at DESC LIMIT ?', (db_type, db_name, limit))
-        return [json.loads(row[0]) for row in rows]
-
-    def quota(self, customer_id):
-        if not self._exists():
-            return None
-        row = self.conn.execute('SELECT * FROM quotas WHERE customer_id = ?', (customer_id,)).fetchone()
-        return dict(row) if row else None
-
-    def set_quota(self, customer_id, databases, storage_gb):
-        with self.transaction() as conn:
-            conn.execute('INSERT OR REPLACE INTO quotas (customer_id, databases, storage_gb) VALUES (?, ?, ?)',
-                         (customer_id, databases, storage_gb))
-
-    def delete_snapshot(self, snapshot_id):
-        with self.transaction() as conn:
-            conn.execute('DELETE FROM snapshots WHERE snapshot_id = ?', (snapshot_id,))
-
-    _RESTORE_FIELDS = ('restore_id', 'db_type', 'db_name', 'snapshot_id', 'target', 'new_database', 'phase',
-                       'detail', 'started_at')
-
-    def restores(self, db_type, target=None):
-        """Restore journal entries (restores under way or interrupted) of an engine, or into one database."""
-        return self._select('restores', 'started_at', db_type=db_type, target=target)
-
-    def save_restore(self, entry):
-        with self.transaction() as conn:
-            self._insert(conn, 'restores', self._RESTORE_FIELDS, entry)
-
-    def delete_restore(self, restore_id):
-        with self.transaction() as conn:
-            conn.execute('DELETE FROM restores WHERE restore_id = ?', (restore_id,))
-
     def record_event(self, event, record):
         """A history row for something other than create and delete (a rotation, say)."""
         with self.transaction() as conn:
             self._add_history(conn, event, record)
 
     def history(self, customer_id=None):
-        if not self._exists():
-            return []
         query = 'SELECT at, event, db_type, db_name, customer_id, username FROM history'
         params = ()
         if customer_id is not None:
             query += ' WHERE customer_id = ?'
             params = (customer_id,)
-        return [dict(row) for row in self.conn.execute(query + ' ORDER BY id', params)]
+        return [dict(row) for row in self._rows(query + ' ORDER BY id', params)]
 
     def lifetimes(self, customer_id=None):
         """Every database a customer (or anyone) ever had, one entry per life: created_at and deleted_at
@@ -463,7 +343,7 @@ class Catalog:
 
     @classmethod
     def _upsert(cls, conn, record):
-        cls._insert(conn, 'databases', _DATABASE_FIELDS, record)
+        cls._insert(conn, 'databases', cls._DATABASE_FIELDS, record)
 
     @staticmethod
     def _add_history(conn, event, record):
@@ -471,3 +351,173 @@ class Catalog:
                      ' VALUES (?, ?, ?, ?, ?, ?)',
                      (utc_now(), event, record['db_type'], record['db_name'], record['customer_id'],
                       record.get('username')))
+
+
+class _FirewallRecords(_Core):
+    """``firewall_rules``: the addresses allowed to each database, with the engine port they open;
+    ``guarded_ports``: every port a rule ever opened, which the packet filter keeps closed to everyone else
+    after its last rule goes. Written by the host's firewall service under the host-wide firewall lock: a rule
+    is saved once both layers (engine access lines and packet filter) let it in, deleted once they no longer do."""
+
+    _RULE_FIELDS = ('rule_id', 'db_type', 'db_name', 'ip_address', 'port', 'description', 'created_at')
+
+    def rules(self, db_type=None, db_name=None):
+        """Firewall rules, of one engine or one database, oldest first."""
+        return self._select('firewall_rules', 'created_at, rule_id', db_type=db_type, db_name=db_name)
+
+    def save_rule(self, rule):
+        """Insert or update a rule; its port stays guarded by the nftables driver from then on."""
+        with self.transaction() as conn:
+            self._insert(conn, 'firewall_rules', self._RULE_FIELDS, rule)
+            conn.execute('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)', (rule['port'],))
+
+    def delete_rules(self, rule_ids):
+        with self.transaction() as conn:
+            conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in rule_ids])
+
+    def guarded_ports(self):
+        return [row[0] for row in self._rows('SELECT port FROM guarded_ports ORDER BY port')]
+
+
+class _SettingRecords(_Core):
+    """``settings``: host-wide choices later runs must keep to, one text value a key (the firewall driver the
+    rules are enforced with, the schedule the backup jobs were installed with, the snapshot limits). Each is
+    written by the service that owns the key, the first time it acts or when the choice changes."""
+
+    def setting(self, key):
+        row = self._row('SELECT value FROM settings WHERE key = ?', (key,))
+        return row['value'] if row else None
+
+    def set_setting(self, key, value):
+        self._write('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', (key, value))
+
+
+class _SnapshotRecords(_Core):
+    """``snapshots``: one row per snapshot on disk (owner customer, size, checksum, manifest, whether a backup
+    job took it, and when it expires, if it does); ``restores``: the journal of restores under way, so a restore
+    a kill interrupted is finished or undone by the next operation on its target. Written by the host's snapshot
+    service (take, delete, restore, sweep of the expired), the backup-policy service (expiry of automated
+    snapshots when a policy is disabled) and database deletion (expiry after the grace period)."""
+
+    _SNAPSHOT_FIELDS = ('snapshot_id', 'db_type', 'db_name', 'customer_id', 'created_at', 'description',
+                        'size_bytes', 'sha256', 'manifest', 'properties', 'automated')
+    _RESTORE_FIELDS = ('restore_id', 'db_type', 'db_name', 'snapshot_id', 'target', 'new_database', 'phase',
+                       'detail', 'started_at')
+
+    def snapshots(self, db_type, db_name=None):
+        """Snapshots of one engine (or one database), newest first."""
+        return self._select('snapshots', 'created_at DESC, snapshot_id DESC', db_type=db_type, db_name=db_name)
+
+    def snapshot(self, snapshot_id):
+        return self._row('SELECT * FROM snapshots WHERE snapshot_id = ?', (snapshot_id,))
+
+    def save_snapshot(self, snapshot):
+        with self.transaction() as conn:
+            self._insert(conn, 'snapshots', self._SNAPSHOT_FIELDS, snapshot, replace=False)
+
+    def delete_snapshot(self, snapshot_id):
+        self._write('DELETE FROM snapshots WHERE snapshot_id = ?', (snapshot_id,))
+
+    def expired_snapshots(self, now):
+        """Snapshots whose ``expires_at`` is ``now`` (ISO text) or earlier, of every engine."""
+        return [dict(row) for row in self._rows(
+            'SELECT * FROM snapshots WHERE expires_at <= ? ORDER BY expires_at, snapshot_id', (now,))]
+
+    def set_snapshot_expiry(self, db_type, db_name, expires_at, automated_only=False):
+        """Give a database's snapshots (or its automated ones) an expiry, keeping any sooner one; None takes the
+        expiry away. Returns how many rows changed."""
+        where = ' AND automated = 1' if automated_only else ''
+        if expires_at is None:
+            return self._write('UPDATE snapshots SET expires_at = NULL WHERE db_type = ? AND db_name = ?'
+                               ' AND expires_at IS NOT NULL' + where, (db_type, db_name))
+        return self._write('UPDATE snapshots SET expires_at = ? WHERE db_type = ? AND db_name = ?'
+                           ' AND (expires_at IS NULL OR expires_at > ?)' + where,
+                           (expires_at, db_type, db_name, expires_at))
+
+    def snapshot_bytes(self, db_type, customer_id, now):
+        """Bytes of one customer's snapshots on one engine not expired at ``now``, deleted databases' included."""
+        rows = self._rows('SELECT COALESCE(SUM(size_bytes), 0) FROM snapshots WHERE db_type = ?'
+                          ' AND customer_id = ? AND (expires_at IS NULL OR expires_at > ?)',
+                          (db_type, customer_id, now))
+        return rows[0][0] if rows else 0
+
+    def restores(self, db_type, target=None):
+        """Restore journal entries (restores under way or interrupted) of an engine, or into one database."""
+        return self._select('restores', 'started_at', db_type=db_type, target=target)
+
+    def save_restore(self, entry):
+        with self.transaction() as conn:
+            self._insert(conn, 'restores', self._RESTORE_FIELDS, entry)
+
+    def delete_restore(self, restore_id):
+        self._write('DELETE FROM restores WHERE restore_id = ?', (restore_id,))
+
+
+class _BackupPolicyRecords(_Core):
+    """``backup_policies``: one row per database with automated backups set (frequency, time of day, retention,
+    when it was enabled, the last slot taken). Written by the host's backup-policy service (set, forget when the
+    database goes) and by the scheduled backup job (``set_last_slot``), which reads every policy to find what is
+    due."""
+
+    _POLICY_FIELDS = ('db_type', 'db_name', 'enabled', 'frequency', 'retention_days', 'time_of_day', 'enabled_at',
+                      'last_slot', 'updated_at')
+
+    def backup_policy(self, db_type, db_name):
+        row = self._row('SELECT * FROM backup_policies WHERE db_type = ? AND db_name = ?', (db_type, db_name))
+        return dict(row, enabled=bool(row['enabled'])) if row else None
+
+    def backup_policies(self):
+        return [dict(row, enabled=bool(row['enabled'])) for row in self._select('backup_policies', 'db_type, db_name')]
+
+    def save_backup_policy(self, policy):
+        with self.transaction() as conn:
+            self._insert(conn, 'backup_policies', self._POLICY_FIELDS, dict(policy, enabled=int(policy['enabled'])))
+
+    def set_last_slot(self, db_type, db_name, slot):
+        """The slot whose backup was taken (so a slot is taken once, whatever the clocks say)."""
+        self._write('UPDATE backup_policies SET last_slot = ? WHERE db_type = ? AND db_name = ?',
+                    (slot, db_type, db_name))
+
+    def delete_backup_policy(self, db_type, db_name):
+        self._write('DELETE FROM backup_policies WHERE db_type = ? AND db_name = ?', (db_type, db_name))
+
+
+class _MetricsRecords(_Core):
+    """``metrics_samples``: one JSON reading per database and time (size, sessions, counters, CPU ticks). Written
+    by the scheduled metrics collector, which also drops the samples past their retention; read by the metrics
+    result, whose rates come from the two newest."""
+
+    def save_samples(self, samples, keep_after):
+        """Store metric samples (dicts with db_type, db_name, measured_at) and drop those measured before
+        ``keep_after`` (ISO text), in one transaction."""
+        with self.transaction() as conn:
+            conn.executemany('INSERT OR REPLACE INTO metrics_samples (db_type, db_name, measured_at, sample)'
+                             ' VALUES (?, ?, ?, ?)',
+                             [(s['db_type'], s['db_name'], s['measured_at'], json.dumps(s, sort_keys=True))
+                              for s in samples])
+            conn.execute('DELETE FROM metrics_samples WHERE measured_at < ?', (keep_after,))
+
+    def samples(self, db_type, db_name, limit=2):
+        """The newest samples of a database, newest first."""
+        return [json.loads(row[0]) for row in self._rows(
+            'SELECT sample FROM metrics_samples WHERE db_type = ? AND db_name = ? ORDER BY measured_at DESC LIMIT ?',
+            (db_type, db_name, limit))]
+
+
+class _QuotaRecords(_Core):
+    """``quotas``: a customer's limits on this host (databases, storage in GB) a DBA set; a customer without a row
+    has the defaults. Written by the quota module; read by the info module's quota and by the API server before
+    a creation or a restore into a new database."""
+
+    def quota(self, customer_id):
+        return self._row('SELECT * FROM quotas WHERE customer_id = ?', (customer_id,))
+
+    def set_quota(self, customer_id, databases, storage_gb):
+        self._write('INSERT OR REPLACE INTO quotas (customer_id, databases, storage_gb) VALUES (?, ?, ?)',
+                    (customer_id, databases, storage_gb))
+
+
+class Catalog(_DatabaseRecords, _FirewallRecords, _SettingRecords, _SnapshotRecords, _BackupPolicyRecords,
+              _MetricsRecords, _QuotaRecords):
+    """The catalog in ``state_dir``: every kind of record above over one file, opened on first use; a read of a
+    catalog that does not exist yet finds nothing and creates nothing."""

@@ -6,7 +6,6 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.metrics import result
 
 
@@ -33,17 +32,3 @@ def test_one_reading_has_no_rates_and_counters_that_restarted_give_zero():
     assert result(sample(1000.0, 10, 5), None)['cpu_percent'] is None
     assert result(sample(1300.0, 10, 5), sample(1000.0, 900, 50))['queries_per_sec'] == 0
     assert result(sample(1000.0, None, None, cache_hits=None, cache_misses=None), None)['cache_hit_ratio'] is None
-
-
-def test_history_has_one_entry_per_life(tmp_path):
-    catalog = Catalog(str(tmp_path / 'state'))
-    record = dict(db_type='postgresql', db_name='cust_a_pg_x', customer_id='a', requested_name='x', username='cust_a_pg_x')
-    catalog.record_created(record)
-    catalog.record_deleted(record)
-    catalog.record_created(record)
-    catalog.record_created(dict(record, customer_id='b', db_name='cust_b_pg_x'))
-    lives = catalog.lifetimes('a')
-    assert [(life['db_name'], life['deleted_at'] is None) for life in lives] == [
-        ('cust_a_pg_x', False), ('cust_a_pg_x', True)]
-    assert lives[0]['created_at'] <= lives[0]['deleted_at'] <= lives[1]['created_at']
-    assert len(catalog.lifetimes()) == 3

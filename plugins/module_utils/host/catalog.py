@@ -22,13 +22,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import datetime
 import fcntl
 import json
 import os
 import sqlite3
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 CATALOG_FILE = 'catalog.sqlite3'
 
@@ -141,10 +141,6 @@ _MIGRATIONS = (
     """,
 )
 
-
-def utc_now():
-    """ISO 8601 UTC timestamp with a Z, the form every result of the collection uses."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def ensure_private_dir(path):

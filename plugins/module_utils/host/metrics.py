@@ -4,7 +4,7 @@
 
 """Metrics of a database on its host: readings of counters, samples in the catalog, and the contract's fields.
 
-A reading holds raw counters; the collector (host/runner.py, every 5 minutes) stores one per
+A reading holds raw counters; the collector (host/jobs.py, every 5 minutes) stores one per
 database in the catalog and drops old ones. ``metrics`` answers from the newest two samples
 (rates need two), or from a live reading when there is none (then the rates are null).
 

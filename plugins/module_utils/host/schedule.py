@@ -7,7 +7,7 @@ systemd runs, else a cron.d file. Both run the same command (host/runner.py); on
 - systemd: ``<name>.service`` and ``<name>.timer`` in ``unit_dir``, the timer on OnCalendar (in UTC,
   Persistent=true so a slot missed while the host was down runs at boot), enabled with systemctl;
 - cron: ``/etc/cron.d/<name>``. Cron has no portable UTC, so a job that must follow UTC slots runs
-  more often and decides itself (host/backups.py).
+  more often and decides itself (host/jobs.py).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import abc
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import database_missing
+
 
 class Databases(abc.ABC):
     """The databases of one engine (``db_type``), and the way to everything else about them."""
@@ -68,9 +70,12 @@ class Databases(abc.ABC):
     def get(self, db_name):
         """The database, or None when it does not exist."""
 
-    @abc.abstractmethod
     def existing(self, db_name):
         """The database; NotFound when it does not exist."""
+        database = self.get(db_name)
+        if database is None:
+            raise database_missing(self.db_type, db_name)
+        return database
 
     @abc.abstractmethod
     def find(self, requested_name):

@@ -88,12 +88,6 @@ class ApiDatabases(backend.Databases):
                 return database
         return None
 
-    def existing(self, db_name):
-        database = self.get(db_name)
-        if database is None:
-            raise database_missing(self.db_type, db_name)
-        return database
-
     def find(self, requested_name):
         """The key's own database with this requested_name (the key implies the customer)."""
         pattern = re.compile(r'cust_[A-Za-z0-9]+_%s_%s' % (naming.TYPE_TAGS[self.db_type], re.escape(requested_name)))

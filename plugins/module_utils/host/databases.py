@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import backend, naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy, recorded_schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
@@ -140,13 +140,6 @@ class HostDatabases(backend.Databases):
         if server is None:
             return None
         return self._merge(server, self.catalog.get(self.db_type, db_name))
-
-    def existing(self, db_name):
-        """The database as a result dict; NotFound when the server has no such database."""
-        database = self.get(db_name)
-        if database is None:
-            raise database_missing(self.db_type, db_name)
-        return database
 
     def find(self, requested_name):
         """Addressing by requested_name alone needs the customer, which only an API key implies."""

@@ -52,8 +52,9 @@ start() {
   runuser -u postgres -- "$PG_BIN/initdb" -D "$pg/data" -U postgres --auth-local=trust \
     --auth-host=scram-sha-256 --pwfile="$pg/.pwfile" --no-sync -E UTF8 --locale=C.UTF-8 >"$pg/initdb.log"
   rm -f "$pg/.pwfile"
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w -o \
-    "-p $pg_port -k $pg -c listen_addresses=$pg_listen -c fsync=$fsync -c max_connections=300" start >/dev/null
+  # The options are kept next to the server: a test that stops it starts it again exactly so.
+  echo "-p $pg_port -k $pg -c listen_addresses=$pg_listen -c fsync=$fsync -c max_connections=300" >"$pg/options"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w -o "$(cat "$pg/options")" start >/dev/null
 
   # MariaDB
   local mdb=$dir/mariadb mdb_port
@@ -63,10 +64,13 @@ start() {
     --auth-root-authentication-method=socket --skip-test-db >"$mdb/install.log" 2>&1
   local flush=2
   [ "$fsync" = on ] && flush=1
-  (mariadbd --no-defaults --user=mysql --datadir="$mdb/data" --socket="$mdb/mysqld.sock" \
+  printf '%s\n' --no-defaults --user=mysql --datadir="$mdb/data" --socket="$mdb/mysqld.sock" \
     --port="$mdb_port" --bind-address=$mdb_listen --pid-file="$mdb/mysqld.pid" \
     --log-error="$mdb/error.log" --skip-log-bin --innodb-flush-log-at-trx-commit=$flush \
-    --max-connections=300 --skip-symbolic-links </dev/null >/dev/null 2>&1 &)
+    --max-connections=300 --skip-symbolic-links >"$mdb/options"
+  local options
+  mapfile -t options <"$mdb/options"
+  (mariadbd "${options[@]}" </dev/null >/dev/null 2>&1 &)
   if ! wait_for 30 mariadb --no-defaults -S "$mdb/mysqld.sock" -u root -e 'SELECT 1'; then
     echo "servers.sh: MariaDB did not start; see $mdb/error.log" >&2
     tail -20 "$mdb/error.log" >&2

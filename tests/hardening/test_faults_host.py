@@ -63,21 +63,19 @@ def stop_server(servers, db_type):
 
 
 def start_server(servers, db_type):
-    """The server again, with the options scripts/servers.sh gave it, at the same socket and port."""
+    """The server again, with the options scripts/servers.sh gave it (it keeps them next to the server)."""
     if db_type == 'postgresql':
-        socket_dir, port = servers['WAYSCLOUD_PG_SOCKET_DIR'], servers['WAYSCLOUD_PG_PORT']
+        socket_dir = servers['WAYSCLOUD_PG_SOCKET_DIR']
+        with open(os.path.join(socket_dir, 'options')) as handle:
+            options = handle.read().strip()
         subprocess.run(['runuser', '-u', 'postgres', '--', PG_BIN + '/pg_ctl', '-D', pg_data(servers), '-l',
-                        os.path.join(socket_dir, 'log'), '-w', '-o',
-                        '-p %s -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300' % (port, socket_dir),
-                        'start'], check=True, capture_output=True, timeout=60)
+                        os.path.join(socket_dir, 'log'), '-w', '-o', options, 'start'],
+                       check=True, capture_output=True, timeout=60)
         return
-    folder = os.path.dirname(servers['WAYSCLOUD_MDB_SOCKET'])
-    subprocess.Popen(['mariadbd', '--no-defaults', '--user=mysql', '--datadir=' + os.path.join(folder, 'data'),
-                      '--socket=' + servers['WAYSCLOUD_MDB_SOCKET'], '--port=' + servers['WAYSCLOUD_MDB_PORT'],
-                      '--bind-address=127.0.0.1', '--pid-file=' + os.path.join(folder, 'mysqld.pid'),
-                      '--log-error=' + os.path.join(folder, 'error.log'), '--skip-log-bin',
-                      '--innodb-flush-log-at-trx-commit=2', '--max-connections=300'],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    with open(os.path.join(os.path.dirname(servers['WAYSCLOUD_MDB_SOCKET']), 'options')) as handle:
+        options = handle.read().splitlines()
+    subprocess.Popen(['mariadbd'] + options, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 60
     while subprocess.run(['mariadb', '--no-defaults', '-S', servers['WAYSCLOUD_MDB_SOCKET'], '-u', 'root', '-e', 'SELECT 1'],
                          capture_output=True, check=False).returncode != 0:

@@ -27,7 +27,7 @@ hardening = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hardening)
 
 from tenant_operations import ApiBackend, HostBackend  # noqa: E402
-from tenant_support import MariaDBSide, PostgreSQLSide, Stage  # noqa: E402
+from tenant_support import MariaDBSide, PostgreSQLSide, Stage, remove_marker  # noqa: E402
 from traps import MDB_COMMON, MDB_TRAPS, PG_COMMON, PG_ISSUE_EXAMPLE, PG_TRAPS, fill  # noqa: E402
 import tenant_figures  # noqa: E402
 
@@ -75,8 +75,8 @@ class World:
                 self.host.forget(self.victims[engine])
             side.repair([])
         for path in glob.glob('/tmp/wayscloud-pwned-*'):
-            if os.path.isfile(path) and os.lstat(path).st_mtime < time.time() - STALE:
-                os.unlink(path)  # a killed run's (each run removes its own at once; runs take minutes)
+            if os.lstat(path).st_mtime < time.time() - STALE:
+                remove_marker(path)  # a killed run's (each run removes its own at once; runs take minutes)
 
     def side(self, engine):
         """The engine's side, with its victim customer made on first use."""

@@ -21,6 +21,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import re
 import time
 
@@ -45,6 +46,14 @@ def first_line(exc):
 
 def marker_files(marker):
     return sorted(glob.glob(marker + '*'))
+
+
+def remove_marker(path):
+    """What a payload left: a file, or a folder (a table's DATA DIRECTORY)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 def differences(before, after):
@@ -394,7 +403,7 @@ class PostgreSQLSide:
         for statement, params in statements:
             self.rows(statement, params, fetch=False)
         for path in marker_files(self.marker):
-            os.unlink(path)
+            remove_marker(path)
 
 
 # ---------------------------------------------------------------- MariaDB
@@ -609,4 +618,4 @@ class MariaDBSide:
             self.rows("DELETE FROM %s.accounts WHERE owner NOT IN ('alice', 'bob')" % quote_mdb(self.victim))
         self.rows('SET GLOBAL init_connect = %s', (self.init_connect,))
         for path in marker_files(self.marker):
-            os.unlink(path)
+            remove_marker(path)

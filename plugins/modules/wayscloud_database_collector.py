@@ -89,6 +89,7 @@ schedule_files:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector, check_retention
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
 
@@ -103,12 +104,10 @@ OPTIONS = dict(
 def check(params):
     host_only(params, 'the collector runs on a database host: use backend: host (the API collects its own metrics)')
     if params['state'] == 'present':
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import check_retention
         check_retention(params['retention_days'])
 
 
 def plan(backend, params, checked):
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector
     collector = HostCollector(backend, backend.schedule)
     present = params['state'] == 'present'
     result = dict(changed=collector.plan(present, params['retention_days']),

@@ -72,6 +72,7 @@ quota:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import check_quota
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, host_only, run
 
 OPTIONS = dict(
@@ -85,7 +86,6 @@ OPTIONS = dict(
 def check(params):
     """The limits as the catalog keeps them."""
     host_only(params, 'quota limits are set on a database host: use backend: host')
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import check_quota
     databases, storage_gb = check_quota(params['databases'], params['storage_gb'])
     return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=databases, storage_gb=storage_gb)
 

@@ -86,8 +86,9 @@ OPTIONS = dict(
 def check(params):
     """The limits as the catalog keeps them."""
     host_only(params, 'quota limits are set on a database host: use backend: host')
-    databases, storage_gb = check_quota(params['databases'], params['storage_gb'])
-    return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=databases, storage_gb=storage_gb)
+    database_limit, storage_gb = check_quota(params['databases'], params['storage_gb'])
+    return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=database_limit,
+                storage_gb=storage_gb)
 
 
 def plan(backend, params, wanted):

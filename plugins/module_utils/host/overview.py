@@ -33,13 +33,14 @@ def engine_entry(db_type, version):
                 capabilities=CAPABILITIES)
 
 
-def check_quota(databases, storage_gb):
+def check_quota(database_limit, storage_gb):
     """A customer's limits, checked; a message names the field and its rule."""
-    if isinstance(databases, bool) or not isinstance(databases, int) or not 0 <= databases <= 100000:
-        raise naming.ValidationError('quota databases must be a whole number from 0 to 100000 (got %r)' % (databases,))
+    if isinstance(database_limit, bool) or not isinstance(database_limit, int) or not 0 <= database_limit <= 100000:
+        raise naming.ValidationError('quota databases must be a whole number from 0 to 100000 (got %r)'
+                                     % (database_limit,))
     if isinstance(storage_gb, bool) or not isinstance(storage_gb, (int, float)) or not 0 <= storage_gb <= 1000000:
         raise naming.ValidationError('quota storage_gb must be a number from 0 to 1000000 (got %r)' % (storage_gb,))
-    return databases, float(storage_gb)
+    return database_limit, float(storage_gb)
 
 
 class HostOverview(Overview):
@@ -88,10 +89,10 @@ class HostOverview(Overview):
         """The limits the catalog holds for a customer (None: the defaults apply)."""
         return self.catalog.quota(naming.check_customer_id(customer_id))
 
-    def set_quota(self, customer_id, databases, storage_gb):
+    def set_quota(self, customer_id, database_limit, storage_gb):
         """Store a customer's limits; returns them."""
-        databases, storage_gb = check_quota(databases, storage_gb)
-        self.catalog.set_quota(naming.check_customer_id(customer_id), databases, storage_gb)
+        database_limit, storage_gb = check_quota(database_limit, storage_gb)
+        self.catalog.set_quota(naming.check_customer_id(customer_id), database_limit, storage_gb)
         return self.limits(customer_id)
 
     def history(self, customer_id=None):

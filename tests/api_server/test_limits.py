@@ -48,7 +48,7 @@ def api(tmp_path_factory):
     """A server of this test's own: {url, state_dir, servers (for the fingerprint)}; stopped afterwards."""
     folder = tmp_path_factory.mktemp('limits')
     servers = dict((name, setting(name)) for name in ('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT',
-                                                   'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
+                                                      'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
     state_dir = str(folder / 'state')
     config = {
         'state_dir': state_dir,

@@ -425,22 +425,40 @@ def engine(cfg, db_type):
         databases.close()
 
 
+def missing(db_type, db_name):
+    """The one 404 of a database route: no such database, not a name of ours, or another customer's."""
+    return HTTPException(status_code=404, detail='%s database %s not found' % (db_type, db_name))
+
+
 def owned(key, db_type, db_name):
-    """The database name, if it belongs to the key's customer (any customer for internal keys); else 404."""
+    """404 unless the database belongs to the key's customer (any customer for internal keys)."""
     try:
         customer_id = naming.parse_technical_name(db_type, db_name)[0]
     except naming.ValidationError:
-        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type, db_name))
+        raise missing(db_type, db_name)
     if not key.internal and customer_id != key.customer_id:
-        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type, db_name))
-    return db_name
+        raise missing(db_type, db_name)
 
 
-def existing(databases, db_name):
-    database = databases.get(db_name)
-    if database is None:
-        raise HTTPException(status_code=404, detail='%s database %s not found' % (databases.db_type, db_name))
-    return database
+def database_route(key, cfg, db_type, db_name, *permissions, must_exist=True):
+    """The opening of every route on one database, checked in this order: each permission (403), then the key's
+    customer owns the database (404); on entering the ``with``, the engine (400) and, unless ``must_exist`` is false,
+    the database on its server (404, like another customer's). The with yields the engine object.
+
+    Permissions and ownership are checked on the call, the engine and the database on entering: a route that checks
+    one of its own fields (422) does it between the two, so that a refused key hears 403 or 404 whatever it sent."""
+    for permission in permissions:
+        need(key, permission)
+    owned(key, db_type, db_name)
+    return _opened(cfg, db_type, db_name, must_exist)
+
+
+@contextlib.contextmanager
+def _opened(cfg, db_type, db_name, must_exist):
+    with engine(cfg, db_type) as databases:
+        if must_exist and databases.get(db_name) is None:
+            raise missing(db_type, db_name)
+        yield databases
 
 
 def limits(cfg, databases, customer_id):
@@ -502,10 +520,7 @@ def create_database(body: CreateDatabaseRequest, key: Key = Depends(authenticate
 
 
 def _delete(key, cfg, db_type, db_name, username):
-    need(key, 'database:delete')
-    owned(key, db_type, db_name)
-    with engine(cfg, db_type) as databases:
-        existing(databases, db_name)
+    with database_route(key, cfg, db_type, db_name, 'database:delete') as databases:
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
@@ -563,11 +578,8 @@ def delete_database_by_path(db_type: DbType, db_name: str, username: Optional[st
 @app.patch('/v1/databases/{db_type}/{db_name}', response_model=SuccessResponse, summary='Update database')
 def update_database(db_type: DbType, db_name: str, body: UpdateDatabaseRequest, key: Key = Depends(authenticated),
                     cfg: Config = Depends(config)):
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
-    changes = dict((field, value) for field, value in body.model_dump().items() if value is not None)
-    with engine(cfg, db_type.value) as databases:
-        existing(databases, db_name)
+    with database_route(key, cfg, db_type.value, db_name, 'database:update') as databases:
+        changes = dict((field, value) for field, value in body.model_dump().items() if value is not None)
         if changes:
             databases.update(db_name, changes)
     return SuccessResponse(message='updated: %s' % (', '.join(sorted(changes)) or 'nothing'))
@@ -575,10 +587,7 @@ def update_database(db_type: DbType, db_name: str, body: UpdateDatabaseRequest, 
 
 @app.post('/v1/databases/{db_type}/{db_name}/restart', response_model=RestartResponse, summary='Restart database')
 def restart_database(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
-        existing(databases, db_name)
+    with database_route(key, cfg, db_type.value, db_name, 'database:update') as databases:
         terminated = databases.restart(db_name)
     return RestartResponse(message='terminated %d session(s)' % terminated, terminated_sessions=terminated)
 
@@ -586,9 +595,7 @@ def restart_database(db_type: DbType, db_name: str, key: Key = Depends(authentic
 @app.get('/v1/databases/{db_type}/{db_name}/credentials', response_model=CredentialsResponse,
          summary='Get database credentials')
 def get_credentials(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         credentials = databases.credentials().get(db_name)
     return CredentialsResponse(**dict((k, v) for k, v in credentials.items() if k != 'created_at'))
 
@@ -597,9 +604,7 @@ def get_credentials(db_type: DbType, db_name: str, key: Key = Depends(authentica
           summary='Rotate database credentials')
 def rotate_credentials(db_type: DbType, db_name: str, key: Key = Depends(authenticated),
                        cfg: Config = Depends(config)):
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:update', must_exist=False) as databases:
         credentials, password = databases.credentials().rotate(db_name)
     return RotateResponse(success=True, db_name=credentials['database'], username=credentials['username'],
                           password=password, host=credentials['host'], port=credentials['port'],
@@ -609,10 +614,9 @@ def rotate_credentials(db_type: DbType, db_name: str, key: Key = Depends(authent
 @app.post('/v1/databases/{db_type}/{db_name}/firewall', response_model=FirewallRule, summary='Add firewall rule')
 def add_firewall_rule(db_type: DbType, db_name: str, body: FirewallRuleRequest, key: Key = Depends(authenticated),
                       cfg: Config = Depends(config)):
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
+    route = database_route(key, cfg, db_type.value, db_name, 'database:update', must_exist=False)
     ip_address = normalize_address(body.ip_address, ipv6=False, allow_any=True)  # the key decides, below
-    with engine(cfg, db_type.value) as databases:
+    with route as databases:
         firewall = databases.firewall()
         # The rules checked are the rules added to: two halves of every address sent at once meet here.
         with databases.catalog.lock('rules', '%s-%s' % (db_type.value, db_name)):
@@ -639,9 +643,7 @@ def refuse_everyone(ip_address, others):
 @app.get('/v1/databases/{db_type}/{db_name}/firewall', response_model=FirewallRulesResponse,
          summary='List firewall rules')
 def list_firewall_rules(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         rules = databases.firewall().list(db_name)
     return FirewallRulesResponse(rules=[FirewallRule(**rule) for rule in rules], total=len(rules))
 
@@ -650,22 +652,19 @@ def list_firewall_rules(db_type: DbType, db_name: str, key: Key = Depends(authen
             summary='Delete firewall rule')
 def delete_firewall_rule(db_type: DbType, db_name: str, rule_id: str, key: Key = Depends(authenticated),
                          cfg: Config = Depends(config)):
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
+    route = database_route(key, cfg, db_type.value, db_name, 'database:update', must_exist=False)
     rule_id = check_rule_id(rule_id)
-    with engine(cfg, db_type.value) as databases:
+    with route as databases:
         rule = databases.firewall().remove(db_name, rule_id)
     return SuccessResponse(message='rule %s (%s) removed and verified' % (rule_id, rule['ip_address']))
 
 
 @app.get('/v1/databases/{db_type}/{db_name}/info', response_model=DatabaseInfoResponse, summary='Get database info')
 def database_info(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         info = databases.info(db_name)
     if info is None:
-        raise HTTPException(status_code=404, detail='%s database %s not found' % (db_type.value, db_name))
+        raise missing(db_type.value, db_name)
     return DatabaseInfoResponse(**info)
 
 
@@ -679,11 +678,9 @@ def stored_snapshot(snapshot):
 @app.post('/v1/databases/{db_type}/{db_name}/snapshots', response_model=SnapshotResponse, summary='Create snapshot')
 def create_snapshot(db_type: DbType, db_name: str, body: Optional[SnapshotRequest] = None,
                     key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
-        database = existing(databases, db_name)
-        refuse_over_quota(cfg, databases, database['customer_id'], new_database=False)
+    with database_route(key, cfg, db_type.value, db_name, 'database:read') as databases:
+        customer_id = naming.parse_technical_name(db_type.value, db_name)[0]
+        refuse_over_quota(cfg, databases, customer_id, new_database=False)
         snapshot = databases.snapshots().create(db_name, body.description if body else None)
     return SnapshotResponse(success=True, message='snapshot %s taken' % snapshot['snapshot_id'],
                             **stored_snapshot(snapshot))
@@ -691,9 +688,7 @@ def create_snapshot(db_type: DbType, db_name: str, body: Optional[SnapshotReques
 
 @app.get('/v1/databases/{db_type}/{db_name}/snapshots', response_model=SnapshotListResponse, summary='List snapshots')
 def list_snapshots(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         snapshots = databases.snapshots().list(db_name)
     return SnapshotListResponse(db_name=db_name, db_type=db_type.value,
                                 snapshots=[Snapshot(**stored_snapshot(snapshot)) for snapshot in snapshots])
@@ -703,11 +698,8 @@ def list_snapshots(db_type: DbType, db_name: str, key: Key = Depends(authenticat
 def restore_snapshot(db_type: DbType, db_name: str, body: RestoreRequest, key: Key = Depends(authenticated),
                      cfg: Config = Depends(config)):
     """Into a new database (target_db_name) it is a creation too: database:create and a free place in the quota."""
-    need(key, 'database:update')
-    if body.target_db_name is not None:
-        need(key, 'database:create')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    permissions = ('database:update',) if body.target_db_name is None else ('database:update', 'database:create')
+    with database_route(key, cfg, db_type.value, db_name, *permissions, must_exist=False) as databases:
         snapshots = databases.snapshots()
         snapshots.get(db_name, body.snapshot_id)  # an unknown snapshot is 404, whatever the quota says
 
@@ -728,10 +720,9 @@ def restore_snapshot(db_type: DbType, db_name: str, body: RestoreRequest, key: K
             summary='Delete snapshot')
 def delete_snapshot(db_type: DbType, db_name: str, snapshot_id: str, key: Key = Depends(authenticated),
                     cfg: Config = Depends(config)):
-    need(key, 'database:delete')
-    owned(key, db_type.value, db_name)
+    route = database_route(key, cfg, db_type.value, db_name, 'database:delete', must_exist=False)
     check_snapshot_id(snapshot_id)
-    with engine(cfg, db_type.value) as databases:
+    with route as databases:
         if not databases.snapshots().delete(db_name, snapshot_id):
             raise HTTPException(status_code=404, detail='%s has no snapshot %s' % (db_name, snapshot_id))
     return SuccessResponse(message='snapshot %s deleted' % snapshot_id)
@@ -740,9 +731,7 @@ def delete_snapshot(db_type: DbType, db_name: str, snapshot_id: str, key: Key = 
 @app.get('/v1/databases/{db_type}/{db_name}/backup-policy', response_model=BackupPolicyResponse,
          summary='Get backup policy')
 def get_backup_policy(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         return BackupPolicyResponse(**databases.backup_policy().get(db_name))
 
 
@@ -751,9 +740,7 @@ def get_backup_policy(db_type: DbType, db_name: str, key: Key = Depends(authenti
 def set_backup_policy(db_type: DbType, db_name: str, body: BackupPolicyRequest, key: Key = Depends(authenticated),
                       cfg: Config = Depends(config)):
     """Fields left out keep their current values."""
-    need(key, 'database:update')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
+    with database_route(key, cfg, db_type.value, db_name, 'database:update', must_exist=False) as databases:
         backups = databases.backup_policy()
         policy = dict((field, value) for field, value in backups.get(db_name).items() if field in POLICY_FIELDS)
         policy.update((field, value.value if isinstance(value, Enum) else value)
@@ -764,10 +751,7 @@ def set_backup_policy(db_type: DbType, db_name: str, body: BackupPolicyRequest, 
 @app.get('/v1/databases/{db_type}/{db_name}/metrics', response_model=MetricsResponse, summary='Get database metrics')
 def database_metrics(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     """From the newest samples of the host's collector, else a live reading (host/metrics.py)."""
-    need(key, 'database:read')
-    owned(key, db_type.value, db_name)
-    with engine(cfg, db_type.value) as databases:
-        existing(databases, db_name)
+    with database_route(key, cfg, db_type.value, db_name, 'database:read') as databases:
         return MetricsResponse(**databases.metrics(db_name))
 
 

@@ -25,6 +25,7 @@ from conftest import differences, fingerprint, http_json  # noqa: E402  (the har
 
 from app import Config  # noqa: E402
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog  # noqa: E402
+from ansible_collections.wayscloud.databases.tests.environment import setting  # noqa: E402
 
 EVERYTHING = ['database:create', 'database:read', 'database:update', 'database:delete']
 KEYS = {
@@ -34,13 +35,6 @@ KEYS = {
     'restorer': {'customer_id': 'lim1', 'permissions': ['database:read', 'database:update']},
     'opener': {'customer_id': 'lim2', 'permissions': EVERYTHING, 'allow_any_address': True},
 }
-
-
-def _env(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail('%s is not set: run this through scripts/test.sh (it starts the database servers)' % name)
-    return value
 
 
 def _free_port():
@@ -53,8 +47,8 @@ def _free_port():
 def api(tmp_path_factory):
     """A server of this test's own: {url, state_dir, servers (for the fingerprint)}; stopped afterwards."""
     folder = tmp_path_factory.mktemp('limits')
-    servers = dict((name, _env(name)) for name in ('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT',
-                                                   'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
+    servers = dict((name, setting(name)) for name in ('WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT',
+                                                      'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
     state_dir = str(folder / 'state')
     config = {
         'state_dir': state_dir,

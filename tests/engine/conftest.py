@@ -15,21 +15,15 @@ from commands import run  # noqa: E402  (the API server's runner: the engine tes
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-
-
-def _env(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail('%s is not set: run the engine tests through scripts/test.sh (it starts the servers)' % name)
-    return value
+from ansible_collections.wayscloud.databases.tests.environment import setting
 
 
 @pytest.fixture
 def logins():
     return {
-        'postgresql': ServerLogin(unix_socket=_env('WAYSCLOUD_PG_SOCKET_DIR'), port=int(_env('WAYSCLOUD_PG_PORT')),
+        'postgresql': ServerLogin(unix_socket=setting('WAYSCLOUD_PG_SOCKET_DIR'), port=int(setting('WAYSCLOUD_PG_PORT')),
                                   public_host='127.0.0.1'),
-        'mariadb': ServerLogin(unix_socket=_env('WAYSCLOUD_MDB_SOCKET'), port=int(_env('WAYSCLOUD_MDB_PORT')),
+        'mariadb': ServerLogin(unix_socket=setting('WAYSCLOUD_MDB_SOCKET'), port=int(setting('WAYSCLOUD_MDB_PORT')),
                                public_host='127.0.0.1'),
     }
 

@@ -28,12 +28,7 @@ COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 sys.path.insert(0, os.path.join(COLLECTION, 'tests', 'api_server'))
 from commands import run  # noqa: E402
 
-
-def _env(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail('%s is not set: run the hardening suite through scripts/test.sh (it starts the servers)' % name)
-    return value
+from ansible_collections.wayscloud.databases.tests.environment import setting  # noqa: E402
 
 
 @pytest.fixture(scope='session')
@@ -42,8 +37,8 @@ def servers():
     names = ['WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT',
              'WAYSCLOUD_API_URL', 'WAYSCLOUD_FAULTS_URL', 'WAYSCLOUD_TEST_KEY_INTERNAL', 'WAYSCLOUD_TEST_KEY_CUSTOMER',
              'WAYSCLOUD_TEST_KEY_QUOTA', 'WAYSCLOUD_VAULT_ADDR', 'WAYSCLOUD_VAULT_TOKEN']
-    settings = dict((name, _env(name)) for name in names)
-    settings['WAYSCLOUD_API_STATE_DIR'] = _env('WAYSCLOUD_API_STATE_DIR')
+    settings = dict((name, setting(name)) for name in names)
+    settings['WAYSCLOUD_API_STATE_DIR'] = setting('WAYSCLOUD_API_STATE_DIR')
     return settings
 
 

@@ -215,24 +215,31 @@ def test_postgresql_stopped_during_a_snapshot(servers, scene):
     record('PostgreSQL stopped during a snapshot', settled(servers, scene, 'postgresql', problems))
 
 
-def test_mariadb_stopped_during_a_restore(servers, scene):
-    db_name, password = scene['database']('mariadb', 'loaddown', megabytes=20)
+def interrupted_restore(servers, scene, requested_name, interrupt, too_late):
+    """The problems of a MariaDB restore (a 20 MB database's snapshot into loadcopy) that ``interrupt(process, finish)``
+    breaks, returning the module's result: it must fail cleanly (``too_late`` says why it did not), the next one work."""
+    db_name, password = scene['database']('mariadb', requested_name, megabytes=20)
     taken = run_module('wayscloud_database_snapshot', scene['options']('mariadb', name=db_name, label='a'))
     assert taken.get('changed'), taken.get('msg')
     restore = scene['options']('mariadb', name=db_name, label='a', state='restored', target_db_name='loadcopy')
-    process, finish = start_module('wayscloud_database_snapshot', restore)
-    try:
-        wait_for(lambda: scratch_databases(servers, 'mariadb') or process.poll() is not None)
-        stop_server(servers, 'mariadb')
-        result = finish()
-    finally:
-        start_server(servers, 'mariadb')
-    problems = [] if result.get('failed') else ['the restore succeeded: the server was stopped too late']
+    result = interrupt(*start_module('wayscloud_database_snapshot', restore))
+    problems = [] if result.get('failed') else ['the restore succeeded: %s' % too_late]
     problems += clear_failure(result, None, [password])
     again = run_module('wayscloud_database_snapshot', restore)
-    copy = PREFIX + 'mdb_loadcopy'
-    if again.get('failed') or sql(servers, 'mariadb', 'SELECT v FROM t', copy) != '1':
+    if again.get('failed') or sql(servers, 'mariadb', 'SELECT v FROM t', PREFIX + 'mdb_loadcopy') != '1':
         problems.append('the next restore: %s' % again.get('msg'))
+    return problems
+
+
+def test_mariadb_stopped_during_a_restore(servers, scene):
+    def stop(process, finish):
+        try:
+            wait_for(lambda: scratch_databases(servers, 'mariadb') or process.poll() is not None)
+            stop_server(servers, 'mariadb')
+            return finish()
+        finally:
+            start_server(servers, 'mariadb')
+    problems = interrupted_restore(servers, scene, 'loaddown', stop, 'the server was stopped too late')
     record('MariaDB stopped during a restore', settled(servers, scene, 'mariadb', problems))
 
 
@@ -262,11 +269,6 @@ def test_session_killed_during_a_dump(servers, scene):
 
 
 def test_session_killed_during_a_restore(servers, scene):
-    db_name, password = scene['database']('mariadb', 'loadkill', megabytes=20)
-    taken = run_module('wayscloud_database_snapshot', scene['options']('mariadb', name=db_name, label='a'))
-    assert taken.get('changed'), taken.get('msg')
-    restore = scene['options']('mariadb', name=db_name, label='a', state='restored', target_db_name='loadcopy')
-    process, finish = start_module('wayscloud_database_snapshot', restore)
     query = "SELECT id FROM information_schema.processlist WHERE db LIKE 'wcr\\_%' AND command <> 'Sleep'"
 
     def kill():
@@ -275,13 +277,11 @@ def test_session_killed_during_a_restore(servers, scene):
             subprocess.run(['mariadb', '--no-defaults', '-S', servers['WAYSCLOUD_MDB_SOCKET'], '-u', 'root', '-e',
                             'KILL %s' % session], capture_output=True, check=False)
         return bool(ids)
-    wait_for(lambda: kill() or process.poll() is not None)
-    result = finish()
-    problems = [] if result.get('failed') else ['the restore succeeded: its session was killed too late']
-    problems += clear_failure(result, None, [password])
-    again = run_module('wayscloud_database_snapshot', restore)
-    if again.get('failed') or sql(servers, 'mariadb', 'SELECT v FROM t', PREFIX + 'mdb_loadcopy') != '1':
-        problems.append('the next restore: %s' % again.get('msg'))
+
+    def kill_sessions(process, finish):
+        wait_for(lambda: kill() or process.poll() is not None)
+        return finish()
+    problems = interrupted_restore(servers, scene, 'loadkill', kill_sessions, 'its session was killed too late')
     record('KILL of the restore session', settled(servers, scene, 'mariadb', problems))
 
 

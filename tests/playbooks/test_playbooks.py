@@ -17,17 +17,12 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.wayscloud.databases.tests.environment import setting
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.dirname(sys.executable)
 CUSTOMER = 'pbtest'
-
-
-def env_of(name):
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail('%s is not set: run these tests through scripts/test.sh' % name)
-    return value
 
 
 @pytest.fixture(scope='module')
@@ -39,9 +34,9 @@ def setup(tmp_path_factory):
         wayscloud_credentials_dir=str(work / 'credentials'),
         wayscloud_firewall_driver='none',
         wayscloud_host_login=dict(
-            postgresql=dict(login_unix_socket=env_of('WAYSCLOUD_PG_SOCKET_DIR'), login_port=int(env_of('WAYSCLOUD_PG_PORT')),
+            postgresql=dict(login_unix_socket=setting('WAYSCLOUD_PG_SOCKET_DIR'), login_port=int(setting('WAYSCLOUD_PG_PORT')),
                             public_host='127.0.0.1'),
-            mariadb=dict(login_unix_socket=env_of('WAYSCLOUD_MDB_SOCKET'), login_port=int(env_of('WAYSCLOUD_MDB_PORT')),
+            mariadb=dict(login_unix_socket=setting('WAYSCLOUD_MDB_SOCKET'), login_port=int(setting('WAYSCLOUD_MDB_PORT')),
                          public_host='127.0.0.1')),
         wayscloud_databases=[
             dict(db_type='postgresql', requested_name='orders', connection_limit=30, description='Orders',
@@ -148,7 +143,7 @@ def test_provision_through_ansible_runner_leaks_no_secret(setup, tmp_path):
     work, varsfile, variables = setup
     with open(os.path.join(ROOT, 'docs', 'awx', 'credential-type-injectors.yml')) as handle:
         injectors = yaml.safe_load(handle)['env']
-    inputs = dict(api_url=env_of('WAYSCLOUD_API_URL'), api_key=env_of('WAYSCLOUD_TEST_KEY_CUSTOMER'))
+    inputs = dict(api_url=setting('WAYSCLOUD_API_URL'), api_key=setting('WAYSCLOUD_TEST_KEY_CUSTOMER'))
     envvars = dict((name, template.replace('{{ api_url }}', inputs['api_url']).replace('{{ api_key }}', inputs['api_key']))
                    for name, template in injectors.items())
     private = tmp_path / 'runner'

@@ -131,3 +131,69 @@ def recorded_schedule(catalog, run):
     """The Schedule the host's policies were installed with (or the default one)."""
     setting = catalog.setting(SCHEDULE_SETTING)
     return Schedule(run, **json.loads(setting)) if setting else Schedule(run)
+
+
+# ---------------------------------------------------------------- the job
+def run_due(state_dir, run, now, db_type=None, db_name=None):
+    """Take due backups and prune, for one database or every enabled policy; returns the summary."""
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import sweep_expired
+    catalog = Catalog(state_dir)
+    policies = [p for p in catalog.backup_policies()
+                if p['enabled'] and (db_name is None or (p['db_type'], p['db_name']) == (db_type, db_name))]
+    expired = sweep_expired(catalog, rules.format_time(now))
+    catalog.close()
+    known = logins(state_dir)
+    summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[], busy=[], checked=len(policies),
+                   expired=expired)
+    for policy in policies:
+        databases = HostDatabases(policy['db_type'], known[policy['db_type']], state_dir, run=run)
+        # One run per database at a time: every database's own timer may fire at the same minute.
+        with databases.catalog.lock('backup', '%s-%s' % (policy['db_type'], policy['db_name']), wait=False) as held:
+            if held:
+                _back_up(databases, policy, now, summary)
+            else:
+                summary['busy'].append(dict(db_type=policy['db_type'], db_name=policy['db_name']))
+        databases.close()
+    return summary
+
+
+def _back_up(databases, policy, now, summary):
+    """One policy's due backup and pruning, into ``summary``; an error is recorded there, not raised."""
+    try:
+        snapshots = databases.snapshots()
+        last_slot = rules.parse_time(policy['last_slot']) if policy['last_slot'] else None
+        due = rules.is_due(policy, rules.parse_time(policy['enabled_at']), last_slot, now)
+        if due and databases.get(policy['db_name']) is not None:
+            snapshot = snapshots.create(policy['db_name'], 'Automated %s backup' % policy['frequency'],
+                                        automated=True)
+            databases.catalog.set_last_slot(policy['db_type'], policy['db_name'],
+                                            rules.format_time(rules.latest_slot(policy, now)))
+            summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
+                                         snapshot_id=snapshot['snapshot_id'], size_mb=snapshot['size_mb']))
+        cutoff = rules.format_time(now - datetime.timedelta(days=policy['retention_days']))
+        for snapshot_id in snapshots.prune(policy['db_name'], cutoff):
+            summary['pruned'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
+                                          snapshot_id=snapshot_id))
+    except Exception as exc:  # one database's failure must not cost the others their backups
+        summary['failed'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'], error=failure_text(exc)))
+
+
+def main(argv, run, say):
+    """The job's entry point (see the module docstring): ``say`` prints a line; exit status 1 when any
+    database failed."""
+    parser = argparse.ArgumentParser(prog='wayscloud-backup', description='Take due backups and prune old ones.')
+    parser.add_argument('--state-dir', required=True)
+    parser.add_argument('--db-type')
+    parser.add_argument('--db-name')
+    args = parser.parse_args(argv)
+    now = os.environ.get('WAYSCLOUD_NOW')
+    now = rules.parse_time(now) if now else datetime.datetime.now(rules.UTC).replace(microsecond=0)
+    try:
+        summary = run_due(args.state_dir, run, now, args.db_type, args.db_name)
+    except (BackendError, OSError, ValueError, KeyError) as exc:
+        summary = dict(at=rules.format_time(now), taken=[], pruned=[], failed=[dict(error=str(exc))], busy=[],
+                       expired=[])
+    say(append_log(args.state_dir, 'backups', summary))
+    return 1 if summary['failed'] else 0

@@ -142,7 +142,6 @@ _MIGRATIONS = (
 )
 
 
-
 def ensure_private_dir(path):
     """Create ``path`` (0700) if needed; refuse a folder others may write to (it would not stay ours)."""
     try:

@@ -370,8 +370,8 @@ class HostSnapshots(Snapshots):
         shutil.rmtree(detail['workdir'], ignore_errors=True)
         self.catalog.delete_restore(entry['restore_id'])
         if self.driver.new_database_needs_access_lines:  # the scratch database's lines go, a new database's come
-            self.backend.change_access(add={entry['target']: detail['owner']} if entry['new_database'] and swapped
-                                         else {}, remove=[detail['scratch']])
+            added = {entry['target']: detail['owner']} if entry['new_database'] and swapped else {}
+            self.backend.change_access(add=added, remove=[detail['scratch']])
 
     def _adopt(self, entry, detail):
         """A database restored under a new name joins the catalog, owned by the snapshot's customer and user."""

@@ -27,6 +27,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresq
     DEFAULT_SOCKET_DIR, SESSION_OPTIONS, import_psycopg2)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import (
     generate_password, scram_sha_256_verifier)
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import format_time
 
 _OBJECT_IN_USE = '55006'
 _SWAP_ATTEMPTS = 10
@@ -126,7 +127,7 @@ class PostgreSQLSnapshotEngine:
         self.driver.execute(self.driver.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
                                             ' NOBYPASSRLS INHERIT CONNECTION LIMIT %s PASSWORD %s VALID UNTIL %s'
                                             ' IN ROLE {}', loader, owner),
-                            (jobs + 1, scram_sha_256_verifier(password), expires.strftime('%Y-%m-%d %H:%M:%S+00')))
+                            (jobs + 1, scram_sha_256_verifier(password), format_time(expires)))
         self.driver.create_closed_database(scratch, owner, 'TEMPLATE template0 ENCODING %s LC_COLLATE %s LC_CTYPE %s'
                                            ' CONNECTION LIMIT %s', (properties['encoding'], properties['collate'],
                                                                     properties['ctype'], -1 if limit is None else limit))

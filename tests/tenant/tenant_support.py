@@ -183,10 +183,11 @@ PG_GROUPS = 'SELECT pg_get_userbyid(roleid) FROM pg_auth_members WHERE pg_get_us
 TENANT_GROUP = 'wayscloud_tenants'
 
 
-def hba_admissions(path, owners, mine):
+def hba_admissions(path, owners, mine, others):
     """The lines of pg_hba.conf that matter outside the tenant: every line outside the collection's block, and in
-    it every line that lets someone other than a database's owner (or the administrator) into it. The block's
-    own housekeeping (lines of a database that no longer exists, or of a new one) is no one's gain."""
+    it every line that lets a role of ``others`` (every role but the superusers, whichever of them wrote the
+    block) in that is not the database's owner (or ``all``, for the rejects). The block's own housekeeping
+    (lines of a database that no longer exists, or of a new one) is no one's gain."""
     found, inside = [], False
     with open(path) as handle:
         for line in handle.read().splitlines():
@@ -202,7 +203,7 @@ def hba_admissions(path, owners, mine):
                 database, user = fields[1].strip('"'), fields[2].strip('"')
                 if database in mine or database not in owners or fields[-1] == 'reject' and user == 'all':
                     continue
-                if user not in (owners[database], 'postgres'):
+                if user != owners[database] and user in others:
                     found.append('(block) %s' % line)
     return found
 
@@ -357,7 +358,8 @@ class PostgreSQLSide:
             'SELECT parname, paracl::text FROM pg_parameter_acl'))
         with open(os.path.join(self.rows('SHOW data_directory')[0][0], 'postgresql.auto.conf'), 'rb') as handle:
             server['postgresql.auto.conf'] = digest(handle.read())
-        server.update(('pg_hba %s' % line, 'present') for line in hba_admissions(hba_path, owners, mine))
+        others = set(row[0] for row in self.rows('SELECT rolname FROM pg_roles WHERE NOT rolsuper'))
+        server.update(('pg_hba %s' % line, 'present') for line in hba_admissions(hba_path, owners, mine, others))
         prints = dict(roles=roles, memberships=members, databases=databases, settings=settings, server=server,
                       files=dict((path, 'present') for path in marker_files(self.marker)))
         for db_name in ('postgres', 'template1', self.victim):

@@ -329,7 +329,7 @@ MDB_TRAPS = [
     trap('outfile', ["SELECT 1 INTO OUTFILE '@marker@outfile'"], expect_refused=True),
     # Accepted and ignored where symbolic links are off (the db_server role's setting): no file may appear.
     trap('data_directory', ["CREATE TABLE wc_t_datadir (x INT) ENGINE=InnoDB"
-                             " DATA DIRECTORY = '@marker@data_directory'"]),
+                            " DATA DIRECTORY = '@marker@data_directory'"]),
     trap('create_user', ["CREATE USER 'wc_evil_create_user'@'%'"], expect_refused=True),
     trap('global_priv', ["INSERT INTO mysql.global_priv (Host, User, Priv) VALUES ('%', 'wc_evil_global_priv', '{}')"],
          expect_refused=True),

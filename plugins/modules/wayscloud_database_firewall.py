@@ -19,6 +19,13 @@ description:
     C(host <db> <user> <cidr> scram-sha-256) in a block of C(pg_hba.conf) the collection owns,
     then a reload; MariaDB - an account C(<user>@<address>) with the same password and grants).
   - A removal is read back from both layers before the rule is forgotten.
+  - Every run reads both layers of the database and compares them with its rules; what was changed by hand
+    (a C(pg_hba.conf) line, a MariaDB account, its grant, password or limit, a packet-filter rule) is put back
+    and reported as a change, in RV(repaired) and the diff. Check mode names it and touches nothing.
+  - Several O(state_dir)s (catalogs, the reference API server's among them) may share a server. Each marks the
+    access it writes with its id and rewrites only the databases whose rules it holds; a task on a database
+    whose rules another catalog holds fails, naming that catalog (id and O(state_dir)) and how to move the
+    rules. The nftables table has one owner per host; ufw can be shared. See C(docs/security.md).
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:

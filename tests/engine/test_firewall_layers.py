@@ -160,7 +160,7 @@ def test_catalogs_keep_to_their_own_databases(shared):
                     lambda: second_firewall.repair(mine)):
         with pytest.raises(Conflict) as refused:
             attempt()
-        assert 'belong to catalog %s (state_dir %s)' % (owner.catalog_id, owner.state_dir) in str(refused.value)
+        assert 'held by catalog %s (state_dir %s)' % (owner.catalog_id, owner.state_dir) in str(refused.value)
         assert 'remove them there (rules: [] with purge: true), then add them here' in str(refused.value)
     assert layer(first, mine) == kept and second_firewall.list(mine) == []
 

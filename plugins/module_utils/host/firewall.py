@@ -32,6 +32,13 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.resources impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 
+# How to move what another catalog holds, as a refusal says it.
+MOVE_RULES = ('manage the database\'s rules with that state_dir (or through the API server that uses it), or move them'
+              ' here: remove them there (rules: [] with purge: true), then add them here')
+MOVE_TABLE = ('one catalog enforces nftables rules on a host. Use that state_dir, or remove every rule there and then'
+              ' the table (nft delete table inet wayscloud) before using this one; ufw can be shared instead')
+
+
 def described(owner):
     """A catalog as messages name it."""
     return 'catalog %s (state_dir %s)' % (owner.catalog_id, owner.state_dir or 'not recorded')
@@ -161,10 +168,11 @@ class HostFirewall(Firewall):
             self._refuse_foreign(what, access.owner, identity)
             problems += self._marks(what, access.owner, identity, bool(networks))
             problems += access.problems
-        state = self.network.read(identity, self._rule_ids())
+        # A database without rules has nothing in a shared packet filter to compare; a table of one owner is checked.
+        state = self.network.read(identity, self._rule_ids()) if rules or not self.network.shared else None
         if state is not None:
             what = 'nftables table inet wayscloud of this host'
-            self._refuse_foreign(what, state.owner, identity)
+            self._refuse_foreign(what, state.owner, identity, MOVE_TABLE)
             if rules and state.owner is not None:
                 problems += self._marks(what, state.owner, identity, True)
             problems += [(None, damage) for damage in state.damage]
@@ -173,18 +181,12 @@ class HostFirewall(Firewall):
                          for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
         return problems
 
-    def _refuse_foreign(self, what, owner, identity):
+    def _refuse_foreign(self, what, owner, identity, move=MOVE_RULES):
         """A mark of another catalog that is still there: what it marks is that catalog's to change, not this task's."""
         if owner is None or identity is not None and owner.catalog_id == identity.catalog_id or gone(owner):
             return
         this = described(identity) if identity else 'the catalog in state_dir %s' % self.catalog.state_dir
-        if what.startswith('nftables'):
-            move = ('one catalog enforces nftables rules on a host. Use that state_dir, or remove every rule there and'
-                    ' then the table (nft delete table inet wayscloud) before using this one; ufw can be shared instead')
-        else:
-            move = ('manage its rules with that state_dir (or through the API server that uses it), or move them: remove'
-                    ' them there (rules: [] with purge: true), then add them here')
-        raise Conflict('the %s belong to %s, not to this task\'s %s: %s' % (what, described(owner), this, move))
+        raise Conflict('%s: held by %s, not by this task\'s %s: %s' % (what, described(owner), this, move))
 
     @staticmethod
     def _marks(what, owner, identity, wanted):

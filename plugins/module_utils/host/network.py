@@ -49,6 +49,7 @@ class Network:
     """``run(argv, stdin=None, env=None)`` runs a command and returns its stdout, raising command_failed(...) on
     failure: a module passes one made of AnsibleModule.run_command, the API server one of subprocess."""
     name = None
+    shared = True  # whether several catalogs can keep rules in it side by side
 
     def __init__(self, run):
         self.run = run
@@ -130,6 +131,7 @@ class UfwNetwork(Network):
 
 class NftablesNetwork(Network):
     name = 'nftables'
+    shared = False
     TABLE = 'wayscloud'
     CHAIN_RULES = 5  # the input chain's rules as sync writes them, the last one carrying the owner's mark
     _COMMENT_ROOM = 128  # bytes nft keeps of a rule's comment

@@ -121,7 +121,12 @@ class HostFirewall(Firewall):
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule_id, self.db_type, db_name))
             remaining = [r for r in rules if r['rule_id'] != rule_id]
             database = self.backend.get(db_name)
-            username = database['username'] if database else db_name
+            if database is None:  # dropped outside the collection: its access would outlive it
+                self.driver.drop_access(db_name)
+                self._sync_network(db_name, remaining, self.catalog.identity(create=True))
+                self.catalog.delete_rules([rule_id])
+                return self._result(rule)
+            username = database['username']
             self._problems(db_name, username, rules)
             self._enforce(db_name, username, remaining)
             self._verify(db_name, username, remaining, gone=rule)
@@ -176,8 +181,7 @@ class HostFirewall(Firewall):
             if rules and state.owner is not None:
                 problems += self._marks(what, state.owner, identity, True)
             problems += [(None, damage) for damage in state.damage]
-            problems += [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'],
-                                                                                  rule['port']))
+            problems += [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'], rule['port']))
                          for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
         return problems
 

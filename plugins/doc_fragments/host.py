@@ -62,7 +62,7 @@ options:
     description:
       - With O(backend=host), the packet filter that enforces firewall rules at the network
         (see M(wayscloud.databases.wayscloud_database_firewall)).
-      - V(ufw) adds one C(allow) rule per address and port, commented C(wayscloud <rule_id>).
+      - V(ufw) adds one C(allow) rule per address and port, commented C(wayscloud <catalog id> <rule_id>).
       - V(nftables) keeps the table C(inet wayscloud) (and nothing else) guarding the database ports.
       - V(none) for hosts without a packet filter; the database layer alone then decides.
       - Default - the packet filter the host's rules were made with (recorded in O(state_dir)), else V(ufw).

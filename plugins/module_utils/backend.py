@@ -150,6 +150,15 @@ class Firewall(abc.ABC):
     def remove(self, db_name, rule_id):
         """Remove one rule of the database; returns it."""
 
+    @abc.abstractmethod
+    def drift(self, db_name, changing=()):
+        """How the servers' access layers differ from the database's rules, one message each (reads only), leaving out
+        what concerns the networks in ``changing``."""
+
+    @abc.abstractmethod
+    def repair(self, db_name):
+        """Make the layers say what the rules say; returns what was wrong."""
+
 
 class Snapshots(abc.ABC):
     @abc.abstractmethod

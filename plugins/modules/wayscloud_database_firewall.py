@@ -19,6 +19,13 @@ description:
     C(host <db> <user> <cidr> scram-sha-256) in a block of C(pg_hba.conf) the collection owns,
     then a reload; MariaDB - an account C(<user>@<address>) with the same password and grants).
   - A removal is read back from both layers before the rule is forgotten.
+  - Every run reads both layers of the database and compares them with its rules; what was changed by hand
+    (a C(pg_hba.conf) line, a MariaDB account, its grant, password or limit, a packet-filter rule) is put back
+    and reported as a change, in RV(repaired) and the diff. Check mode names it and touches nothing.
+  - Several O(state_dir)s (catalogs, the reference API server's among them) may share a server. Each marks the
+    access it writes with its id and rewrites only the databases whose rules it holds; a task on a database
+    whose rules another catalog holds fails, naming that catalog (id and O(state_dir)) and how to move the
+    rules. The nftables table has one owner per host; ufw can be shared. See C(docs/security.md).
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
@@ -211,6 +218,14 @@ removed:
   returned: unless O(databases) is given
   type: list
   elements: str
+repaired:
+  description:
+    - What the servers' access layers had wrong besides this task's own changes, one entry each, and was repaired
+      (or that check mode would repair), like C(pg_hba: host "cust_x" "cust_x" 198.51.100.0/24 scram-sha-256 missing).
+      The diff lists them too. Empty with O(backend=api), whose service compares its own servers.
+  returned: unless O(databases) is given
+  type: list
+  elements: str
 databases:
   description:
     - With O(databases), one entry per item, in their order, each shaped like a one-database result.
@@ -231,6 +246,9 @@ databases:
       type: list
     removed:
       description: As RV(removed).
+      type: list
+    repaired:
+      description: As RV(repaired).
       type: list
 '''
 
@@ -339,17 +357,22 @@ def plan(backend, params, checked):
         if params['purge']:
             listed = set(network for network, dummy in wanted)
             remove = [rule for rule in before if rule['ip_address'] not in listed]
+    # The servers are compared with the rules every run: what they have wrong besides this task's changes.
+    repaired = firewall.drift(db_name, changing=[network for network, dummy in add] + [r['ip_address'] for r in remove])
     described = dict((rule['rule_id'], description) for rule, description in describe)
     after = [dict(rule, description=described.get(rule['rule_id'], rule['description']))
              for rule in before if rule not in remove]
     after += [dict(rule_id=None, db_name=db_name, db_type=params['db_type'], ip_address=network, port=None,
                    description=description, created_at=None) for network, description in add]
 
-    def outcome(rules):
-        result = dict(changed=bool(add or describe or remove), rules=rules,
+    def outcome(rules, repaired):
+        result = dict(changed=bool(add or describe or remove or repaired), rules=rules,
                       added=[network for network, dummy in add], removed=[rule['ip_address'] for rule in remove],
+                      repaired=repaired,
                       diff=dict(before=dict(rules=[summary(rule) for rule in before]),
                                 after=dict(rules=[summary(rule) for rule in rules])))
+        if repaired:
+            result['diff']['after']['repaired'] = repaired
         if single:
             result['rule'] = next((rule for rule in rules if rule['ip_address'] == wanted[0][0]), {})
         return result
@@ -361,8 +384,10 @@ def plan(backend, params, checked):
             firewall.describe(db_name, rule, description)
         for rule in remove:
             firewall.remove(db_name, rule['rule_id'])
-        return outcome(firewall.list(db_name))  # with the ids and ports the server gave
-    return Plan(outcome(after), apply if add or describe or remove else None)
+        # An addition or removal rewrites the database's layers whole; otherwise the repair is a write of its own.
+        done = repaired if add or remove else firewall.repair(db_name)
+        return outcome(firewall.list(db_name), done)  # with the ids and ports the server gave
+    return Plan(outcome(after, repaired), apply if add or describe or remove or repaired else None)
 
 
 def summary(rule):

@@ -7,7 +7,8 @@ Server 198.18.0.1 (this namespace, the databases and the packet filter); clients
 reaches its database as its user; the other address is refused at TCP; the allowed address is
 refused by the database for another customer's user or database; after the rule goes, it is refused
 at TCP again. A new database is closed to its tenant before any line of its own exists, and removing
-a rule ends only the sessions that no remaining rule allows.
+a rule ends only the sessions that no remaining rule allows. A packet-filter rule deleted by hand is
+named and put back; a second catalog on the host shares ufw and is refused the nftables table.
 """
 
 import os
@@ -17,6 +18,7 @@ import time
 
 import pytest
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
@@ -55,6 +57,12 @@ class Session:
     def close(self):
         self.process.kill()
         self.process.wait()
+
+
+def allowed(firewall):
+    """The (CIDR, port) pairs the packet filter lets through (None without one)."""
+    state = firewall.network.read(firewall.catalog.identity(), set())
+    return None if state is None else state.admitted
 
 
 def settled(expected, *args):
@@ -97,7 +105,7 @@ def pair(request, driver, tmp_path):
     yield db_type, port, firewall, [(database['db_name'], password) for database, password in made]
     for name in names:
         databases.delete(name)  # takes the database's firewall rules with it
-    assert firewall.network.allowed() == set()
+    assert allowed(firewall) == set()
     databases.close()
 
 
@@ -112,7 +120,7 @@ def test_both_layers_must_allow(pair):
 
     firewall.remove(a, rule['rule_id'])
     assert settled('tcp-refused', ALLOWED, db_type, port, a, password_a, a) == 'tcp-refused'
-    assert firewall.network.allowed() in (set(), None)
+    assert allowed(firewall) in (set(), None)
     assert not [entry for entry in firewall.driver.access() if entry[0] == a]
 
 
@@ -138,7 +146,7 @@ def test_a_new_database_is_closed_to_its_tenant_from_its_first_second(pair):
     db_type, port, firewall, ((a, password_a), dummy) = pair
     firewall.add(a, '198.18.0.0/24')
     name = technical_name(db_type, 'netc', 'net')
-    firewall.databases.delete(name)
+    firewall.backend.delete(name)
     firewall.driver.create_database(name, name, password_a, None, None)
     try:
         assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
@@ -164,3 +172,44 @@ def test_removing_a_rule_ends_only_the_sessions_no_rule_still_allows(pair):
     finally:
         for session in (kept, ended, other):
             session.close()
+
+
+def test_a_packet_filter_rule_deleted_by_hand_is_named_and_put_back(pair, driver):
+    db_type, port, firewall, ((a, password_a), dummy) = pair
+    firewall.add(a, '198.18.0.2/32')
+    assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+    if driver == 'ufw':
+        run(['ufw', 'delete', 'allow', 'from', '198.18.0.2', 'to', 'any', 'port', str(port), 'proto', 'tcp'])
+    else:
+        run(['nft', 'flush', 'set', 'inet', 'wayscloud', 'allow4'])
+    assert settled('tcp-refused', ALLOWED, db_type, port, a, password_a, a) == 'tcp-refused'
+    named = ['%s: 198.18.0.2/32 to port %d not allowed' % (driver, port)]
+    assert firewall.drift(a) == named
+    assert firewall.repair(a) == named
+    assert firewall.drift(a) == []
+    assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+
+
+def test_a_second_catalog_shares_ufw_and_is_refused_the_nftables_table(pair, driver, tmp_path):
+    """Another state_dir on the host: with ufw each keeps its own rules and the other's keep working; the nftables
+    table is the first catalog's, and the second is refused, naming it."""
+    db_type, port, firewall, ((a, password_a), (b, password_b)) = pair
+    firewall.add(a, '198.18.0.2/32')
+    owner = firewall.catalog.identity()
+    second = HostDatabases(db_type, firewall.driver.login, str(tmp_path / 'second'), network=NETWORKS[driver](run))
+    try:
+        if driver == 'nftables':
+            with pytest.raises(Conflict) as refused:
+                second.firewall().add(b, '198.18.0.3/32')
+            assert 'held by catalog %s (state_dir %s)' % (owner.catalog_id, owner.state_dir) in str(refused.value)
+            assert 'ufw can be shared instead' in str(refused.value)
+        else:
+            rule = second.firewall().add(b, '198.18.0.3/32')[0]
+            assert settled('ok', OTHER, db_type, port, b, password_b, b) == 'ok'
+            assert second.firewall().drift(b) == [] and firewall.drift(a) == []
+            second.firewall().remove(b, rule['rule_id'])
+            assert settled('tcp-refused', OTHER, db_type, port, b, password_b, b) == 'tcp-refused'
+        assert settled('ok', ALLOWED, db_type, port, a, password_a, a) == 'ok'
+        assert firewall.drift(a) == []
+    finally:
+        second.close()

@@ -28,6 +28,8 @@ import time
 import psycopg2
 import pymysql
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import OWNERS_SCHEMA
+
 PINNED = '-c search_path=pg_catalog,pg_temp'  # before the database's or role's own settings apply
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
 EVIL_PREFIX = 'wc_evil_'
@@ -585,8 +587,9 @@ class MariaDBSide:
             'SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)' % ', '.join(['%s'] * len(MDB_GLOBALS)), MDB_GLOBALS))
         server.update(('mysql.%s' % table, digest(self.rows('SELECT * FROM mysql.%s' % table)))
                       for table in ('servers', 'plugin', 'func'))
+        # The collection's own schema (which catalog holds each user's network accounts) comes with the first rule.
         schemas = dict(('schema %s' % name, 'present') for (name,) in self.rows(
-            'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA') if name not in mine)
+            'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA') if name not in mine and name != OWNERS_SCHEMA)
         victim = dict(('%s %s' % (kind, name), definer) for kind, schema, name, definer in self._objects([self.victim]))
         if self.exists(self.victim):
             victim.update(('row of accounts %r' % owner, balance) for owner, balance in self.rows(

@@ -37,6 +37,14 @@ class ApiFirewall(Firewall):
         """Unknown through the API: a key sees only the rules of the database it names."""
         return None
 
+    def drift(self, db_name, changing=()):
+        """Nothing to see through the API: the service compares its own servers with its rules."""
+        return []
+
+    def repair(self, db_name):
+        """Nothing to ask of the API: see drift."""
+        return []
+
     def list(self, db_name):
         return [self._result(item) for item in self._request('GET', db_name).get('rules', [])]
 

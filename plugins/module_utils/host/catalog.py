@@ -21,16 +21,23 @@ another file than its queries, and each part is a screenful that needs nothing b
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import contextlib
 import fcntl
 import json
 import os
 import sqlite3
+import uuid
+from urllib.parse import quote
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 CATALOG_FILE = 'catalog.sqlite3'
+CATALOG_ID = 'catalog_id'
+# A catalog as the marks it leaves on a server name it: its random id, and its state_dir for messages (None where the
+# mark had no room for it).
+Owner = collections.namedtuple('Owner', 'catalog_id state_dir')
 
 # Each entry upgrades the schema by one version (PRAGMA user_version); never edit a released one.
 _MIGRATIONS = (
@@ -153,6 +160,26 @@ def ensure_private_dir(path):
         raise BackendError('state_dir %s is writable by other users (mode %o); give the collection a folder of its own'
                            % (path, mode & 0o7777))
     return path
+
+
+def gone(owner):
+    """Whether the catalog that left the mark ``owner`` is no more: its state_dir holds no catalog, or another one.
+    Read without creating or changing anything; whatever cannot be read (or a mark without its state_dir) counts as
+    still there."""
+    if not owner.state_dir:
+        return False
+    path = os.path.join(owner.state_dir, CATALOG_FILE)
+    if not os.path.exists(path):
+        return True
+    try:
+        conn = sqlite3.connect('file:%s?mode=ro' % quote(path), uri=True, timeout=5)
+        try:
+            row = conn.execute('SELECT value FROM settings WHERE key = ?', (CATALOG_ID,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is None or row[0] != owner.catalog_id
 
 
 class _Core:
@@ -385,6 +412,16 @@ class _SettingRecords(_Core):
 
     def set_setting(self, key, value):
         self._write('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', (key, value))
+
+    def identity(self, create=False):
+        """This catalog as an Owner: what marks its databases' access on the servers (docs/security.md, one owner per
+        database). The id is made on first use with ``create``; before that (check mode) None: nothing carries it yet."""
+        catalog_id = self.setting(CATALOG_ID)
+        if catalog_id is None and create:
+            with self.transaction() as conn:
+                conn.execute('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)', (CATALOG_ID, uuid.uuid4().hex[:16]))
+            catalog_id = self.setting(CATALOG_ID)
+        return Owner(catalog_id, os.path.abspath(self.state_dir)) if catalog_id else None
 
 
 class _SnapshotRecords(_Core):

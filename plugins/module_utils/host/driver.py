@@ -12,6 +12,7 @@ texts (with placeholders, never values) so a module can return what it ran.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import contextlib
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
@@ -20,6 +21,11 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 # rights than the database's owner: whatever the tenant planted in its dump runs with the tenant's rights only.
 SCRATCH_PREFIX = 'wcr_'
 LOADER_PREFIX = 'wcl_'
+
+
+# One database's access on the server, as a driver reads it: the catalog whose mark it carries (an Owner, or None) and
+# what differs from what was asked, as (network or None, message).
+Access = collections.namedtuple('Access', 'owner problems')
 
 
 def loader_of(scratch):
@@ -48,6 +54,8 @@ class Driver:
     default_user = None
     url_scheme = None
     new_database_needs_access_lines = None  # whether a new database needs lines of its own (change_access)
+    access_label = None  # the access layer, as drift messages name it
+    access_follows_user = None  # whether an address reaches all of a user's databases at once (a copy has no access of its own)
 
     def __init__(self, login, queries=None):
         """``queries``: the list to log statements in (another engine's driver's, to keep one log)."""
@@ -57,6 +65,7 @@ class Driver:
         self.queries = [] if queries is None else queries
         self.warnings = []
         self._conn = None
+        self._access_locked = False
 
     def _connect(self, db_name=None):
         """A new administrator connection (to ``db_name``, else the server's maintenance database)."""
@@ -94,6 +103,31 @@ class Driver:
                 return cursor.fetchall() if cursor.description else []
         except self._errors() as exc:
             raise BackendError('%s: %s' % (self.label, first_line(exc)), code=error_code(exc))
+
+    @contextlib.contextmanager
+    def access_lock(self):
+        """Hold the server's lock on its access layer: every catalog's writers of it take turns, whatever their state_dir
+        (a state_dir's own locks keep only its own writers apart). Held by the session, so a killed process lets go;
+        taken once however deep the calls nest."""
+        if self._access_locked:
+            yield
+            return
+        self._lock_access()
+        self._access_locked = True
+        try:
+            yield
+        finally:
+            self._access_locked = False
+            try:
+                self._unlock_access()
+            except BackendError:
+                pass  # the session is lost, and its lock with it
+
+    def _lock_access(self):
+        raise NotImplementedError
+
+    def _unlock_access(self):
+        raise NotImplementedError
 
     @contextlib.contextmanager
     def session_in(self, db_name):

@@ -8,27 +8,40 @@ Two layers must both allow a connection:
 - network (host/network.py): the address may open TCP to the engine's port;
 - database: PostgreSQL's pg_hba.conf block has ``host <db> <user> <cidr> scram-sha-256``; MariaDB
   has an account ``<user>@<cidr>`` with the same password and grants.
-The catalog holds the rules; both layers are rewritten from it as a whole, under one host-wide lock,
-and read back: a rule is stored only once both layers show it, and forgotten only once both show it gone.
+The catalog holds the rules. A write reads each layer of the one database it is about, rewrites that
+database's part of each from its rules (and nothing of another database's), and reads it back: a rule is
+stored only once both layers show it, and forgotten only once both show it gone. What a layer has wrong
+besides (an edit by hand) is repaired on the way, and ``drift`` names it beforehand.
+
+Several catalogs (state_dirs) may share a server: a database's access that admits a network carries the mark
+of the catalog whose rules it holds, and another catalog is refused it while that one is there (docs/security.md,
+one owner per database); the nftables table has one owner per host.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import LOOPBACK_NETWORKS, new_rule_id
+from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import new_rule_id
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import gone
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 
-def networks_by_database(rules, touched_db=None):
-    """{db_name: [CIDR, ...]} of ``rules`` (``touched_db`` present even without any), as sync_access takes it."""
-    networks = {} if touched_db is None else {touched_db: []}
-    for rule in rules:
-        networks.setdefault(rule['db_name'], []).append(rule['ip_address'])
-    return networks
+# How to move what another catalog holds, as a refusal says it.
+MOVE_RULES = ('manage the database\'s rules with that state_dir (or through the API server that uses it), or move them'
+              ' here: remove them there (rules: [] with purge: true), then add them here')
+MOVE_TABLE = ('one catalog enforces nftables rules on a host. Use that state_dir, or remove every rule there and then'
+              ' the table (nft delete table inet wayscloud) before using this one; ufw can be shared instead')
+
+
+def described(owner):
+    """A catalog as messages name it."""
+    return 'catalog %s (state_dir %s)' % (owner.catalog_id, owner.state_dir or 'not recorded')
 
 
 class HostFirewall(Firewall):
@@ -47,23 +60,47 @@ class HostFirewall(Firewall):
         self.backend.existing(db_name)
         return [self._result(row) for row in self.catalog.rules(self.db_type, db_name)]
 
-    def add(self, db_name, ip_address, description=None):
-        """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed)."""
-        naming.check_description(description)  # checked here too: the API server hands it over unchecked
-        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'):
+    def drift(self, db_name, changing=()):
+        """What the server's layers have wrong for the database against its rules here, one message each, leaving
+        out what concerns the networks in ``changing`` (the task's own additions and removals). One read of each
+        layer, nothing changed; a database whose access another catalog owns is refused."""
+        username = self.backend.existing(db_name)['username']
+        problems = self._problems(db_name, username, self.catalog.rules(self.db_type, db_name))
+        return [message for network, message in problems if network not in changing]
+
+    def repair(self, db_name):
+        """Make the server's layers say what the database's rules here say; returns what was wrong (nothing: no change)."""
+        with self._locks(db_name):
             username = self.backend.existing(db_name)['username']
-            if username != db_name and self.db_type == 'mariadb':
-                raise BackendError('%s is a restored copy reached by user %s: on MariaDB an address reaches all of'
+            rules = self.catalog.rules(self.db_type, db_name)
+            problems = self._problems(db_name, username, rules)
+            if problems:
+                self._enforce(db_name, username, rules)
+                self._verify(db_name, username, rules)
+        return [message for dummy, message in problems]
+
+    def add(self, db_name, ip_address, description=None):
+        """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed). A rule that exists already
+        is no change unless its layers needed a repair."""
+        naming.check_description(description)  # checked here too: the API server hands it over unchecked
+        with self._locks(db_name):
+            username = self.backend.existing(db_name)['username']
+            if username != db_name and self.driver.access_follows_user:
+                raise BackendError('%s is a restored copy reached by user %s: on %s an address reaches all of'
                                    ' a user\'s databases through one account, so give the rule to %s instead'
-                                   % (db_name, username, username))
-            rules = self.catalog.rules(self.db_type)
+                                   % (db_name, username, self.driver.label, username))
+            rules = self.catalog.rules(self.db_type, db_name)
+            problems = self._problems(db_name, username, rules)
             for rule in rules:
-                if rule['db_name'] == db_name and rule['ip_address'] == ip_address:
-                    return self._result(rule), False
+                if rule['ip_address'] == ip_address:
+                    if problems:
+                        self._enforce(db_name, username, rules)
+                        self._verify(db_name, username, rules)
+                    return self._result(rule), bool(problems)
             rule = dict(rule_id=new_rule_id(), db_type=self.db_type, db_name=db_name, ip_address=ip_address,
                         port=self.driver.port, description=description, created_at=utc_now())
-            self._apply(rules + [rule], db_name)
-            self._verify(rule, username, present=True)
+            self._enforce(db_name, username, rules + [rule])
+            self._verify(db_name, username, rules + [rule])
             self.catalog.save_rule(rule)
         return self._result(rule), True
 
@@ -77,19 +114,25 @@ class HostFirewall(Firewall):
 
     def remove(self, db_name, rule_id):
         """Remove one rule of ``db_name`` from both layers, verified, then from the catalog."""
-        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'):
-            rules = self.catalog.rules(self.db_type)
-            rule = next((r for r in rules if r['rule_id'] == rule_id and r['db_name'] == db_name), None)
+        with self._locks(db_name):
+            rules = self.catalog.rules(self.db_type, db_name)
+            rule = next((r for r in rules if r['rule_id'] == rule_id), None)
             if rule is None:
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule_id, self.db_type, db_name))
             remaining = [r for r in rules if r['rule_id'] != rule_id]
             database = self.backend.get(db_name)
-            username = database['username'] if database else db_name
-            self._apply(remaining, db_name)
-            self._verify(rule, username, present=False, remaining=remaining)
+            if database is None:  # dropped outside the collection: its access would outlive it
+                self.driver.drop_access(db_name)
+                self._sync_network(db_name, remaining, self.catalog.identity(create=True))
+                self.catalog.delete_rules([rule_id])
+                return self._result(rule)
+            username = database['username']
+            self._problems(db_name, username, rules)
+            self._enforce(db_name, username, remaining)
+            self._verify(db_name, username, remaining, gone=rule)
             # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
             self.driver.terminate_disallowed_sessions(db_name, username, rule['ip_address'],
-                                                      [r['ip_address'] for r in remaining if r['db_name'] == db_name])
+                                                      [r['ip_address'] for r in remaining])
             self.catalog.delete_rules([rule_id])
         return self._result(rule)
 
@@ -99,39 +142,102 @@ class HostFirewall(Firewall):
 
     def forget_database(self, db_name):
         """After a database is dropped: take its rules out of both layers and the catalog."""
-        with self.catalog.lock('firewall', 'host'):
-            rules = self.catalog.rules(self.db_type)
-            gone = [r['rule_id'] for r in rules if r['db_name'] == db_name]
-            if gone:
-                self._apply([r for r in rules if r['db_name'] != db_name], db_name)
-                self.catalog.delete_rules(gone)
-        return len(gone)
+        with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
+            gone_rules = self.catalog.rules(self.db_type, db_name)
+            if gone_rules:
+                self.driver.drop_access(db_name)
+                self._sync_network(db_name, [], self.catalog.identity(create=True))
+                self.catalog.delete_rules([r['rule_id'] for r in gone_rules])
+        return len(gone_rules)
 
-    def _apply(self, engine_rules, touched_db):
-        """Rewrite both layers so that exactly ``engine_rules`` (this engine's) and the other engines' hold."""
+    @contextlib.contextmanager
+    def _locks(self, db_name):
+        """The database's lock, this catalog's firewall lock, then the server's access lock (every catalog's), in that
+        order everywhere."""
+        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'), self.driver.access_lock():
+            yield
+
+    def _own_layer(self, db_name, username):
+        """Whether the database has access of its own (a MariaDB copy's is its user's, which the original's rules make)."""
+        return username == db_name or not self.driver.access_follows_user
+
+    def _problems(self, db_name, username, rules):
+        """[(network or None, message)]: how each layer differs from ``rules`` (this database's), after refusing a
+        database or table another catalog owns."""
+        identity = self.catalog.identity()
+        networks = [rule['ip_address'] for rule in rules]
+        problems = []
+        if self._own_layer(db_name, username):
+            access = self.driver.check_access(db_name, username, networks)
+            what = '%s of %s database %s' % (self.driver.access_label, self.db_type, db_name)
+            self._refuse_foreign(what, access.owner, identity)
+            problems += self._marks(what, access.owner, identity, bool(networks))
+            problems += access.problems
+        # A database without rules has nothing in a shared packet filter to compare; a table of one owner is checked.
+        state = self.network.read(identity, self._rule_ids()) if rules or not self.network.shared else None
+        if state is not None:
+            what = 'nftables table inet wayscloud of this host'
+            self._refuse_foreign(what, state.owner, identity, MOVE_TABLE)
+            if rules and state.owner is not None:
+                problems += self._marks(what, state.owner, identity, True)
+            problems += [(None, damage) for damage in state.damage]
+            problems += [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'], rule['port']))
+                         for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
+        return problems
+
+    def _refuse_foreign(self, what, owner, identity, move=MOVE_RULES):
+        """A mark of another catalog that is still there: what it marks is that catalog's to change, not this task's."""
+        if owner is None or identity is not None and owner.catalog_id == identity.catalog_id or gone(owner):
+            return
+        this = described(identity) if identity else 'the catalog in state_dir %s' % self.catalog.state_dir
+        raise Conflict('%s: held by %s, not by this task\'s %s: %s' % (what, described(owner), this, move))
+
+    @staticmethod
+    def _marks(what, owner, identity, wanted):
+        """The mark to put right: what admits a network (``wanted``) carries this catalog's, and nothing else does."""
+        mine = owner is not None and identity is not None and owner.catalog_id == identity.catalog_id
+        if wanted and owner is None:
+            return [(None, '%s: not marked as any catalog\'s' % what)]
+        if wanted and not mine:
+            return [(None, '%s: taken over from %s, which is gone' % (what, described(owner)))]
+        if mine and not wanted:
+            return [(None, '%s: still marked as this catalog\'s, which has no rules for it' % what)]
+        return []
+
+    def _rule_ids(self):
+        return set(rule['rule_id'] for rule in self.catalog.rules())
+
+    def _enforce(self, db_name, username, rules):
+        """Rewrite the database's part of both layers so that exactly ``rules`` (all of this database's) hold."""
         recorded = self.catalog.setting('firewall_driver')
         if recorded not in (None, self.network.name) and self.catalog.rules():
             raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
                                ' %s); this task says %s: use %s, or remove every rule before switching'
                                % (recorded, self.catalog.state_dir, self.network.name, recorded))
+        identity = self.catalog.identity(create=True)
         self.network.check()
-        self.driver.sync_access(networks_by_database(engine_rules, touched_db))
-        others = [r for r in self.catalog.rules() if r['db_type'] != self.db_type]
-        pairs = {}
-        for rule in others + engine_rules:
-            pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
-        self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port])
+        if self._own_layer(db_name, username):
+            self.driver.set_access(db_name, username, [rule['ip_address'] for rule in rules], identity)
+        self._sync_network(db_name, rules, identity)
         self.catalog.set_setting('firewall_driver', self.network.name)
 
-    def _verify(self, rule, username, present, remaining=()):
-        """Read both layers back; the rule's entries must be there (or gone, unless still shared)."""
-        entry = (rule['db_name'], username, rule['ip_address'])
-        pair = (rule['ip_address'], rule['port'])
-        shared = self.network.admits([(r['ip_address'], r['port']) for r in remaining], *pair)
-        if rule['ip_address'] not in LOOPBACK_NETWORKS and (entry in self.driver.access()) != present:
-            raise BackendError('%s still %s %s for %s after the change' % (
-                self.driver.label, 'lacks' if present else 'admits', rule['ip_address'], rule['db_name']))
-        allowed = self.network.allowed()
-        if allowed is not None and self.network.admits(allowed, *pair) != (present or shared):
-            raise BackendError('%s still %s %s to port %s after the change' % (
-                self.network.name, 'blocks' if present else 'lets', rule['ip_address'], rule['port']))
+    def _sync_network(self, db_name, rules, identity):
+        """The packet filter from this catalog's rules, with ``rules`` for the database's."""
+        others = [r for r in self.catalog.rules() if (r['db_type'], r['db_name']) != (self.db_type, db_name)]
+        pairs = {}
+        for rule in others + rules:
+            pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
+        self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity, self._rule_ids())
+
+    def _verify(self, db_name, username, rules, gone=None):
+        """Read both layers back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may leave
+        its pair in the packet filter only while another rule of this catalog needs it."""
+        left = self._problems(db_name, username, rules)
+        if left:
+            raise BackendError('%s after the change' % left[0][1])
+        if gone is not None:
+            state = self.network.read(self.catalog.identity(), self._rule_ids())
+            pair = (gone['ip_address'], gone['port'])
+            needed = [(r['ip_address'], r['port']) for r in self.catalog.rules() if r['rule_id'] != gone['rule_id']]
+            if state is not None and self.network.admits(state.mine, *pair) and not self.network.admits(needed, *pair):
+                raise BackendError('%s still lets %s to port %s after the change' % (self.network.name, pair[0], pair[1]))

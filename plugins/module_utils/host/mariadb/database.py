@@ -7,13 +7,15 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import ipaddress
 import os
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Driver, first_line
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Access, Driver, first_line
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import mysql_native_password_hash
 
 DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
@@ -24,6 +26,13 @@ PRIMARY_HOST = LOCAL_HOSTS[0]
 _UNKNOWN_THREAD = 1094
 # An authentication plugin's name, put into ALTER USER as a word (it cannot be a bound value).
 _PLUGIN = re.compile(r'[a-z0-9_]+')
+# Which catalog each user's network accounts belong to (docs/security.md, one owner per database): MariaDB accounts
+# carry no comment, so the collection keeps a table of its own, readable by administrators only.
+OWNERS_SCHEMA = 'wayscloud'
+OWNERS_TABLE = '`wayscloud`.`access_owners`'
+_NO_TABLE = (1049, 1146)  # unknown database, unknown table: no owner recorded yet
+# The lock every catalog's writers of the accounts take (GET_LOCK names are server-wide).
+ACCESS_LOCK = 'wayscloud.databases.access'
 
 
 def import_pymysql():
@@ -72,6 +81,8 @@ class MariaDBDriver(Driver):
     default_user = 'root'
     url_scheme = 'mysql'
     new_database_needs_access_lines = False  # a new user's accounts are local only: closed from the start
+    access_label = 'MariaDB accounts'
+    access_follows_user = True
 
     def _connect(self, db_name=None):
         pymysql = import_pymysql()
@@ -176,23 +187,102 @@ class MariaDBDriver(Driver):
                      (username, host, password_hash, connection_limit or 0))
         self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), (username, host))
 
-    def sync_access(self, networks_by_db):
-        """Accounts per database user: the local ones plus exactly one per allowed network (same password,
-        grants and limit). ``networks_by_db`` maps each database to touch to its CIDR blocks."""
-        for db_name, networks in sorted(networks_by_db.items()):
-            existing = self.user_hosts(db_name)
-            if not existing:
-                continue
-            wanted = set(LOCAL_HOSTS) | set(account_host(network) for network in networks)
-            source = self.execute('SELECT authentication_string, max_user_connections, plugin FROM mysql.user'
-                                  ' WHERE User = %s ORDER BY Host = %s DESC LIMIT 1', (db_name, PRIMARY_HOST))[0]
-            if not source[0] or source[2] != 'mysql_native_password':
+    def check_access(self, db_name, user, networks):
+        """The user's accounts against the ones ``networks`` call for (one per allowed network, with the password hash
+        and max_user_connections of its primary account and its grant on the database), and the catalog the
+        collection's table of owners names: an Access."""
+        return Access(self._recorded_owner(user),
+                      [(network, message) for network, message, dummy in self._account_changes(db_name, user, networks)])
+
+    def set_access(self, db_name, user, networks, owner):
+        """Make the user's accounts what ``networks`` call for, recorded as ``owner``'s while there are any."""
+        self._record_owner(user, owner if networks else None)
+        for dummy, dummy, action in self._account_changes(db_name, user, networks):
+            action()
+
+    def drop_access(self, db_name):
+        """Drop the network accounts of the user named like a database whose rules are gone, and its owner's record."""
+        self.set_access(db_name, db_name, (), None)
+
+    def _account_changes(self, db_name, user, networks):
+        """[(network, message, action)]: what makes the user's accounts differ from what ``networks`` call for, and
+        the statement that repairs each."""
+        accounts = dict((row[0], row[1:]) for row in self.execute(
+            'SELECT Host, authentication_string, plugin, max_user_connections FROM mysql.user WHERE BINARY User = %s',
+            (user,)))
+        if not accounts:
+            return []
+        primary = accounts.get(PRIMARY_HOST) or accounts[sorted(accounts)[0]]
+        password_hash, plugin, limit = primary[0], primary[1], int(primary[2])
+        wanted = dict((account_host(network), network) for network in networks)
+        grant = 'GRANT ALL PRIVILEGES ON %s.* TO ' % quote_grant_database(db_name)
+
+        def account(host):
+            return "MariaDB account '%s'@'%s'" % (user, host)
+
+        def create(host):
+            if not password_hash or plugin != 'mysql_native_password':
                 raise BackendError('MariaDB user %s has no password hash to give a network account (plugin %s):'
-                                   ' rotate its credentials first' % (db_name, source[2]))
-            for host in sorted(wanted - set(existing)):
-                self._create_account(db_name, db_name, host, source[0], int(source[1]))
-            for host in sorted(set(existing) - wanted):
-                self.execute('DROP USER %s@%s', (db_name, host))
+                                   ' rotate its credentials first' % (user, plugin))
+            self._create_account(db_name, user, host, password_hash, limit)
+        changes = [(network, '%s missing' % account(host), functools.partial(create, host))
+                   for host, network in sorted(wanted.items()) if host not in accounts]
+        changes += [(network_of_host(host), '%s not declared' % account(host),
+                     functools.partial(self.execute, 'DROP USER %s@%s', (user, host)))
+                    for host in sorted(accounts) if host not in wanted and host not in LOCAL_HOSTS]
+        for host, network in sorted(wanted.items()):
+            if host not in accounts:
+                continue
+            if accounts[host][:2] != (password_hash, plugin):
+                changes.append((network, '%s has another password than its primary account' % account(host),
+                                functools.partial(self._same_password, user, host, plugin, password_hash)))
+            if int(accounts[host][2]) != limit:
+                changes.append((network, '%s has max_user_connections %s, not %s' % (account(host), accounts[host][2], limit),
+                                functools.partial(self.execute, 'ALTER USER %s@%s WITH MAX_USER_CONNECTIONS %s',
+                                                  (user, host, limit))))
+            if not any(row[0].startswith(grant) for row in self.execute('SHOW GRANTS FOR %s@%s', (user, host))):
+                changes.append((network, '%s lacks ALL PRIVILEGES on %s' % (account(host), db_name),
+                                functools.partial(self.execute, grant + '%s@%s', (user, host))))
+        return changes
+
+    def _same_password(self, user, host, plugin, password_hash):
+        if not _PLUGIN.fullmatch(plugin or ''):
+            raise BackendError('MariaDB account %s@%s has an authentication plugin this collection cannot set again'
+                               % (user, PRIMARY_HOST))
+        self.execute('ALTER USER %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin, (user, host, password_hash))
+
+    def _recorded_owner(self, user):
+        """The catalog the collection's table of owners names for the user's accounts (None: no row, or no table)."""
+        try:
+            rows = self.execute('SELECT catalog_id, state_dir FROM %s WHERE user_name = %%s' % OWNERS_TABLE, (user,))
+        except BackendError as exc:
+            if exc.code in _NO_TABLE:
+                return None
+            raise
+        return Owner(*rows[0]) if rows else None
+
+    def _record_owner(self, user, owner):
+        """Write (``owner`` None: delete) the user's row in the table of owners, made on first use: a schema of the
+        collection's own, which no customer database's user has any right on."""
+        if owner is None:
+            try:
+                self.execute('DELETE FROM %s WHERE user_name = %%s' % OWNERS_TABLE, (user,))
+            except BackendError as exc:
+                if exc.code not in _NO_TABLE:
+                    raise
+            return
+        self.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4' % quote_identifier(OWNERS_SCHEMA))
+        self.execute('CREATE TABLE IF NOT EXISTS %s (user_name VARCHAR(128) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,'
+                     ' catalog_id VARCHAR(64) NOT NULL, state_dir TEXT NOT NULL)' % OWNERS_TABLE)
+        self.execute('REPLACE INTO %s (user_name, catalog_id, state_dir) VALUES (%%s, %%s, %%s)' % OWNERS_TABLE,
+                     (user, owner.catalog_id, owner.state_dir))
+
+    def _lock_access(self):
+        if self.execute('SELECT GET_LOCK(%s, %s)', (ACCESS_LOCK, self.login.connect_timeout * 6))[0][0] != 1:
+            raise BackendError('MariaDB: another catalog held the lock on the accounts (%s) too long' % ACCESS_LOCK)
+
+    def _unlock_access(self):
+        self.execute('SELECT RELEASE_LOCK(%s)', (ACCESS_LOCK,))
 
     def access(self):
         """(database, user, CIDR) the server lets in beyond its local accounts, read from mysql.user."""
@@ -288,3 +378,4 @@ class MariaDBDriver(Driver):
     def drop_user(self, username):
         for host in self.user_hosts(username):
             self.execute('DROP USER %s@%s', (username, host))
+        self._record_owner(username, None)

@@ -7,14 +7,17 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import ipaddress
+import json
 import os
 import tempfile
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import LOOPBACK_NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
-    SCRATCH_PREFIX, Driver, first_line, loader_of)
+    SCRATCH_PREFIX, Access, Driver, first_line, loader_of)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_matches, scram_sha_256_verifier
 
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'
@@ -27,6 +30,8 @@ SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp -c default_transaction_read
 # database is closed from the moment it exists, before its own lines are written.
 TENANT_GROUP = 'wayscloud_tenants'
 _DUPLICATE_OBJECT = '42710'
+# The advisory lock every catalog's writers of the pg_hba block take (any number the collection alone uses).
+ACCESS_LOCK = 0x7761797363010001
 
 
 def import_psycopg2():
@@ -42,6 +47,8 @@ def import_psycopg2():
 
 BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the collection; edits here are lost'
 BLOCK_END = '# END wayscloud.databases'
+# Before each database's lines: the catalog that wrote them, ``# wayscloud <catalog id> <db_name> <state_dir as JSON>``.
+MARK = '# wayscloud '
 
 
 EVERYWHERE = ('0.0.0.0/0', '::/0')
@@ -61,6 +68,48 @@ def line_database(line):
     """The database a line of the block is for (unquoted), or ``all``."""
     fields = line.split()
     return fields[1].strip('"') if len(fields) > 1 else None
+
+
+def line_network(line):
+    """The CIDR block a host line of the block is for, or None."""
+    fields = line.split()
+    return fields[3] if len(fields) > 3 and fields[0] == 'host' else None
+
+
+def mark_line(owner, db_name):
+    """The line that marks a database's lines as ``owner``'s."""
+    return '%s%s %s %s' % (MARK, owner.catalog_id, db_name, json.dumps(owner.state_dir))
+
+
+def parse_mark(line):
+    """The Owner a mark line names (None for no line, or one that is not a mark)."""
+    fields = (line or '')[len(MARK):].split(' ', 2)
+    if not (line or '').startswith(MARK) or len(fields) < 3:
+        return None
+    try:
+        state_dir = json.loads(fields[2])
+    except ValueError:
+        state_dir = None
+    return Owner(fields[0], state_dir if isinstance(state_dir, str) else None)
+
+
+def block_groups(lines):
+    """The block as ({db_name: (its mark line or None, its lines)} in the block's order, the lines for ``all``: the
+    closing ones). Any other comment goes: the block is the collection's."""
+    groups, closing = collections.OrderedDict(), []
+    for line in lines:
+        if line.startswith(MARK):
+            db_name = line[len(MARK):].split(' ')[1:2]
+            if db_name:
+                groups[db_name[0]] = (line, groups.get(db_name[0], (None, []))[1])
+        elif line.strip() and not line.lstrip().startswith('#'):
+            db_name = line_database(line)
+            if db_name == 'all':
+                closing.append(line)
+            else:
+                mark, found = groups.get(db_name, (None, []))
+                groups[db_name] = (mark, found + [line])
+    return groups, closing
 
 
 def read_block(path):
@@ -116,6 +165,8 @@ class PostgreSQLDriver(Driver):
     default_user = 'postgres'
     url_scheme = 'postgresql'
     new_database_needs_access_lines = True  # its pg_hba lines (local addresses, reject the rest) come at creation
+    access_label = 'pg_hba lines'
+    access_follows_user = False
 
     def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
@@ -277,42 +328,49 @@ class PostgreSQLDriver(Driver):
                             ' AND pid <> pg_backend_pid()', (username,))
         return sum(1 for row in rows if row[0])
 
-    def sync_access(self, networks_by_db):
-        """Write the collection's block of pg_hba.conf from the rules, whole, and reload.
+    def check_access(self, db_name, user, networks):
+        """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
+        local lines, administrator lines and rejects), and the block's closing lines: an Access, from one read of the
+        file."""
+        groups, closing = block_groups(read_block(self._hba_file()))
+        mark, found = groups.get(db_name, (None, []))
+        wanted = self._database_lines(db_name, user, networks)
+        problems = [(line_network(line), 'pg_hba: %s missing' % line) for line in wanted if line not in found]
+        problems += [(line_network(line), 'pg_hba: %s not declared' % line) for line in found if line not in wanted]
+        if not problems and found != wanted:
+            problems.append((None, 'pg_hba: the lines of %s are out of order' % db_name))
+        if closing != self._closing_lines():
+            problems.append((None, 'pg_hba: the closing lines that reject the members of %s over TCP are not as'
+                                   ' written' % TENANT_GROUP))
+        return Access(parse_mark(mark), problems)
 
-        For every customer database on the server, in this order: its user (its owner: the user named
-        like it, or for a copy restored from a snapshot, the snapshotted database's) from the local
-        addresses and each allowed network; the administrator this task logs in as, from the local
-        addresses (dumps connect to the database itself); and a reject for everyone else over TCP, so
-        no broader line further down the file can let an address in. A restore's scratch database admits
-        only its loader login, from where this task connects. Last, a reject of every member of the tenant
-        group: a database made since the last rewrite is closed to its tenant until its lines are here.
-        A database no longer on the server (dropped, its rules being forgotten) gets no lines: they would
-        outlive it.
-        """
-        owners = dict((database['db_name'], database['owner']) for database in self.list_databases('cust_'))
-        self.tenant_group(set(owner for owner in owners.values() if owner))
-        lines = []
-        for db_name in sorted(owners):
-            lines += self._database_lines(db_name, owners.get(db_name) or db_name, networks_by_db.get(db_name, ()))
-        for database in self.list_databases(SCRATCH_PREFIX):
-            lines += self._database_lines(database['db_name'], loader_of(database['db_name']), ())
-        self._write(lambda current: lines)
+    def set_access(self, db_name, user, networks, owner):
+        """Rewrite the database's lines, marked as ``owner``'s while they admit ``networks``, and the closing lines;
+        every other line stays as it is."""
+        def change(groups):
+            groups[db_name] = (mark_line(owner, db_name) if networks else None,
+                               self._database_lines(db_name, user, networks))
+        self._write(change)
+
+    def drop_access(self, db_name):
+        """Take a database's lines out of the block (it is gone: they would outlive it)."""
+        self.change_access(remove=[db_name])
 
     def change_access(self, add=None, remove=()):
-        """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave
-        every other line of the block as it is: a new database, or a restore's scratch database (its user is
-        its loader), gets its lines without rules (it has none) and without any other database's lines being
-        recomputed from this task's catalog."""
+        """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave every
+        other line of the block as it is: a new database, or a restore's scratch database (its user is its loader),
+        gets its lines without rules (it has none, so no catalog's mark either) and without any other database's
+        lines being recomputed from this task's catalog."""
         add = add or {}
         self.tenant_group(set(user for db_name, user in add.items() if not db_name.startswith(SCRATCH_PREFIX)))
 
-        def changed(current):
-            kept = [line for line in current if line_database(line) not in set(add) | set(remove) | set(['all'])]
+        def change(groups):
+            for db_name in remove:
+                groups.pop(db_name, None)
             for db_name, user in sorted(add.items()):
-                kept += self._database_lines(db_name, user, ())
-            return kept
-        self._write(changed)
+                groups.pop(db_name, None)
+                groups[db_name] = (None, self._database_lines(db_name, user, ()))
+        self._write(change)
 
     def _database_lines(self, db_name, user, networks):
         """A database's lines: ``user`` from the local addresses and ``networks``, the administrator from the
@@ -329,20 +387,36 @@ class PostgreSQLDriver(Driver):
                 + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOOPBACK_NETWORKS]
                 + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
 
-    def _write(self, make_lines):
-        """Replace the block with ``make_lines(its current lines)`` and the tenant group's rejects after them; a
-        file PostgreSQL would not accept is put back as it was. Reloads always: an earlier run may have written
-        the file and died before the reload."""
-        path = self.execute('SHOW hba_file')[0][0]
-        lines = make_lines(read_block(path))
-        lines += ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
-        previous = write_block(path, lines)
-        if previous is not None:
-            errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
-            if errors:
-                replace_file(path, previous)
-                raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
-        self.execute('SELECT pg_reload_conf()')
+    @staticmethod
+    def _closing_lines():
+        """The block's last lines: a database made since its own lines were written is closed to its tenant."""
+        return ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
+
+    def _hba_file(self):
+        return self.execute('SHOW hba_file')[0][0]
+
+    def _write(self, change):
+        """Let ``change`` edit the block's groups ({db_name: (mark, lines)}, in order), then write them with the closing
+        lines after them, under the server's access lock; a file PostgreSQL would not accept is put back as it was.
+        Reloads always: an earlier run may have written the file and died before the reload."""
+        with self.access_lock():
+            path = self._hba_file()
+            groups = block_groups(read_block(path))[0]
+            change(groups)
+            lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
+            previous = write_block(path, lines + self._closing_lines())
+            if previous is not None:
+                errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
+                if errors:
+                    replace_file(path, previous)
+                    raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+            self.execute('SELECT pg_reload_conf()')
+
+    def _lock_access(self):
+        self.execute('SELECT pg_advisory_lock(%s)', (ACCESS_LOCK,))
+
+    def _unlock_access(self):
+        self.execute('SELECT pg_advisory_unlock(%s)', (ACCESS_LOCK,))
 
     def _own_networks(self):
         """Where this task's connections come from, as the server sees them: the local addresses, and the

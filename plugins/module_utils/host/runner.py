@@ -57,9 +57,6 @@ sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:], subprocess.run))
 BACKUP_JOB = 'wayscloud-backup'
 COLLECT_JOB = 'wayscloud-collect'
 JOB_LOGS = {BACKUP_JOB: 'backups', COLLECT_JOB: 'collector'}  # <state_dir>/logs/<name>.log
-# The jobs, at the top of the host engine: loaded by name once the guard is in place, so that a file of theirs
-# (or of the engine below them) the guard refuses is logged as the job's refusal.
-JOBS_MODULE = PACKAGE + '.host.jobs'
 DRIVERS = ('psycopg2', 'pymysql')
 JOB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 LOGIN_FIELDS = ('host', 'port', 'user', 'password', 'unix_socket', 'public_host')
@@ -202,7 +199,11 @@ def run_job(name, state_dir, argv, spawn):
         del os.environ[variable]
     os.environ['PATH'] = JOB_PATH
     try:
-        return importlib.import_module(JOBS_MODULE).ENTRY_POINTS[name](argv, command_runner(spawn), print)
+        # The jobs, at the top of the host engine, are imported only now that the guard is in place, so that a file
+        # of theirs (or of the engine below them) the guard refuses is logged as the job's refusal. An import
+        # statement, not a name: Ansible packs what a module's code imports, and the lib is a copy of that.
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host import jobs
+        return jobs.ENTRY_POINTS[name](argv, command_runner(spawn), print)
     except trust.Untrusted as exc:
         append_log(state_dir, JOB_LOGS[name], dict(at=utc_now(), refused=str(exc)))
         raise

@@ -24,7 +24,7 @@ description:
   - With O(backend=host), every task that sets the policy compares the host's files with it, not only the
     catalog - the schedule's files, and the runner's entry scripts (mode 0700), library and login file (mode
     0600), each owned by the user the task runs as - and rewrites (or, for a disabled policy, removes)
-    whatever was edited, deleted, given another mode or owner, or replaced by a link by hand: a change, named
+    whatever was edited, deleted, given another mode or owner, or replaced by a link by hand - a change, named
     in the diff. A task that only reads the policy changes nothing.
   - The runner, C(<state_dir>/runner/wayscloud-backup), is this collection's own snapshot code copied
     to the host. When a slot is due it takes an automated snapshot (as

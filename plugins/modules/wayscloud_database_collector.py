@@ -21,7 +21,7 @@ description:
   - Every run compares the host's files with what the task declares, not with what an earlier run wrote - the
     schedule's files, and the runner's entry scripts (mode 0700), library and login file (mode 0600), each
     owned by the user the task runs as - and rewrites (or, with O(state=absent), removes) whatever was edited,
-    deleted, given another mode or owner, or replaced by a link by hand: a change, named in the diff.
+    deleted, given another mode or owner, or replaced by a link by hand - a change, named in the diff.
   - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
     no login for is not sampled.
   - Host only - set O(backend=host); the WaysCloud API collects its own metrics (the API options are

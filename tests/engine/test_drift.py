@@ -144,8 +144,8 @@ def test_an_owner_that_cannot_be_given_back_is_refused(engine):
         by_hand(databases, dict(postgresql='ALTER DATABASE {} OWNER TO {}'),
                 [db_name, databases.driver.login.user or 'postgres'])
     databases.driver.drop_user(db_name)
-    with pytest.raises(BackendError, match='user %s of %s database %s no longer exists' % (db_name, databases.db_type,
-                                                                                         db_name)):
+    gone = 'user %s of %s database %s no longer exists' % (db_name, databases.db_type, db_name)
+    with pytest.raises(BackendError, match=gone):
         databases.drift(databases.get(db_name), wanted)
 
 

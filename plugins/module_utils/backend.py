@@ -99,8 +99,14 @@ class Databases(abc.ABC):
         is: (database, None, False)."""
 
     @abc.abstractmethod
+    def drift(self, database, wanted):
+        """What the servers hold beyond ``database`` (as ``get`` returned it) that differs from ``wanted``
+        (connection_limit, description; None: not managed), {field: {place: as found}}: a setting kept in more places
+        than the one the database shows, an owner changed by hand. ``update`` repairs it; empty when nothing."""
+
+    @abc.abstractmethod
     def update(self, db_name, changes):
-        """Apply ``changes`` (connection_limit, description); returns the database afterwards."""
+        """Apply ``changes`` (connection_limit, description) and repair the drift; returns the database afterwards."""
 
     @abc.abstractmethod
     def count_sessions(self, db_name):
@@ -193,7 +199,9 @@ class BackupPolicy(abc.ABC):
 
     @abc.abstractmethod
     def plan(self, db_name, policy):
-        """What ``set`` would return, and whether it would change anything: (result, changed)."""
+        """What ``set`` would return, and what it would change: (result, changes), ``changes`` empty when nothing:
+        {field: new value} of the policy's fields, and on a host ``files``: {path: (as found, as it would be)} of
+        the schedule's and the runner's files it would write or remove."""
 
     @abc.abstractmethod
     def set(self, db_name, policy):

@@ -28,6 +28,15 @@ def database_changes(current, wanted):
                 if wanted.get(field) is not None and wanted[field] != current.get(field))
 
 
+def files_diff(drift):
+    """The two sides of a diff, under ``host_files``, of the host files a task writes or removes ({path: (as found,
+    as it will be)}, host/schedule.py's drift); empty sides when there are none."""
+    if not drift:
+        return {}, {}
+    return (dict(host_files=dict((path, found) for path, (found, wanted) in drift.items())),
+            dict(host_files=dict((path, wanted) for path, (found, wanted) in drift.items())))
+
+
 # GET .../credentials of the contract, less the password it never shows, plus created_at after a rotation.
 CREDENTIALS_FIELDS = ('host', 'port', 'database', 'username', 'connection_string', 'created_at')
 

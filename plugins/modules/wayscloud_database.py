@@ -35,17 +35,22 @@ attributes:
     description: Decides exactly as a real run would and changes nothing.
   diff_mode:
     support: full
-    description: Shows the database (never a password) before and after.
+    description:
+      - Shows the database (never a password) before and after.
+      - With O(backend=host), C(drift) in the before side names each place on the server that held another value
+        than the task declares and than the database shows (see the notes), and what it held.
 options:
   connection_limit:
     description:
       - The most simultaneous connections to the database, from 10 to 1000.
-      - PostgreSQL sets it on the database and on its user; MariaDB sets the user's C(MAX_USER_CONNECTIONS).
+      - PostgreSQL sets it on the database and on its user; MariaDB sets the user's C(MAX_USER_CONNECTIONS) on every
+        account of the user. With O(backend=host) every run compares each of those places with it (see the notes).
       - When omitted, an existing limit is left alone and a new database gets none (the server's limit applies).
     type: int
   description:
     description:
-      - Notes about the database, up to 1024 characters. PostgreSQL also keeps it as the database's comment.
+      - Notes about the database, up to 1024 characters. PostgreSQL also keeps it as the database's comment; with
+        O(backend=host) a comment changed by hand is set back to it (the task's description wins).
       - When omitted, an existing description is left alone.
     type: str
   state:
@@ -100,6 +105,17 @@ options:
         description: As O(drop_user).
         type: bool
 notes:
+  - With O(backend=host) and O(state=present), each run reads the server, not only the catalog, and repairs what
+    was changed by hand - a change, named in the diff (C(drift)), that check mode predicts. The connection limit,
+    when given, on every place it lives (the database and its owner role on PostgreSQL, every account of the user
+    on MariaDB); the description, when given, as PostgreSQL's comment; and always the owner - the user the
+    catalog records (the database's own, or for a copy restored from a snapshot the snapshot's) owns the database
+    on PostgreSQL and holds all privileges on it from every account on MariaDB. Giving the database back takes one
+    statement as administrator (C(ALTER DATABASE ... OWNER TO), C(GRANT ALL PRIVILEGES ON)); no code of the
+    tenant runs. The task refuses, changing nothing, when that user is not one of the database's customer (a
+    catalog that would hand the database to another tenant) or no longer exists. Objects inside the database
+    that another role created while it owned it stay that role's. Grants on the database given by hand to other
+    users are not this module's to take away.
   - Deleting a database keeps its snapshots for a grace period (30 days unless the operator set
     C(snapshot_limits.deleted_grace_days)); they can be restored into a new name meanwhile and count
     toward the customer's storage, then they are deleted; see
@@ -355,9 +371,11 @@ def plan(backend, params, wanted):
             return outcome(created or bool(changes), before, after, **more)
         return Plan(outcome(True, before, backend.preview(db_name, **wanted)), create)
     if state == 'present':
-        changes = database_changes(before, wanted)
-        return Plan(outcome(bool(changes), before, dict(before, **changes)),
-                    (lambda: outcome(True, before, backend.update(db_name, changes))) if changes else None)
+        drift = backend.drift(before, wanted)  # what the server holds beyond the view: repaired, and named in the diff
+        changes = dict(database_changes(before, wanted), **dict((field, wanted[field]) for field in drift if field in wanted))
+        shown = dict(before, drift=drift) if drift else before
+        return Plan(outcome(bool(changes or drift), shown, dict(before, **changes)),
+                    (lambda: outcome(True, shown, backend.update(db_name, changes))) if changes or drift else None)
     if state == 'absent':
         def predicted():
             return outcome(before is not None or bool(db_name and params['drop_user'] and backend.user_exists(db_name)),

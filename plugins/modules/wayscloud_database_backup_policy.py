@@ -21,6 +21,11 @@ description:
     C(OnCalendar) in UTC, C(Persistent=true)) where systemd runs, otherwise a file in C(/etc/cron.d)
     that runs the runner at minute MM of every hour. Disabling the policy, or deleting the database,
     removes the schedule.
+  - With O(backend=host), every task that sets the policy compares the host's files with it, not only the
+    catalog - the schedule's files, and the runner's entry scripts (mode 0700), library and login file (mode
+    0600), each owned by the user the task runs as - and rewrites (or, for a disabled policy, removes)
+    whatever was edited, deleted, given another mode or owner, or replaced by a link by hand - a change, named
+    in the diff. A task that only reads the policy changes nothing.
   - The runner, C(<state_dir>/runner/wayscloud-backup), is this collection's own snapshot code copied
     to the host. When a slot is due it takes an automated snapshot (as
     M(wayscloud.databases.wayscloud_database_snapshot) does), then deletes the database's automated
@@ -40,7 +45,11 @@ attributes:
     description: Reports whether the policy or the host's schedule would change, and changes neither.
   diff_mode:
     support: full
-    description: The policy's four settings before and after.
+    description:
+      - The policy's four settings before and after.
+      - With O(backend=host), under C(host_files), each file of the schedule and of the runner the task writes or
+        removes, as found (C(missing), C(edited), C(mode 0644), C(owner uid 1000), C(not a regular file),
+        C(present)) and as it will be.
 options:
   enabled:
     description: Whether automated backups run.
@@ -159,6 +168,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import DEFAULT_POLICY, POLICY_FIELDS, check_policy
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run)
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import files_diff
 
 OPTIONS = dict(
     enabled=dict(type='bool'),
@@ -182,18 +192,19 @@ def plan(backend, params, wanted):
     policies = backend.backup_policy()
     before = policies.get(db_name)
 
-    def outcome(after, changed):
-        result = dict(changed=changed, policy=after,
-                      diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
-                                after=dict((field, after[field]) for field in POLICY_FIELDS)))
+    def outcome(after, changes):
+        files_before, files_after = files_diff(changes.get('files'))
+        diff = dict(before=dict(((field, before[field]) for field in POLICY_FIELDS), **files_before),
+                    after=dict(((field, after[field]) for field in POLICY_FIELDS), **files_after))
+        result = dict(changed=bool(changes), policy=after, diff=diff)
         if params['backend'] == 'host':
             result['schedule_files'] = policies.schedule_files(db_name) if after['enabled'] else []
         return result
     if not wanted:
-        return Plan(outcome(before, False))
+        return Plan(outcome(before, {}))
     policy = dict(((field, before[field]) for field in POLICY_FIELDS), **wanted)
-    after, changed = policies.plan(db_name, policy)
-    return Plan(outcome(after, changed), (lambda: outcome(policies.set(db_name, policy), True)) if changed else None)
+    after, changes = policies.plan(db_name, policy)
+    return Plan(outcome(after, changes), (lambda: outcome(policies.set(db_name, policy), changes)) if changes else None)
 
 
 def main():

@@ -18,6 +18,10 @@ description:
     runs, otherwise C(/etc/cron.d/wayscloud-metrics) - runs C(<state_dir>/runner/wayscloud-collect), the
     collection's own code copied to the host. Samples older than O(retention_days) are dropped at each run;
     each run appends a JSON line to C(<state_dir>/logs/collector.log).
+  - Every run compares the host's files with what the task declares, not with what an earlier run wrote - the
+    schedule's files, and the runner's entry scripts (mode 0700), library and login file (mode 0600), each
+    owned by the user the task runs as - and rewrites (or, with O(state=absent), removes) whatever was edited,
+    deleted, given another mode or owner, or replaced by a link by hand - a change, named in the diff.
   - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
     no login for is not sampled.
   - Host only - set O(backend=host); the WaysCloud API collects its own metrics (the API options are
@@ -33,8 +37,11 @@ attributes:
     support: full
     description: Reports whether the schedule or the runner would change, and changes neither.
   diff_mode:
-    support: none
-    description: Nothing to show beyond RV(schedule_files).
+    support: full
+    description:
+      - Under C(host_files), each file of the schedule and of the runner the task writes or removes, as found
+        (C(missing), C(edited), C(mode 0644), C(owner uid 1000), C(not a regular file), C(present)) and as it
+        will be.
 options:
   db_type:
     description: The engine whose login (the login options) the collector keeps.
@@ -92,6 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector, check_retention
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
     SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import files_diff
 
 OPTIONS = dict(
     db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
@@ -110,13 +118,15 @@ def check(params):
 def plan(backend, params, checked):
     collector = HostCollector(backend, backend.schedule)
     present = params['state'] == 'present'
-    result = dict(changed=collector.plan(present, params['retention_days']),
-                  schedule_files=collector.schedule_files() if present else [])
+    drift = collector.plan(present, params['retention_days'])
+    before, after = files_diff(drift)
+    result = dict(changed=bool(drift), schedule_files=collector.schedule_files() if present else [],
+                  diff=dict(before=before, after=after))
 
     def install():
         collector.set(present, params['retention_days'])
         return result
-    return Plan(result, install if result['changed'] else None)
+    return Plan(result, install if drift else None)
 
 
 def main():

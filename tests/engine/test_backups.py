@@ -40,8 +40,8 @@ def scheduled(engine, tmp_path):
 
 def set_policy(backups, db_name, policy):
     """(result, changed) as a module run gets them: the plan, then the writes when it changes anything."""
-    result, changed = backups.plan(db_name, policy)
-    return (backups.set(db_name, policy) if changed else result), changed
+    result, changes = backups.plan(db_name, policy)
+    return (backups.set(db_name, policy) if changes else result), bool(changes)
 
 
 def cron_entry(path):

@@ -101,7 +101,7 @@ def traps(tmp_path, python):
 def install(state_dir, python, run, db_type, login):
     """The runner installed as a module installs it: True if anything was written."""
     runner = Runner(state_dir, python, run, db_type, login)
-    pending = runner.pending()
+    pending = bool(runner.drift())
     runner.install()
     return pending
 

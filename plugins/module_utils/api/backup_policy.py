@@ -29,7 +29,7 @@ class ApiBackupPolicy(BackupPolicy):
     def plan(self, db_name, policy):
         policy = backup_rules.check_policy(policy)
         current = self.get(db_name)
-        return dict(current, **policy), dict((field, current[field]) for field in backup_rules.POLICY_FIELDS) != policy
+        return dict(current, **policy), dict((field, value) for field, value in policy.items() if current[field] != value)
 
     def set(self, db_name, policy):
         """PUT is safe to repeat (it sets a state), so it is retried like a read."""

@@ -74,36 +74,44 @@ class HostBackupPolicy(BackupPolicy):
         return self.schedule.files(job_name(self.db_type, db_name))
 
     def _steps(self, db_name, policy):
-        """What bringing the host to ``policy`` takes: the catalog row now and then, and which of the runner, the
-        schedule's files and the schedule's removal are needed (None: nothing to do)."""
+        """What bringing the host to ``policy`` takes: the catalog row now and then, which of the runner, the
+        schedule's files and the schedule's removal are needed (None: nothing to do), and ``changes`` (``plan``).
+        The files on the host are compared with what the policy wants every time, not with the catalog's memory."""
         policy = backup_rules.check_policy(policy)
         self.backend.existing(db_name)
         row = self.catalog.backup_policy(self.db_type, db_name)
         new_row = dict(policy, db_type=self.db_type, db_name=db_name, updated_at=utc_now(),
                        enabled_at=(row or {}).get('enabled_at'), last_slot=(row or {}).get('last_slot'))
-        was_enabled = (self._fields(row) or {}).get('enabled')
+        stored = self._fields(row) or {}
+        was_enabled = stored.get('enabled')
         if policy['enabled'] and not was_enabled:
             new_row['enabled_at'] = utc_now()
         steps = dict(policy=policy, row=row, new_row=new_row, was_enabled=was_enabled, runner=None, files=None,
-                     remove=False, store=self._fields(row) != policy)
+                     remove=False, changes=dict((field, value) for field, value in policy.items()
+                                                if stored.get(field) != value))
         if policy['enabled']:
             runner = Runner(self.catalog.state_dir, self.python, self.schedule.run, self.db_type,
                             self.backend.driver.login)
-            steps['runner'] = runner if runner.pending() else None
             files = self.files(db_name, policy)
-            steps['files'] = files if self.schedule.pending(files) else None
+            runner_drift, files_drift = runner.drift(), self.schedule.drift(files)
+            steps.update(runner=runner if runner_drift else None, files=files if files_drift else None)
+            drift = dict(runner_drift, **files_drift)
         else:
-            steps['remove'] = self.schedule.installed(job_name(self.db_type, db_name))
+            drift = self.schedule.leftovers(job_name(self.db_type, db_name))
+            steps['remove'] = bool(drift)
+        if drift:
+            steps['changes']['files'] = drift
         return steps
 
-    @staticmethod
-    def _changes(steps):
-        return bool(steps['store'] or steps['runner'] or steps['files'] or steps['remove'])
+    def _answer(self, db_name, steps):
+        """The result and the changes of ``plan`` and ``set``."""
+        row = steps['new_row'] if steps['changes'] else steps['row'] or steps['new_row']
+        return self._result(db_name, row), steps['changes']
 
     def plan(self, db_name, policy):
-        steps = self._steps(db_name, policy)
-        changed = self._changes(steps)
-        return self._result(db_name, steps['new_row'] if changed else steps['row'] or steps['new_row']), changed
+        """(result, changes): the policy's fields that would change, and ``files``, the schedule's and the runner's
+        files that would be written or removed, as found and as they would be (a schedule edited by hand too)."""
+        return self._answer(db_name, self._steps(db_name, policy))
 
     def set(self, db_name, policy):
         """Store the policy and make the host's schedule match it."""
@@ -117,10 +125,10 @@ class HostBackupPolicy(BackupPolicy):
                 self.schedule.install(job_name(self.db_type, db_name), steps['files'])
             if steps['remove']:
                 self.schedule.remove(job_name(self.db_type, db_name))
-            if steps['store']:
+            if set(steps['changes']) - set(['files']):
                 self.catalog.save_backup_policy(steps['new_row'])
                 self._fate_of_automated(db_name, steps['policy'], steps['was_enabled'])
-        return self._result(db_name, steps['new_row'] if self._changes(steps) else steps['row'] or steps['new_row'])
+        return self._answer(db_name, steps)[0]
 
     def _fate_of_automated(self, db_name, policy, was_enabled):
         """Disabled: its automated snapshots expire after its retention (no job prunes them any more); enabled

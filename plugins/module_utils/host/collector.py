@@ -42,21 +42,24 @@ class HostCollector:
 
     def _steps(self, present, retention_days):
         """What bringing the host to the wanted state takes: the runner and the schedule's files to write, or the
-        schedule to remove (None / False: nothing to do)."""
+        schedule to remove (None / False: nothing to do), and ``drift``: the files that would change, as found and
+        as they would be (Schedule.drift)."""
         if not present:
-            return dict(runner=None, files=None, remove=self.schedule.installed(SCHEDULE_NAME))
+            leftovers = self.schedule.leftovers(SCHEDULE_NAME)
+            return dict(runner=None, files=None, remove=bool(leftovers), drift=leftovers)
         files = self.files(check_retention(retention_days))
         runner = Runner(self.backend.catalog.state_dir, self.python, self.schedule.run, self.backend.db_type,
                         self.backend.driver.login)
-        return dict(runner=runner if runner.pending() else None, files=files if self.schedule.pending(files) else None,
-                    remove=False)
+        runner_drift, files_drift = runner.drift(), self.schedule.drift(files)
+        return dict(runner=runner if runner_drift else None, files=files if files_drift else None, remove=False,
+                    drift=dict(runner_drift, **files_drift))
 
     def plan(self, present, retention_days=7):
-        """Whether ``set`` would change anything."""
-        return any(self._steps(present, retention_days).values())
+        """What ``set`` would change: {path: (as found, as it would be)}, empty when nothing."""
+        return self._steps(present, retention_days)['drift']
 
     def set(self, present, retention_days=7):
-        """Install (or remove) the collector's schedule and the runner."""
+        """Install (or remove) the collector's schedule and the runner; returns what changed, as ``plan`` does."""
         steps = self._steps(present, retention_days)
         if steps['runner']:
             steps['runner'].install()
@@ -64,3 +67,4 @@ class HostCollector:
             self.schedule.install(SCHEDULE_NAME, steps['files'])
         if steps['remove']:
             self.schedule.remove(SCHEDULE_NAME)
+        return steps['drift']

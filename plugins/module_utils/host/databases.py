@@ -209,12 +209,54 @@ class HostDatabases(backend.Databases):
             self.catalog.record_created(record)
         return database, password, True
 
+    def drift(self, database, wanted):
+        """What the server holds beyond ``database`` (get's view) that differs from ``wanted``, {field: {place: as
+        found}}: a connection limit or description (when wanted, not None) in a place the view does not show (the
+        owner role's limit, another MariaDB account's, PostgreSQL's comment), and ``owner`` when the catalog's user
+        no longer owns the database (``update`` gives it back). Refuses an owner that cannot be given back."""
+        db_name = database['db_name']
+        drift = {}
+        for field, places in self.driver.kept_settings(db_name).items():
+            if wanted.get(field) is not None:
+                found = dict((place, value) for place, value in places.items()
+                             if value not in (wanted[field], database[field]))
+                if found:
+                    drift[field] = found
+        owner = self.driver.owner_drift(db_name, self._owner(db_name))
+        if owner:
+            drift['owner'] = owner
+        return drift
+
+    def _owner(self, db_name):
+        """The user the catalog says owns the database; refused when giving the database back to it could hand a
+        tenant's database to someone else (another customer's user) or cannot be done (the user is gone)."""
+        username = self.catalog_record(db_name)['username']
+        customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
+        try:
+            same_customer = naming.parse_technical_name(self.db_type, username)[0] == customer_id
+        except naming.ValidationError:
+            same_customer = False
+        if not same_customer:
+            raise BackendError('the catalog in %s names %s as the user of %s database %s, which is not a user of'
+                               ' customer %s: the collection will not give the database to it; correct or restore'
+                               ' the catalog' % (self.catalog.state_dir, username, self.db_type, db_name, customer_id))
+        if not self.driver.user_exists(username):
+            raise BackendError('user %s of %s database %s no longer exists (dropped outside the collection); the'
+                               ' collection does not make up a user nobody has the password of: take a snapshot,'
+                               ' delete the database and create it again, then restore the snapshot into it'
+                               % (username, self.db_type, db_name))
+        return username
+
     def update(self, db_name, changes):
-        """Apply ``changes`` (connection_limit, description); returns the database afterwards."""
+        """Apply ``changes`` (connection_limit, description, set in every place the server keeps them) and give the
+        database back to its user if someone else came to own it (drift); returns the database afterwards."""
         naming.check_connection_limit(changes.get('connection_limit'))
         naming.check_description(changes.get('description'))
         with self.catalog.lock(self.db_type, db_name):
             self.existing(db_name)
+            username = self._owner(db_name)
+            if self.driver.owner_drift(db_name, username):
+                self.driver.set_owner(db_name, username)
             if 'connection_limit' in changes:
                 self.driver.set_connection_limit(db_name, db_name, changes['connection_limit'])
             if 'description' in changes:

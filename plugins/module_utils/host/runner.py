@@ -38,7 +38,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import command_failed
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import holds, write_if_changed
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import files_drift, write_if_changed
 from ansible_collections.wayscloud.databases.plugins.module_utils.host import trust
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
@@ -57,12 +57,10 @@ sys.exit(run_job(%(name)r, %(state_dir)r, sys.argv[1:], subprocess.run))
 BACKUP_JOB = 'wayscloud-backup'
 COLLECT_JOB = 'wayscloud-collect'
 JOB_LOGS = {BACKUP_JOB: 'backups', COLLECT_JOB: 'collector'}  # <state_dir>/logs/<name>.log
-# The jobs, at the top of the host engine: loaded by name once the guard is in place, so that a file of theirs
-# (or of the engine below them) the guard refuses is logged as the job's refusal.
-JOBS_MODULE = PACKAGE + '.host.jobs'
 DRIVERS = ('psycopg2', 'pymysql')
 JOB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 LOGIN_FIELDS = ('host', 'port', 'user', 'password', 'unix_socket', 'public_host')
+LISTED = 3  # of the library's files not as written, a diff names the first few
 
 
 def runner_dir(state_dir):
@@ -147,9 +145,22 @@ class Runner:
         self.state_dir = state_dir
         self.files = runner_files(state_dir, real, folders, db_type, login)
 
-    def pending(self):
-        """Whether any of its files differs from what is on disk."""
-        return any(not holds(path, text) for path, (text, mode) in self.files.items())
+    def drift(self):
+        """{path: (as found, as it would be)} of its files that are not as it writes them (content, mode, owner); the
+        library's files as one entry, its folder's."""
+        drift = files_drift(self.files)
+        lib = os.path.join(runner_dir(self.state_dir), 'lib')
+        inside = sorted(path for path in drift if path.startswith(lib + os.sep))
+        if inside:
+            total = sum(1 for path in self.files if path.startswith(lib + os.sep))
+            found = ['%s %s' % (os.path.relpath(path, lib), drift.pop(path)[0]) for path in inside]
+            if len(found) == total and all(item.endswith(' missing') for item in found):
+                drift[lib] = ('missing', 'written, %d files' % total)
+            else:
+                drift[lib] = ('%d of %d files: %s' % (len(found), total, ', '.join(found[:LISTED])
+                                                      + (', ...' if len(found) > LISTED else '')),
+                              'written, %d files' % total)
+        return drift
 
     def install(self):
         """Write the files that differ, in private folders."""
@@ -188,7 +199,11 @@ def run_job(name, state_dir, argv, spawn):
         del os.environ[variable]
     os.environ['PATH'] = JOB_PATH
     try:
-        return importlib.import_module(JOBS_MODULE).ENTRY_POINTS[name](argv, command_runner(spawn), print)
+        # The jobs, at the top of the host engine, are imported only now that the guard is in place, so that a file
+        # of theirs (or of the engine below them) the guard refuses is logged as the job's refusal. An import
+        # statement, not a name: Ansible packs what a module's code imports, and the lib is a copy of that.
+        from ansible_collections.wayscloud.databases.plugins.module_utils.host import jobs
+        return jobs.ENTRY_POINTS[name](argv, command_runner(spawn), print)
     except trust.Untrusted as exc:
         append_log(state_dir, JOB_LOGS[name], dict(at=utc_now(), refused=str(exc)))
         raise

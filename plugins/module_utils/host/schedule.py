@@ -15,16 +15,55 @@ __metaclass__ = type
 
 import os
 import shlex
+import stat
 import tempfile
+
+
+JOB_FILE_MODE = 0o644  # cron reads /etc/cron.d as root; systemd its units
 
 
 def systemd_running():
     return os.path.isdir('/run/systemd/system')
 
 
-def write_if_changed(path, text, mode=0o644):
-    """Atomically replace ``path`` when its content differs; True if it did."""
-    if holds(path, text):
+def file_drift(path, text, mode=0o644):
+    """What keeps the file at ``path`` from being what the collection writes there (``text``, ``mode``, owned by
+    this process's user): 'missing', 'not a regular file', 'edited', 'mode 0644', 'owner uid 1000'; None when
+    nothing does. A symbolic link is not a regular file: its target could be anyone's."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return 'missing'
+    if not stat.S_ISREG(info.st_mode):
+        return 'not a regular file'
+    if not holds(path, text):
+        return 'edited'
+    if stat.S_IMODE(info.st_mode) != mode:
+        return 'mode %04o' % stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid():
+        return 'owner uid %d' % info.st_uid
+    return None
+
+
+def files_drift(files):
+    """{path: (as found, as it would be)} of the files ({path: (text, mode)}) that are not as the collection writes
+    them: what a diff shows of a schedule or runner edited, chmod-ed or deleted by hand."""
+    drift = {}
+    for path, (text, mode) in files.items():
+        found = file_drift(path, text, mode)
+        if found:
+            drift[path] = (found, written(mode))
+    return drift
+
+
+def written(mode):
+    """How a diff names a file as the collection writes it."""
+    return 'written, mode %04o' % mode
+
+
+def write_if_changed(path, text, mode):
+    """Atomically replace ``path`` unless it is what the collection writes (file_drift); True if it did."""
+    if file_drift(path, text, mode) is None:
         return False
     fd, temporary = tempfile.mkstemp(prefix='.wayscloud-', dir=os.path.dirname(path))
     try:
@@ -78,9 +117,13 @@ class Schedule:
             '# %s\n# Written by wayscloud.databases; edits are lost.\nSHELL=/bin/sh\n'
             'PATH=/usr/sbin:/usr/bin:/sbin:/bin\n%s root %s\n' % (description, cron, line))}
 
-    def pending(self, files):
-        """Whether writing ``files`` ({path: text}) would change anything."""
-        return any(not holds(path, text) for path, text in files.items())
+    def drift(self, files):
+        """{path: (as found, as it would be)} of the rendered ``files`` ({path: text}) that writing them would change."""
+        return files_drift(dict((path, (text, JOB_FILE_MODE)) for path, text in files.items()))
+
+    def leftovers(self, name):
+        """{path: (as found, as it would be)} of a job's files that removing it takes away."""
+        return dict((path, ('present', 'removed')) for path in self.files(name) if os.path.lexists(path))
 
     def install(self, name, files):
         """Write a job's rendered files (unchanged ones are left alone); True if anything changed."""
@@ -89,18 +132,15 @@ class Schedule:
             os.makedirs(folder, mode=0o755)
         changed = False
         for path, text in sorted(files.items()):
-            changed = write_if_changed(path, text) or changed
+            changed = write_if_changed(path, text, JOB_FILE_MODE) or changed
         if changed and self.driver == 'systemd':
             self.run(['systemctl', 'daemon-reload'])
             self.run(['systemctl', 'enable', '--now', name + '.timer'])
         return changed
 
-    def installed(self, name):
-        return any(os.path.exists(path) for path in self.files(name))
-
     def remove(self, name):
         """Take the job away; True if there was one."""
-        if not self.installed(name):
+        if not self.leftovers(name):
             return False
         if self.driver == 'systemd':
             self.run(['systemctl', 'disable', '--now', name + '.timer'])

@@ -55,6 +55,11 @@ def account_host(network):
     return '%s/%s' % (network.network_address, network.netmask)
 
 
+def connection_limit(value):
+    """MAX_USER_CONNECTIONS as the server keeps it (0: none) as the collection shows it (None: none)."""
+    return int(value or 0) or None
+
+
 def network_of_host(host):
     """The CIDR block an account's host part admits ('%' admits everything)."""
     if host == '%':
@@ -111,7 +116,7 @@ class MariaDBDriver(Driver):
     @staticmethod
     def _database_row(row):
         name, owner, limit = row
-        return dict(db_name=name, owner=owner, connection_limit=int(limit or 0) or None, comment=None)
+        return dict(db_name=name, owner=owner, connection_limit=connection_limit(limit), comment=None)
 
     def read_database(self, db_name):
         rows = self.execute(self._DATABASES + ' WHERE BINARY s.SCHEMA_NAME = %s', (PRIMARY_HOST, db_name))
@@ -172,8 +177,8 @@ class MariaDBDriver(Driver):
             for host in LOCAL_HOSTS:
                 if host not in existing:
                     self._create_account(db_name, username, host, password_hash, connection_limit)
-            for host in existing:  # a kept user's grants went with its old database
-                self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), (username, host))
+            if existing:  # a kept user's grants went with its old database
+                self.set_owner(db_name, username)
             self.set_password(username, password)
             self.set_connection_limit(db_name, username, connection_limit)
         except BackendError:
@@ -288,6 +293,36 @@ class MariaDBDriver(Driver):
         """(database, user, CIDR) the server lets in beyond its local accounts, read from mysql.user."""
         rows = self.execute("SELECT User, Host FROM mysql.user WHERE BINARY LEFT(User, 5) = 'cust_'")
         return set((user, user, network_of_host(host)) for user, host in rows if host not in LOCAL_HOSTS)
+
+    def kept_settings(self, db_name):
+        """Where the server keeps a database's settings, {field: {place: value}}: its connection limit on every account
+        of the user named like it (as set_connection_limit sets them). MariaDB keeps no description."""
+        rows = self.execute('SELECT Host, max_user_connections FROM mysql.user WHERE User = %s', (db_name,))
+        return dict(connection_limit=dict(("account '%s'@'%s'" % (db_name, host), connection_limit(limit))
+                                          for host, limit in rows))
+
+    def owner_drift(self, db_name, username):
+        """{place: as found} of ``username``'s accounts that lack a privilege of ALL PRIVILEGES on the database (the
+        grants are what makes it the database's owner); empty when none does."""
+        columns = [row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'")
+                   if row[0] != 'Grant_priv']
+        rows = self.execute('SELECT u.Host, %s FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User'
+                            ' AND d.Host = u.Host AND BINARY d.Db = %%s WHERE u.User = %%s ORDER BY u.Host'
+                            % ', '.join('d.' + quote_identifier(column) for column in columns),
+                            (quote_grant_database(db_name)[1:-1], username))
+        drift = {}
+        for row in rows:
+            lacking = [column[:-len('_priv')].replace('_', ' ').lower() for column, value in zip(columns, row[1:])
+                       if value != 'Y']
+            if lacking:
+                drift["privileges of '%s'@'%s' on %s" % (username, row[0], db_name)] = (
+                    'none' if len(lacking) == len(columns) else 'lacks ' + ', '.join(lacking))
+        return drift
+
+    def set_owner(self, db_name, username):
+        """ALL PRIVILEGES on the database to every account of ``username``."""
+        for host in self.user_hosts(username):
+            self.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(db_name), (username, host))
 
     def set_connection_limit(self, db_name, username, connection_limit):
         for host in self.user_hosts(username):

@@ -242,9 +242,7 @@ class MariaDBSnapshotEngine:
             self._create_objects(target, detail['owner'], json.load(handle))
         self.driver.drop_database(detail['scratch'])
         if entry['new_database']:
-            for host in self.driver.user_hosts(detail['owner']):
-                self.driver.execute('GRANT ALL PRIVILEGES ON %s.* TO %%s@%%s' % quote_grant_database(target),
-                                    (detail['owner'], host))
+            self.driver.set_owner(target, detail['owner'])
 
     def _create_objects(self, target, owner, objects):
         """Make each object in ``target`` as the snapshot describes it, with ``owner``'s primary account as its

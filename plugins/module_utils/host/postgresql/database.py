@@ -54,6 +54,11 @@ MARK = '# wayscloud '
 EVERYWHERE = ('0.0.0.0/0', '::/0')
 
 
+def connection_limit(value):
+    """A limit as the server keeps it (-1: none) as the collection shows it (None: none)."""
+    return None if value < 0 else value
+
+
 def network_order(network):
     network = ipaddress.ip_network(network)
     return network.version, network
@@ -202,7 +207,7 @@ class PostgreSQLDriver(Driver):
     @staticmethod
     def _database_row(row):
         name, owner, limit, comment = row
-        return dict(db_name=name, owner=owner, connection_limit=None if limit < 0 else limit, comment=comment)
+        return dict(db_name=name, owner=owner, connection_limit=connection_limit(limit), comment=comment)
 
     def read_database(self, db_name):
         rows = self.execute(self._DATABASES + ' WHERE d.datname = %s AND d.datconnlimit <> -2', (db_name,))
@@ -284,6 +289,30 @@ class PostgreSQLDriver(Driver):
                                ' WHERE m.member = r.oid AND g.rolname = %s) ORDER BY 1', (sorted(owners), TENANT_GROUP))
         for (owner,) in outside:
             self.execute(self.sql('GRANT {} TO {}', TENANT_GROUP, owner))
+
+    def kept_settings(self, db_name):
+        """Where the server keeps a database's settings, {field: {place: value}}: its connection limit on the database
+        and on the role named like it (as set_connection_limit sets them), its description as its comment."""
+        rows = self.execute("SELECT d.datconnlimit, r.rolconnlimit, shobj_description(d.oid, 'pg_database')"
+                            ' FROM pg_database d LEFT JOIN pg_roles r ON r.rolname = d.datname WHERE d.datname = %s',
+                            (db_name,))
+        if not rows:
+            return {}
+        database, role, comment = rows[0]
+        limits = {'database %s' % db_name: connection_limit(database)}
+        if role is not None:
+            limits['role %s' % db_name] = connection_limit(role)
+        return dict(connection_limit=limits, description={'comment on database %s' % db_name: comment})
+
+    def owner_drift(self, db_name, username):
+        """{place: as found} where ``username`` is not the database's owner; empty when it is."""
+        rows = self.execute('SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s', (db_name,))
+        owner = rows[0][0] if rows else None
+        return {} if owner == username else {'owner of database %s' % db_name: owner}
+
+    def set_owner(self, db_name, username):
+        """Give the database back to ``username`` (a statement on the shared catalog: no tenant code runs)."""
+        self.execute(self.sql('ALTER DATABASE {} OWNER TO {}', db_name, username))
 
     def set_connection_limit(self, db_name, username, connection_limit):
         limit = -1 if connection_limit is None else connection_limit

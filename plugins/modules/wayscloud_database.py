@@ -306,9 +306,9 @@ queries:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, password_home, run,
+    until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 OPTIONS = dict(
@@ -332,6 +332,8 @@ def check(params):
     if params['databases'] is not None and params['state'] == 'restarted':
         raise naming.ValidationError('state restarted acts on one database: give name or requested_name, not databases')
     identify(params)
+    if params['state'] == 'present':
+        password_home(params)
     return dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                 description=naming.check_description(params['description']))
 
@@ -364,9 +366,9 @@ def plan(backend, params, wanted):
                            before, None)
         return Plan(predicted, (lambda: outcome(backend.delete(db_name, drop_user=params['drop_user']), before, None))
                     if db_name else None)
-    if before is None:
-        raise WaysCloudError('cannot restart %s database %s: it does not exist'
-                             % (params['db_type'], db_name or found.requested_name))
+    if before is None:  # what an earlier task of the play would create has no session yet
+        return until_created(params, found, Plan(dict(changed=False, terminated_sessions=0,
+                                                      database=backend.preview(db_name))), 'a restart')
 
     def restarted(sessions):
         return dict(changed=sessions > 0, terminated_sessions=sessions, database=before)
@@ -375,7 +377,7 @@ def plan(backend, params, wanted):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **LIST_RULES)
-    run(module, check, plan, item_options=ITEM_OPTIONS, with_queries=True)
+    run(module, check, plan, item_options=ITEM_OPTIONS, with_queries=True, vault=True)
 
 
 if __name__ == '__main__':

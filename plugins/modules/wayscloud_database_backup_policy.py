@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
   - wayscloud.databases.runner
 attributes:
   check_mode:
@@ -156,9 +157,10 @@ queries:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import DEFAULT_POLICY, POLICY_FIELDS, check_policy
+from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import (
+    DEFAULT_POLICY, POLICY_FIELDS, check_policy, policy_result)
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run, until_created)
 
 OPTIONS = dict(
     enabled=dict(type='bool'),
@@ -178,26 +180,34 @@ def check(params):
 
 
 def plan(backend, params, wanted):
-    db_name = locate(backend, params, required=True).db_name
+    found = locate(backend, params)
+    db_name = found.db_name
     policies = backend.backup_policy()
+    if found.database is None:  # what an earlier task of the play would create has the default policy
+        before = policy_result(DEFAULT_POLICY, params['db_type'], db_name)
+        after = policy_result(dict(DEFAULT_POLICY, **wanted), params['db_type'], db_name)
+        changed = any(before[field] != after[field] for field in POLICY_FIELDS)
+        return until_created(params, found, Plan(outcome(params, policies, before, after, changed)), 'its backup policy')
     before = policies.get(db_name)
-
-    def outcome(after, changed):
-        result = dict(changed=changed, policy=after,
-                      diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
-                                after=dict((field, after[field]) for field in POLICY_FIELDS)))
-        if params['backend'] == 'host':
-            result['schedule_files'] = policies.schedule_files(db_name) if after['enabled'] else []
-        return result
     if not wanted:
-        return Plan(outcome(before, False))
+        return Plan(outcome(params, policies, before, before, False))
     policy = dict(((field, before[field]) for field in POLICY_FIELDS), **wanted)
     after, changed = policies.plan(db_name, policy)
-    return Plan(outcome(after, changed), (lambda: outcome(policies.set(db_name, policy), True)) if changed else None)
+    return Plan(outcome(params, policies, before, after, changed),
+                (lambda: outcome(params, policies, before, policies.set(db_name, policy), True)) if changed else None)
+
+
+def outcome(params, policies, before, after, changed):
+    result = dict(changed=changed, policy=after,
+                  diff=dict(before=dict((field, before[field]) for field in POLICY_FIELDS),
+                            after=dict((field, after[field]) for field in POLICY_FIELDS)))
+    if params['backend'] == 'host':
+        result['schedule_files'] = policies.schedule_files(after['db_name']) if after['enabled'] else []
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
     run(module, check, plan, with_queries=True)
 
 

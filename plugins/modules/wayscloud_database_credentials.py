@@ -129,7 +129,7 @@ queries:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, password_home, run, until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 
 OPTIONS = dict(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS)
@@ -137,11 +137,16 @@ OPTIONS = dict(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS)
 
 def check(params):
     identify(params)  # bad names fail here, before any connection
+    if params['rotate']:
+        password_home(params)
 
 
 def plan(backend, params, checked):
-    found = locate(backend, params, required=True)
+    found = locate(backend, params)
     credentials = backend.credentials()
+    if found.database is None:  # what an earlier task of the play would create: its details are known
+        predicted = dict(changed=params['rotate'], credentials=credentials_result(backend.preview(found.db_name)))
+        return until_created(params, found, Plan(predicted), 'a rotation' if params['rotate'] else 'its credentials')
     if params['rotate']:
         def rotate():
             rotated, password = credentials.rotate(found.db_name)
@@ -154,7 +159,7 @@ def plan(backend, params, checked):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
-    run(module, check, plan, with_queries=True)
+    run(module, check, plan, with_queries=True, vault=True)
 
 
 if __name__ == '__main__':

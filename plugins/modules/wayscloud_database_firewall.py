@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
@@ -240,7 +241,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run, until_created)
 
 OPTIONS = dict(
     ip_address=dict(type='str'),
@@ -318,9 +319,10 @@ def check(params):
 def plan(backend, params, checked):
     wanted, rule_id = checked
     single = params['ip_address'] is not None
-    db_name = locate(backend, params, required=True).db_name
+    found = locate(backend, params)
+    db_name = found.db_name
     firewall = backend.firewall()
-    before = firewall.list(db_name)
+    before = firewall.list(db_name) if found.database else []
     by_address = dict((rule['ip_address'], rule) for rule in before)
     add, describe, remove = [], [], []
     if rule_id is not None:
@@ -362,7 +364,8 @@ def plan(backend, params, checked):
         for rule in remove:
             firewall.remove(db_name, rule['rule_id'])
         return outcome(firewall.list(db_name))  # with the ids and ports the server gave
-    return Plan(outcome(after), apply if add or describe or remove else None)
+    return until_created(params, found, Plan(outcome(after), apply if add or describe or remove else None),
+                         'its firewall rules')
 
 
 def summary(rule):
@@ -370,7 +373,7 @@ def summary(rule):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **RULES)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **RULES)
     run(module, check, plan, item_options=ITEM_OPTIONS)
 
 

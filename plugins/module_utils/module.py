@@ -315,10 +315,10 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
     changed, and one diff keyed by database. An item that fails ends the list with an error that carries the
     results of the items before it (unfinished_list).
     """
-    items = module.params.get('databases')
+    items = None if item_options is None else module.params['databases']  # the quota module's is a number
     every = [module.params] if items is None else [
         dict(module.params, **dict((key, value) for key, value in item.items() if value is not None))
-        for item in checked_items(items, item_options or {})]
+        for item in checked_items(items, item_options)]
     checked = []
     for index, params in enumerate(every):
         try:
@@ -407,7 +407,7 @@ def without_passwords(params, result):
 def run(module, check, plan, item_options=None, with_queries=False, vault=False):
     """Run a module (module docstring) and exit with its result; any WaysCloudError becomes a clean failure, with
     what the error's ``result`` carries (see errors.WaysCloudError). ``item_options``: what an item of a
-    ``databases`` list may set; ``with_queries``: return what the backend ran; ``vault``: the module keeps
+    ``databases`` list may set (None: the module takes no list); ``with_queries``: return what the backend ran; ``vault``: the module keeps
     credentials (the others take the Vault options and ignore them). A password goes into neither when the task
     leaves it to Vault (without_passwords)."""
     try:

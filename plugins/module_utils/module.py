@@ -104,6 +104,7 @@ def engine_logins(module):
         outcome = validator.validate(entry)
         if outcome.error_messages:
             raise ValidationError('logins.%s: %s' % (db_type, '; '.join(outcome.error_messages)))
+        check_port('logins.%s.login_port' % db_type, outcome.validated_parameters['login_port'])
         found[db_type] = outcome.validated_parameters
     for db_type, password in _by_engine(params['login_passwords'], 'login_passwords'):
         if not isinstance(password, str):
@@ -121,6 +122,11 @@ def _by_engine(value, option):
     return sorted((value or {}).items())
 
 
+def check_port(option, port):
+    if port is not None and not 1 <= port <= 65535:
+        raise ValidationError('%s must be a TCP port, 1 to 65535 (got %d)' % (option, port))
+
+
 def server_login(params, logins, db_type):
     """The ServerLogin of ``db_type``: each login option the task sets, else that engine's entry of ``logins``
     (engine_logins)."""
@@ -129,10 +135,7 @@ def server_login(params, logins, db_type):
     own = db_type == params['db_type']
     value = dict((name, params[name] if own and params[name] is not None else entry.get(name))
                  for name in LOGIN_SETTINGS + ('login_password',))
-    if value['login_port'] is not None and not 1 <= value['login_port'] <= 65535:
-        raise ValidationError('%slogin_port must be a TCP port, 1 to 65535 (got %d)'
-                              % ('' if own and params['login_port'] is not None else 'logins.%s.' % db_type,
-                                 value['login_port']))
+    check_port('login_port', value['login_port'])
     return ServerLogin(host=value['login_host'], port=value['login_port'], user=value['login_user'],
                        password=value['login_password'], unix_socket=value['login_unix_socket'],
                        public_host=value['public_host'])

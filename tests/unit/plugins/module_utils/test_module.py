@@ -119,8 +119,10 @@ def test_logins_refuse_what_they_do_not_take_without_showing_a_secret(logins, pa
         assert 'hunter2-secret' in module.no_log_values  # hidden from the task's output (its invocation)
 
 
-def test_a_port_of_an_engine_entry_is_named_where_it_came_from():
-    logins = engine_logins(Module(logins=dict(mariadb=dict(login_port=70000))))
+def test_a_port_is_named_where_it_came_from():
     with pytest.raises(ValidationError) as refused:
-        server_login(task(db_type='mariadb'), logins, 'mariadb')
+        engine_logins(Module(logins=dict(mariadb=dict(login_port=70000))))
     assert str(refused.value) == 'logins.mariadb.login_port must be a TCP port, 1 to 65535 (got 70000)'
+    with pytest.raises(ValidationError) as refused:
+        server_login(task(login_port=0), {}, 'postgresql')
+    assert str(refused.value) == 'login_port must be a TCP port, 1 to 65535 (got 0)'

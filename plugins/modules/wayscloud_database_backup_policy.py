@@ -38,7 +38,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports whether the policy or the host's schedule would change, and changes neither.
+    description:
+      - Reports whether the policy or the host's schedule would change, and changes neither.
+      - On a database that does not exist yet (an earlier task of the play would create it), predicts the
+        policy set over the default one (disabled, daily) and warns that the database does not exist yet; a
+        real run fails.
   diff_mode:
     support: full
     description: The policy's four settings before and after.

@@ -15,7 +15,11 @@ description:
     connection string), never its password.
   - With O(rotate=true), gives the database's user a new generated password, terminates every
     session the old password opened, stores the new password in Vault when configured, and returns
-    it once. The old password stops working at once.
+    it once (with O(backend=host) and Vault, O(return_password=false) leaves it in Vault alone: the
+    recommended form, which needs no C(no_log)). The old password stops working at once.
+  - In check mode, a task on a database that does not exist yet (an earlier task of the play would create
+    it) predicts its credentials (a rotation - a change) and warns that the database does not exist yet; a
+    real run fails.
   - With Vault, a rotation is never left half done. The stored secret and the password the server
     accepts always agree, even when the task is killed midway (the next task on the database's
     credentials settles an interrupted rotation).
@@ -50,7 +54,7 @@ notes:
   - Only when the server refuses the put-back too does the failed task return the new password, in
     RV(password) (and RV(credentials)), with a message saying so; register the task under C(no_log) to
     read it in a C(rescue) block. With Vault, the new password is kept there as a pending version until
-    the next task on the database's credentials settles it. On MariaDB some of the user's accounts may
+    the next task on the database's credentials settles it; with O(return_password=false) it is only there. On MariaDB some of the user's accounts may
     still take the old password until a rotation succeeds.
   - A process killed midway returns nothing. With Vault, the next task on the database's credentials
     settles such a rotation to whichever password the server has, and Vault holds it. Without Vault, a
@@ -73,13 +77,22 @@ EXAMPLES = r'''
     name: cust_6dd1d906_pg_webapp_prod_db
   register: webapp
 
-- name: Rotate the password on the host, keeping it in Vault (VAULT_ADDR and VAULT_TOKEN set)
+- name: Rotate the password on the host, keeping it in Vault alone (VAULT_ADDR and VAULT_TOKEN set)
   wayscloud.databases.wayscloud_database_credentials:
     backend: host
     db_type: mariadb
     name: cust_6dd1d906_mdb_reports
     rotate: true
-  no_log: true  # the result holds the new password
+    return_password: false  # the result holds no secret: no no_log needed
+
+- name: Hand the new password to the application's template, from Vault
+  ansible.builtin.template:
+    src: reports.env.j2
+    dest: /etc/reports/db.env
+    mode: "0600"
+  vars:
+    reports_db: "{{ lookup('wayscloud.databases.credentials', 'cust_6dd1d906_mdb_reports') }}"
+  no_log: true  # this task is handed the password
 
 - name: Rotate through the API and hand the new password to the application's template
   wayscloud.databases.wayscloud_database_credentials:
@@ -117,7 +130,7 @@ credentials:
 password:
   description: The new password.
   returned: after a rotation made by this task (not in check mode); also in the result of a failed rotation
-    whose old password the server refused to take back (see the notes)
+    whose old password the server refused to take back (see the notes); never with O(return_password=false)
   type: str
 queries:
   description: The SQL statements (O(backend=host)) or API requests (O(backend=api)) made.

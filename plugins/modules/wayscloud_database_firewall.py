@@ -29,7 +29,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Decides exactly as a real run would and changes nothing; new rules have no rule_id yet.
+    description:
+      - Decides exactly as a real run would and changes nothing; new rules have no rule_id yet.
+      - On a database that does not exist yet (an earlier task of the play would create it), predicts every
+        wanted rule added (none removed) and warns that the database does not exist yet; a real run fails.
   diff_mode:
     support: full
     description: Lists the addresses (with descriptions) before and after.

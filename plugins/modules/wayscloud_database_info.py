@@ -28,7 +28,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reads the same in check mode.
+    description:
+      - Reads the same in check mode.
+      - A named database that does not exist yet (an earlier task of the play would create it) gets, in check
+        mode only, what a new database has - no snapshots and no rules, the default backup policy (disabled),
+        its credentials, info with null for what only the server knows, and null metrics - and a warning that
+        it does not exist yet. A real run reads what there is, or fails.
   diff_mode:
     support: none
     description: Reads only.
@@ -65,9 +70,10 @@ notes:
     rate between the two newest samples. cache_hit_ratio is per database on PostgreSQL (blocks hit),
     per server on MariaDB (InnoDB buffer pool). cpu_percent and memory_percent are the server's
     processes, read from /proc (the server must run on the host the task runs on)."
-  - With O(backend=host), V(engines) and V(quota) also look at the other engine, with the login the
-    host's scheduled jobs were given, else its default local socket; an engine not reached is listed
-    as unavailable, and left out of the quota (RV(quota.engines_not_counted)).
+  - With O(backend=host), V(engines) and V(quota) (and V(databases) without O(db_type)) also look at the
+    other engine, with that engine's entry of O(logins) (and O(login_passwords)), else the login the host's
+    scheduled jobs were given, else its default local socket; for V(engines) and V(quota) an engine not
+    reached is listed as unavailable, and left out of the quota (RV(quota.engines_not_counted)).
 seealso:
   - module: wayscloud.databases.wayscloud_database
   - module: wayscloud.databases.wayscloud_database_collector

@@ -51,6 +51,8 @@ attributes:
     description:
       - Decides as a real run would and changes nothing. With O(backend=host), a restore in check
         mode also checks the snapshot's files, so a damaged snapshot fails there too.
+      - With O(state=present) on a database that does not exist yet (an earlier task of the play would create
+        it), predicts one snapshot taken and warns that the database does not exist yet; a real run fails.
   diff_mode:
     support: full
     description: Shows the snapshot created or deleted, or which snapshot the restored database will hold.

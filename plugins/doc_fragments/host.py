@@ -68,7 +68,28 @@ options:
       - Default - the packet filter the host's rules were made with (recorded in O(state_dir)), else V(ufw).
     type: str
     choices: [ufw, nftables, none]
+  logins:
+    description:
+      - With O(backend=host), login settings per engine, so that one C(module_defaults) block of the group
+        C(wayscloud.databases.all) serves PostgreSQL and MariaDB tasks alike. Keyed by engine
+        (V(postgresql), V(mariadb)); each value may hold C(login_host), C(login_port), C(login_user),
+        C(login_unix_socket) and C(public_host), with the meaning and the rules of the options of the same name.
+      - A task uses the entry of its O(db_type); each of its own login options that is set (O(login_host),
+        O(login_port), O(login_user), O(login_unix_socket), O(public_host)) overrides that entry's setting.
+      - Another engine's entry is used where a task looks at that engine too (M(wayscloud.databases.wayscloud_database_info)
+        listing both engines' databases, engines, quota).
+      - Passwords do not go here but in O(login_passwords); a C(login_password) in an entry is refused.
+    type: dict
+  login_passwords:
+    description:
+      - With O(backend=host), the administrative account's password per engine, keyed like O(logins)
+        (V(postgresql), V(mariadb)); a task's own O(login_password) overrides its engine's.
+      - Its values are hidden from the task's output, as O(login_password) is.
+    type: dict
 notes:
   - With O(backend=host) the module runs on the database host and needs C(psycopg2) (PostgreSQL)
     or C(PyMySQL) (MariaDB) there; it imports only the library of the engine it manages.
+  - Every module takes every option of this page and of the API and Vault pages, also those its backend or its
+    work does not use (it ignores them), so that one C(module_defaults) block of the group
+    C(wayscloud.databases.all) can hold them all for both backends and both engines.
 '''

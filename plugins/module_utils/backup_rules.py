@@ -17,7 +17,7 @@ import datetime
 import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
-from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import UTC
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import UTC, format_time
 
 FREQUENCIES = ('hourly', 'daily', 'weekly')
 WEEKDAY = 6  # Sunday, as datetime.weekday() counts
@@ -68,6 +68,14 @@ def next_slot(policy, now):
     step = dict(hourly=datetime.timedelta(hours=1), daily=datetime.timedelta(days=1),
                 weekly=datetime.timedelta(days=7))[policy['frequency']]
     return latest_slot(policy, now) + step
+
+
+def policy_result(policy, db_type, db_name, last_backup=None):
+    """A policy as the contract returns it: the four fields, the database, when the newest automated snapshot was
+    taken (``last_backup``) and the next slot (None while disabled)."""
+    next_backup = next_slot(policy, datetime.datetime.now(UTC)) if policy['enabled'] else None
+    return dict(dict((field, policy[field]) for field in POLICY_FIELDS), db_name=db_name, db_type=db_type,
+                last_backup=last_backup, next_backup=format_time(next_backup) if next_backup else None)
 
 
 def is_due(policy, enabled_at, last_slot, now):

@@ -45,6 +45,7 @@ VAULT_ARGUMENT_SPEC = dict(
     vault_mount=dict(type='str', default='secret'),
     vault_path_prefix=dict(type='str', default='wayscloud/databases'),
     vault_validate_certs=dict(type='bool', default=True),
+    return_password=dict(type='bool', default=True, no_log=False),
 )
 
 # Mirrors doc_fragments/host.py.
@@ -57,27 +58,93 @@ HOST_ARGUMENT_SPEC = dict(
     state_dir=dict(type='path', default='/var/lib/wayscloud'),
     public_host=dict(type='str'),
     firewall_driver=dict(type='str', choices=['ufw', 'nftables', 'none']),
+    # Per engine, so that one module_defaults block serves both. Checked by engine_logins, not by ansible-core:
+    # given a value that is not a dict, its check of sub-options fails before it knows the no_log values, and
+    # its error shows them. The passwords have an option of their own, so that no_log hides them and only them.
+    logins=dict(type='dict'),
+    login_passwords=dict(type='dict', no_log=True),
 )
+# The settings an entry of ``logins`` may hold, checked as the options of the same name are.
+LOGIN_SETTINGS = ('login_host', 'login_port', 'login_user', 'login_unix_socket', 'public_host')
 
 
 # (option, least, most): past these a socket refuses the timeout (a traceback) or a failing task never ends.
 API_BOUNDS = (('api_timeout', 1, 3600), ('api_retries', 0, 100), ('api_retry_max_delay', 1, 3600))
 
 
-def argument_spec(vault=True, **module_options):
-    """Common options (backend, API, host, and Vault unless ``vault=False``) plus the module's own."""
+def argument_spec(**module_options):
+    """The common options (backend, API, host, Vault) plus the module's own. Every module takes every common
+    option, those its backend does not use too, so that one module_defaults block of the action group serves
+    them all."""
     spec = dict(BACKEND_ARGUMENT_SPEC)
     spec.update(API_ARGUMENT_SPEC)
     spec.update(HOST_ARGUMENT_SPEC)
-    if vault:
-        spec.update(VAULT_ARGUMENT_SPEC)
+    spec.update(VAULT_ARGUMENT_SPEC)
     spec.update(module_options)
     return spec
 
 
-def open_backend(module):
+def engine_logins(module):
+    """{db_type: {setting: value}} of ``logins`` (every setting of LOGIN_SETTINGS, None where not given) with
+    ``login_passwords`` as each engine's ``login_password``; checked before anything connects. A message names
+    the engine and the setting, never a value; a setting ``logins`` does not take (a password put there) is
+    hidden from the task's output as no_log options are."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    params = module.params
+    validator = ArgumentSpecValidator(dict((name, HOST_ARGUMENT_SPEC[name]) for name in LOGIN_SETTINGS))
+    found = {}
+    for db_type, entry in _by_engine(params['logins'], 'logins'):
+        if not isinstance(entry, dict):
+            raise ValidationError('logins.%s must be a dict of %s' % (db_type, ', '.join(LOGIN_SETTINGS)))
+        unknown = sorted(key for key in entry if key not in LOGIN_SETTINGS)
+        if unknown:
+            module.no_log_values.update(str(entry[key]) for key in unknown if entry[key] not in (None, ''))
+            raise ValidationError('logins.%s: no setting %s (it takes %s; passwords go in login_passwords)'
+                                  % (db_type, ', '.join(str(key) for key in unknown), ', '.join(LOGIN_SETTINGS)))
+        outcome = validator.validate(entry)
+        if outcome.error_messages:
+            raise ValidationError('logins.%s: %s' % (db_type, '; '.join(outcome.error_messages)))
+        check_port('logins.%s.login_port' % db_type, outcome.validated_parameters['login_port'])
+        found[db_type] = outcome.validated_parameters
+    for db_type, password in _by_engine(params['login_passwords'], 'login_passwords'):
+        if not isinstance(password, str):
+            raise ValidationError('login_passwords.%s must be a string' % db_type)
+        found.setdefault(db_type, dict((name, None) for name in LOGIN_SETTINGS))['login_password'] = password
+    return found
+
+
+def _by_engine(value, option):
+    """The (db_type, value) pairs of a per-engine option, whose keys must be engines."""
+    unknown = sorted(str(key) for key in (value or {}) if key not in naming.DB_TYPES)
+    if unknown:
+        raise ValidationError('%s is keyed by engine (%s), not %s'
+                              % (option, ', '.join(naming.DB_TYPES), ', '.join(unknown)))
+    return sorted((value or {}).items())
+
+
+def check_port(option, port):
+    if port is not None and not 1 <= port <= 65535:
+        raise ValidationError('%s must be a TCP port, 1 to 65535 (got %d)' % (option, port))
+
+
+def server_login(params, logins, db_type):
+    """The ServerLogin of ``db_type``: each login option the task sets, else that engine's entry of ``logins``
+    (engine_logins)."""
+    from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
+    entry = logins.get(db_type, {})
+    own = db_type == params['db_type']
+    value = dict((name, params[name] if own and params[name] is not None else entry.get(name))
+                 for name in LOGIN_SETTINGS + ('login_password',))
+    check_port('login_port', value['login_port'])
+    return ServerLogin(host=value['login_host'], port=value['login_port'], user=value['login_user'],
+                       password=value['login_password'], unix_socket=value['login_unix_socket'],
+                       public_host=value['public_host'])
+
+
+def open_backend(module, logins, vault):
     """The backend (module_utils/backend.py) for the task's ``db_type`` and ``backend``; imports only what that
-    backend needs."""
+    backend needs. ``logins``: engine_logins (host); ``vault``: whether the module keeps credentials (host: in
+    Vault, when vault_url is set)."""
     params = module.params
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
@@ -90,17 +157,13 @@ def open_backend(module):
                            retry_max_delay=params['api_retry_max_delay'])
         return ApiDatabases(params['db_type'], client, customer_id=params.get('customer_id'))
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
-    if params['login_port'] is not None and not 1 <= params['login_port'] <= 65535:
-        raise ValidationError('login_port must be a TCP port, 1 to 65535 (got %d)' % params['login_port'])
-    login = ServerLogin(host=params['login_host'], port=params['login_port'], user=params['login_user'],
-                        password=params['login_password'], unix_socket=params['login_unix_socket'],
-                        public_host=params['public_host'])
-    vault = None
-    if params.get('vault_url'):
+    login = server_login(params, logins, params['db_type'])
+    others = dict((db_type, server_login(params, logins, db_type)) for db_type in logins if db_type != params['db_type'])
+    store = None
+    if vault and params['vault_url']:
         from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
-        vault = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
+        store = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
                            prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
 
     def run(argv, stdin=None, env=None):
@@ -109,8 +172,8 @@ def open_backend(module):
         if rc != 0:
             raise command_failed(argv, rc, out, err)
         return out
-    backend = HostDatabases(params['db_type'], login, params['state_dir'], vault=vault, run=run,
-                            schedule=schedule_of(params, run) if 'schedule_driver' in params else None)
+    backend = HostDatabases(params['db_type'], login, params['state_dir'], vault=store, run=run,
+                            schedule=schedule_of(params, run) if 'schedule_driver' in params else None, logins=others)
     driver = params['firewall_driver'] or backend.catalog.setting('firewall_driver') or 'ufw'
     backend.network = NETWORKS[driver](run)
     return backend
@@ -213,19 +276,39 @@ class Plan:
     """What a task found and would change. ``apply``: the writes, a function that makes them and returns the
     result (None: nothing to write). ``result``: what the task answers when nothing is applied (check mode, or
     nothing to change), a dict, or a function returning one when working it out costs what a real run need
-    not spend (reading a whole snapshot back, say)."""
+    not spend (reading a whole snapshot back, say). ``warning``: what the task says, without failing, when it
+    answers ``result``."""
 
-    def __init__(self, result, apply=None):
+    def __init__(self, result, apply=None, warning=None):
         self.result = result
         self.apply = apply
+        self.warning = warning
 
-    def carry_out(self, check_mode):
+    def carry_out(self, check_mode, warn):
         if self.apply is not None and not check_mode:
             return self.apply()
+        if self.warning:
+            warn(self.warning)
         return self.result() if callable(self.result) else self.result
 
 
-def _each_database(module, check, plan, item_options, with_queries):
+def until_created(params, found, planned, what, real_run=None):
+    """``planned`` for a Located database that exists. For one that does not (yet): check mode answers
+    ``planned``'s result, what the task would do had an earlier task of the play created the database (a check
+    run creates nothing), with a warning that says so and names ``what`` it predicts; a real run does
+    ``real_run`` (a function returning the result), by default fail as for any database that is not there."""
+    if found.database is not None:
+        return planned
+    name = found.db_name or found.requested_name
+
+    def missing():
+        raise database_missing(params['db_type'], name)
+    return Plan(planned.result, real_run or missing,
+                warning='%s database %s does not exist yet: check mode predicts %s as if an earlier task of the'
+                        ' play created it' % (params['db_type'], name, what))
+
+
+def _each_database(module, check, plan, item_options, with_queries, vault):
     """The task's one database, or each item of ``databases`` over one connection.
 
     A list exists to spare a module run per database (Ansible's own cost per run dwarfs the SQL). An item's
@@ -235,10 +318,10 @@ def _each_database(module, check, plan, item_options, with_queries):
     changed, and one diff keyed by database. An item that fails ends the list with an error that carries the
     results of the items before it (unfinished_list).
     """
-    items = module.params.get('databases')
+    items = None if item_options is None else module.params['databases']  # the quota module's is a number
     every = [module.params] if items is None else [
         dict(module.params, **dict((key, value) for key, value in item.items() if value is not None))
-        for item in checked_items(items, item_options or {})]
+        for item in checked_items(items, item_options)]
     checked = []
     for index, params in enumerate(every):
         try:
@@ -247,11 +330,12 @@ def _each_database(module, check, plan, item_options, with_queries):
             if items is None:
                 raise
             raise ValidationError('databases[%d]: %s' % (index, exc))
+    logins = engine_logins(module)
     results = []
-    with closing(open_backend(module)) as backend:
+    with closing(open_backend(module, logins, vault)) as backend:
         try:
             for params, found in zip(every, checked):
-                results.append(plan(backend, params, found).carry_out(module.check_mode))
+                results.append(plan(backend, params, found).carry_out(module.check_mode, module.warn))
         except WaysCloudError as exc:
             if items is None or isinstance(exc, MissingLibrary):
                 raise
@@ -284,8 +368,8 @@ def unfinished_list(exc, every, results, extra):
                if 'password' in result]
     done = ''
     if created:
-        done = ('; created before it: %s (each password is in the result under databases[i].password)'
-                % ', '.join(created))
+        done = ('; created before it: %s (each password is %s)' % (', '.join(created), (
+            'in the result under databases[i].password' if every[failed]['return_password'] else 'in Vault')))
     elif results:
         done = '; the items before it were done (their results are in the result under databases)'
     return WaysCloudError('%s: %s%s' % (item_label(failed, every[failed]), exc, done),
@@ -298,14 +382,45 @@ def listed(results):
                 databases=[dict((key, value) for key, value in result.items() if key != 'diff') for result in results])
 
 
-def run(module, check, plan, item_options=None, with_queries=False):
+def password_home(params):
+    """A task that leaves a password it sets out of its result (``return_password`` false) has Vault keep it:
+    checked before anything connects."""
+    if params['return_password']:
+        return
+    if params['backend'] != 'host':
+        raise ValidationError('return_password false needs backend host with vault_url: the API returns a password'
+                              ' only in the answer that sets it, and keeps no copy the caller can read')
+    if not params['vault_url']:
+        raise ValidationError('return_password false needs vault_url: without Vault the result is the only place'
+                              ' a new password is kept')
+
+
+def without_passwords(params, result):
+    """``result`` (of a task, or of a failed one) without the passwords it holds when the task leaves them to Vault
+    (``return_password`` false, see password_home)."""
+    if params['return_password'] or not result:
+        return result
+    result = dict((key, value) for key, value in result.items() if key != 'password')
+    if isinstance(result.get('databases'), list):
+        result['databases'] = [dict((key, value) for key, value in item.items() if key != 'password')
+                               if isinstance(item, dict) else item for item in result['databases']]
+    return result
+
+
+def run(module, check, plan, item_options=None, with_queries=False, vault=False):
     """Run a module (module docstring) and exit with its result; any WaysCloudError becomes a clean failure, with
     what the error's ``result`` carries (see errors.WaysCloudError). ``item_options``: what an item of a
-    ``databases`` list may set; ``with_queries``: return what the backend ran."""
+    ``databases`` list may set (None: the module takes no list); ``with_queries``: return what the backend ran; ``vault``: the module keeps
+    credentials (the others take the Vault options and ignore them). A password goes into neither when the task
+    leaves it to Vault (without_passwords)."""
     try:
-        result = _each_database(module, check, plan, item_options, with_queries)
+        result = _each_database(module, check, plan, item_options, with_queries, vault)
     except MissingLibrary as exc:
         module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason), exception=traceback.format_exc())
     except WaysCloudError as exc:
-        module.fail_json(msg=str(exc), **(exc.result or {}))
-    module.exit_json(**result)
+        message = str(exc)
+        if 'password' in (exc.result or {}):
+            message += ('; it is returned with this error, under password' if module.params['return_password']
+                        else '; return_password is false: it is not in this result')
+        module.fail_json(msg=message, **without_passwords(module.params, exc.result or {}))
+    module.exit_json(**without_passwords(module.params, result))

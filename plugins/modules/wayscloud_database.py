@@ -20,8 +20,10 @@ description:
   - Deletes a database and, unless told otherwise, its user.
   - Works through the WaysCloud Databases API (O(backend=api), the default) or directly on the
     database host (O(backend=host)), with the same result either way.
-  - The generated password is returned only by the task that created the database; register the
-    result with C(no_log) and store the password (for example in Vault).
+  - The generated password is returned only by the task that created the database. With O(backend=host)
+    and Vault, the recommended form is O(return_password=false) - the password is kept in Vault alone, the
+    result holds no secret, and the task needs no C(no_log) (so C(--diff) shows it all). Otherwise register
+    the result with C(no_log) and store the password.
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
@@ -136,7 +138,10 @@ notes:
     Vault configured, each database's password is stored in Vault as it is created, before the next item
     starts; with O(backend=api), where the API server keeps credentials.
   - The message names the failed item and never holds a password; a password reaches the result only in
-    RV(password) and RV(databases[].password).
+    RV(password) and RV(databases[].password), and with O(return_password=false) not at all (the message then
+    says the passwords are in Vault).
+  - In check mode, O(state=restarted) on a database that does not exist yet (an earlier task of the play would
+    create it) predicts no session to end and warns that the database does not exist yet; a real run fails.
 seealso:
   - name: WaysCloud Databases API
     description: The HTTP contract the api backend speaks.
@@ -144,6 +149,15 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A database on its host, its password kept in Vault alone (recommended with Vault; no no_log needed)
+  wayscloud.databases.wayscloud_database:
+    backend: host
+    db_type: postgresql
+    customer_id: 6dd1d906
+    requested_name: webapp_prod_db
+    vault_url: https://vault.example.com:8200  # or VAULT_ADDR; the token from VAULT_TOKEN
+    return_password: false
+
 - name: Three databases with a limit of 50 in one task (one module run instead of three)
   wayscloud.databases.wayscloud_database:
     backend: host
@@ -281,7 +295,7 @@ database:
       sample: postgresql://cust_6dd1d906_pg_webapp_prod_db@db1.example.com:5432/cust_6dd1d906_pg_webapp_prod_db
 password:
   description: The generated password of the database's user; only from the task that created the database.
-  returned: when the database was created by this task (not in check mode)
+  returned: when the database was created by this task (not in check mode), unless O(return_password=false)
   type: str
 terminated_sessions:
   description:
@@ -309,7 +323,7 @@ databases:
       description: As RV(password), for a database this task created.
       type: str
       returned: when this task created the database (not in check mode), also in the result of a task that
-        failed at a later item
+        failed at a later item; never with O(return_password=false)
 queries:
   description:
     - With O(backend=host), the SQL statements run, with placeholders instead of values.
@@ -322,9 +336,9 @@ queries:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, password_home, run,
+    until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_changes
 
 OPTIONS = dict(
@@ -348,6 +362,8 @@ def check(params):
     if params['databases'] is not None and params['state'] == 'restarted':
         raise naming.ValidationError('state restarted acts on one database: give name or requested_name, not databases')
     identify(params)
+    if params['state'] == 'present':
+        password_home(params)
     return dict(connection_limit=naming.check_connection_limit(params['connection_limit']),
                 description=naming.check_description(params['description']))
 
@@ -382,9 +398,9 @@ def plan(backend, params, wanted):
                            before, None)
         return Plan(predicted, (lambda: outcome(backend.delete(db_name, drop_user=params['drop_user']), before, None))
                     if db_name else None)
-    if before is None:
-        raise WaysCloudError('cannot restart %s database %s: it does not exist'
-                             % (params['db_type'], db_name or found.requested_name))
+    if before is None:  # what an earlier task of the play would create has no session yet
+        return until_created(params, found, Plan(dict(changed=False, terminated_sessions=0,
+                                                      database=backend.preview(db_name))), 'a restart')
 
     def restarted(sessions):
         return dict(changed=sessions > 0, terminated_sessions=sessions, database=before)
@@ -393,7 +409,7 @@ def plan(backend, params, wanted):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **LIST_RULES)
-    run(module, check, plan, item_options=ITEM_OPTIONS, with_queries=True)
+    run(module, check, plan, item_options=ITEM_OPTIONS, with_queries=True, vault=True)
 
 
 if __name__ == '__main__':

@@ -38,11 +38,16 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
   - wayscloud.databases.runner
 attributes:
   check_mode:
     support: full
-    description: Reports whether the policy or the host's schedule would change, and changes neither.
+    description:
+      - Reports whether the policy or the host's schedule would change, and changes neither.
+      - On a database that does not exist yet (an earlier task of the play would create it), predicts the
+        policy set over the default one (disabled, daily) and warns that the database does not exist yet; a
+        real run fails.
   diff_mode:
     support: full
     description:
@@ -165,9 +170,10 @@ queries:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import DEFAULT_POLICY, POLICY_FIELDS, check_policy
+from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import (
+    DEFAULT_POLICY, POLICY_FIELDS, check_policy, policy_result)
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, SCHEDULE_OPTIONS, Plan, argument_spec, identify, locate, run, until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import files_diff
 
 OPTIONS = dict(
@@ -188,27 +194,36 @@ def check(params):
 
 
 def plan(backend, params, wanted):
-    db_name = locate(backend, params, required=True).db_name
+    found = locate(backend, params)
+    db_name = found.db_name
     policies = backend.backup_policy()
+    if found.database is None:  # what an earlier task of the play would create has the default policy
+        before = policy_result(DEFAULT_POLICY, params['db_type'], db_name)
+        after = policy_result(dict(DEFAULT_POLICY, **wanted), params['db_type'], db_name)
+        changes = dict((field, after[field]) for field in POLICY_FIELDS if before[field] != after[field])
+        return until_created(params, found, Plan(outcome(params, policies, before, after, changes)), 'its backup policy')
     before = policies.get(db_name)
-
-    def outcome(after, changes):
-        files_before, files_after = files_diff(changes.get('files'))
-        diff = dict(before=dict(((field, before[field]) for field in POLICY_FIELDS), **files_before),
-                    after=dict(((field, after[field]) for field in POLICY_FIELDS), **files_after))
-        result = dict(changed=bool(changes), policy=after, diff=diff)
-        if params['backend'] == 'host':
-            result['schedule_files'] = policies.schedule_files(db_name) if after['enabled'] else []
-        return result
     if not wanted:
-        return Plan(outcome(before, {}))
+        return Plan(outcome(params, policies, before, before, {}))
     policy = dict(((field, before[field]) for field in POLICY_FIELDS), **wanted)
     after, changes = policies.plan(db_name, policy)
-    return Plan(outcome(after, changes), (lambda: outcome(policies.set(db_name, policy), changes)) if changes else None)
+    return Plan(outcome(params, policies, before, after, changes),
+                (lambda: outcome(params, policies, before, policies.set(db_name, policy), changes)) if changes else None)
+
+
+def outcome(params, policies, before, after, changes):
+    """The result: the policy as it will be, and a diff of its settings and (on a host) of the files it writes."""
+    files_before, files_after = files_diff(changes.get('files'))
+    diff = dict(before=dict(((field, before[field]) for field in POLICY_FIELDS), **files_before),
+                after=dict(((field, after[field]) for field in POLICY_FIELDS), **files_after))
+    result = dict(changed=bool(changes), policy=after, diff=diff)
+    if params['backend'] == 'host':
+        result['schedule_files'] = policies.schedule_files(after['db_name']) if after['enabled'] else []
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
     run(module, check, plan, with_queries=True)
 
 

@@ -31,6 +31,7 @@ author:
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
   - wayscloud.databases.runner
 attributes:
   check_mode:
@@ -130,7 +131,7 @@ def plan(backend, params, checked):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     run(module, check, plan)
 
 

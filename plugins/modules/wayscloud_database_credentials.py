@@ -15,7 +15,11 @@ description:
     connection string), never its password.
   - With O(rotate=true), gives the database's user a new generated password, terminates every
     session the old password opened, stores the new password in Vault when configured, and returns
-    it once. The old password stops working at once.
+    it once (with O(backend=host) and Vault, O(return_password=false) leaves it in Vault alone: the
+    recommended form, which needs no C(no_log)). The old password stops working at once.
+  - In check mode, a task on a database that does not exist yet (an earlier task of the play would create
+    it) predicts its credentials (a rotation - a change) and warns that the database does not exist yet; a
+    real run fails.
   - With Vault, a rotation is never left half done. The stored secret and the password the server
     accepts always agree, even when the task is killed midway (the next task on the database's
     credentials settles an interrupted rotation).
@@ -50,7 +54,7 @@ notes:
   - Only when the server refuses the put-back too does the failed task return the new password, in
     RV(password) (and RV(credentials)), with a message saying so; register the task under C(no_log) to
     read it in a C(rescue) block. With Vault, the new password is kept there as a pending version until
-    the next task on the database's credentials settles it. On MariaDB some of the user's accounts may
+    the next task on the database's credentials settles it; with O(return_password=false) it is only there. On MariaDB some of the user's accounts may
     still take the old password until a rotation succeeds.
   - A process killed midway returns nothing. With Vault, the next task on the database's credentials
     settles such a rotation to whichever password the server has, and Vault holds it. Without Vault, a
@@ -73,13 +77,22 @@ EXAMPLES = r'''
     name: cust_6dd1d906_pg_webapp_prod_db
   register: webapp
 
-- name: Rotate the password on the host, keeping it in Vault (VAULT_ADDR and VAULT_TOKEN set)
+- name: Rotate the password on the host, keeping it in Vault alone (VAULT_ADDR and VAULT_TOKEN set)
   wayscloud.databases.wayscloud_database_credentials:
     backend: host
     db_type: mariadb
     name: cust_6dd1d906_mdb_reports
     rotate: true
-  no_log: true  # the result holds the new password
+    return_password: false  # the result holds no secret: no no_log needed
+
+- name: Hand the new password to the application's template, from Vault
+  ansible.builtin.template:
+    src: reports.env.j2
+    dest: /etc/reports/db.env
+    mode: "0600"
+  vars:
+    reports_db: "{{ lookup('wayscloud.databases.credentials', 'cust_6dd1d906_mdb_reports') }}"
+  no_log: true  # this task is handed the password
 
 - name: Rotate through the API and hand the new password to the application's template
   wayscloud.databases.wayscloud_database_credentials:
@@ -117,7 +130,7 @@ credentials:
 password:
   description: The new password.
   returned: after a rotation made by this task (not in check mode); also in the result of a failed rotation
-    whose old password the server refused to take back (see the notes)
+    whose old password the server refused to take back (see the notes); never with O(return_password=false)
   type: str
 queries:
   description: The SQL statements (O(backend=host)) or API requests (O(backend=api)) made.
@@ -129,7 +142,7 @@ queries:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, password_home, run, until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 
 OPTIONS = dict(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS)
@@ -137,11 +150,16 @@ OPTIONS = dict(rotate=dict(type='bool', default=False), **ADDRESS_OPTIONS)
 
 def check(params):
     identify(params)  # bad names fail here, before any connection
+    if params['rotate']:
+        password_home(params)
 
 
 def plan(backend, params, checked):
-    found = locate(backend, params, required=True)
+    found = locate(backend, params)
     credentials = backend.credentials()
+    if found.database is None:  # what an earlier task of the play would create: its details are known
+        predicted = dict(changed=params['rotate'], credentials=credentials_result(backend.preview(found.db_name)))
+        return until_created(params, found, Plan(predicted), 'a rotation' if params['rotate'] else 'its credentials')
     if params['rotate']:
         def rotate():
             rotated, password = credentials.rotate(found.db_name)
@@ -154,7 +172,7 @@ def plan(backend, params, checked):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **ADDRESS_RULES)
-    run(module, check, plan, with_queries=True)
+    run(module, check, plan, with_queries=True, vault=True)
 
 
 if __name__ == '__main__':

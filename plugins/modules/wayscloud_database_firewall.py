@@ -32,10 +32,14 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
-    description: Decides exactly as a real run would and changes nothing; new rules have no rule_id yet.
+    description:
+      - Decides exactly as a real run would and changes nothing; new rules have no rule_id yet.
+      - On a database that does not exist yet (an earlier task of the play would create it), predicts every
+        wanted rule added (none removed) and warns that the database does not exist yet; a real run fails.
   diff_mode:
     support: full
     description: Lists the addresses (with descriptions) before and after.
@@ -258,7 +262,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_rule_id, normalize_address
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run)
+    ADDRESS_OPTIONS, LIST_RULES, Plan, argument_spec, databases_option, identify, locate, run, until_created)
 
 OPTIONS = dict(
     ip_address=dict(type='str'),
@@ -336,9 +340,10 @@ def check(params):
 def plan(backend, params, checked):
     wanted, rule_id = checked
     single = params['ip_address'] is not None
-    db_name = locate(backend, params, required=True).db_name
+    found = locate(backend, params)
+    db_name = found.db_name
     firewall = backend.firewall()
-    before = firewall.list(db_name)
+    before = firewall.list(db_name) if found.database else []
     by_address = dict((rule['ip_address'], rule) for rule in before)
     add, describe, remove = [], [], []
     if rule_id is not None:
@@ -358,7 +363,8 @@ def plan(backend, params, checked):
             listed = set(network for network, dummy in wanted)
             remove = [rule for rule in before if rule['ip_address'] not in listed]
     # The servers are compared with the rules every run: what they have wrong besides this task's changes.
-    repaired = firewall.drift(db_name, changing=[network for network, dummy in add] + [r['ip_address'] for r in remove])
+    changing = [network for network, dummy in add] + [rule['ip_address'] for rule in remove]
+    repaired = firewall.drift(db_name, changing=changing) if found.database else []
     described = dict((rule['rule_id'], description) for rule, description in describe)
     after = [dict(rule, description=described.get(rule['rule_id'], rule['description']))
              for rule in before if rule not in remove]
@@ -387,7 +393,8 @@ def plan(backend, params, checked):
         # An addition or removal rewrites the database's layers whole; otherwise the repair is a write of its own.
         done = repaired if add or remove else firewall.repair(db_name)
         return outcome(firewall.list(db_name), done)  # with the ids and ports the server gave
-    return Plan(outcome(after, repaired), apply if add or describe or remove or repaired else None)
+    return until_created(params, found, Plan(outcome(after, repaired), apply if add or describe or remove or repaired else None),
+                         'its firewall rules')
 
 
 def summary(rule):
@@ -395,7 +402,7 @@ def summary(rule):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **RULES)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **RULES)
     run(module, check, plan, item_options=ITEM_OPTIONS)
 
 

@@ -28,7 +28,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reads the same in check mode.
+    description:
+      - Reads the same in check mode.
+      - A named database that does not exist yet (an earlier task of the play would create it) gets, in check
+        mode only, what a new database has - no snapshots and no rules, the default backup policy (disabled),
+        its credentials, info with null for what only the server knows, and null metrics - and a warning that
+        it does not exist yet. A real run reads what there is, or fails.
   diff_mode:
     support: none
     description: Reads only.
@@ -65,9 +70,10 @@ notes:
     rate between the two newest samples. cache_hit_ratio is per database on PostgreSQL (blocks hit),
     per server on MariaDB (InnoDB buffer pool). cpu_percent and memory_percent are the server's
     processes, read from /proc (the server must run on the host the task runs on)."
-  - With O(backend=host), V(engines) and V(quota) also look at the other engine, with the login the
-    host's scheduled jobs were given, else its default local socket; an engine not reached is listed
-    as unavailable, and left out of the quota (RV(quota.engines_not_counted)).
+  - With O(backend=host), V(engines) and V(quota) (and V(databases) without O(db_type)) also look at the
+    other engine, with that engine's entry of O(logins) (and O(login_passwords)), else the login the host's
+    scheduled jobs were given, else its default local socket; for V(engines) and V(quota) an engine not
+    reached is listed as unavailable, and left out of the quota (RV(quota.engines_not_counted)).
 seealso:
   - module: wayscloud.databases.wayscloud_database
   - module: wayscloud.databases.wayscloud_database_collector
@@ -176,8 +182,11 @@ from contextlib import closing
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
+from ansible_collections.wayscloud.databases.plugins.module_utils.backup_rules import DEFAULT_POLICY, policy_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import database_missing
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, identify, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    Plan, argument_spec, identify, locate, run, until_created)
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 
 OPTIONS = dict(
     gather=dict(type='list', elements='str', choices=['databases', 'info', 'metrics', 'snapshots', 'firewall',
@@ -216,18 +225,25 @@ def check(params):
 
 
 def plan(backend, params, checked):
-    """Reads only."""
-    db_name = None
-    if checked['named']:
-        db_name = identify(params).db_name
-        if db_name is None:
-            found = backend.find(params['requested_name'])
-            if found is None:
-                raise database_missing(params['db_type'], params['requested_name'])
-            db_name = found['db_name']
+    """Reads only. A named database that is not there: in check mode, what a database an earlier task of the play
+    would create has (until_created); in a real run, what there is (a deleted database's snapshots, say) or the
+    error."""
+    found = locate(backend, params) if checked['named'] else None
+    if found is None or found.database is not None:
+        return Plan(gather(backend, params, checked, found))
+    return until_created(params, found, Plan(gather(backend, params, checked, found, predicted=True)),
+                         'what it gathers', lambda: gather(backend, params, checked, found))
+
+
+def gather(backend, params, checked, found, predicted=False):
+    """The result: what ``gather`` lists; with ``predicted``, the named database's items as a new database has them."""
+    db_name = found.db_name if found else None
+    if found is not None and db_name is None and not predicted:
+        raise database_missing(params['db_type'], params['requested_name'])
     customer_id = params['customer_id'] or (naming.parse_technical_name(params['db_type'], db_name)[0]
                                             if db_name else None)
     result = dict(changed=False)
+    new = backend.preview(db_name) if predicted else None
     for item in checked['gather']:
         if item == 'databases':
             listed = backend.list(customer_id)
@@ -236,19 +252,23 @@ def plan(backend, params, checked):
                     listed += more.list(customer_id)
             result['databases'] = [with_params(database) for database in listed]
         elif item == 'info':
-            result['info'] = backend.info(db_name)
+            result['info'] = (dict(db_name=db_name, db_type=params['db_type'], size_mb=None, connection_count=None,
+                                   connection_limit=None, owner=new['username'], created_at=None)
+                              if predicted else backend.info(db_name))
             if result['info'] is None:
                 raise database_missing(params['db_type'], db_name)
         elif item == 'metrics':
-            result['metrics'] = backend.metrics(db_name)
+            result['metrics'] = None if predicted else backend.metrics(db_name)
         elif item == 'snapshots':
-            result['snapshots'] = backend.snapshots().list(db_name)
+            result['snapshots'] = [] if predicted else backend.snapshots().list(db_name)
         elif item == 'firewall':
-            result['firewall_rules'] = backend.firewall().list(db_name)
+            result['firewall_rules'] = [] if predicted else backend.firewall().list(db_name)
         elif item == 'backup_policy':
-            result['backup_policy'] = backend.backup_policy().get(db_name)
+            result['backup_policy'] = (policy_result(DEFAULT_POLICY, params['db_type'], db_name) if predicted
+                                       else backend.backup_policy().get(db_name))
         elif item == 'credentials':
-            result['credentials'] = backend.credentials().get(db_name, settle=False)
+            result['credentials'] = (credentials_result(new) if predicted
+                                     else backend.credentials().get(db_name, settle=False))
         elif item == 'engines':
             result['engines'] = backend.overview().engines()
         elif item == 'quota':
@@ -257,13 +277,13 @@ def plan(backend, params, checked):
             result['quota'] = backend.overview().quota(customer_id)
         elif item == 'history':
             result['history'] = backend.overview().history(customer_id)
-    return Plan(result)
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=True, **OPTIONS), supports_check_mode=True,
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
                            mutually_exclusive=[('name', 'requested_name')])
-    run(module, check, plan, with_queries=True)
+    run(module, check, plan, with_queries=True, vault=True)
 
 
 if __name__ == '__main__':

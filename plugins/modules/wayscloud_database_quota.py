@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
@@ -103,7 +104,7 @@ def plan(backend, params, wanted):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     run(module, check, plan)
 
 

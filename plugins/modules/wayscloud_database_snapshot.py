@@ -44,12 +44,15 @@ extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
   - wayscloud.databases.host
+  - wayscloud.databases.vault
 attributes:
   check_mode:
     support: full
     description:
       - Decides as a real run would and changes nothing. With O(backend=host), a restore in check
         mode also checks the snapshot's files, so a damaged snapshot fails there too.
+      - With O(state=present) on a database that does not exist yet (an earlier task of the play would create
+        it), predicts one snapshot taken and warns that the database does not exist yet; a real run fails.
   diff_mode:
     support: full
     description: Shows the snapshot created or deleted, or which snapshot the restored database will hold.
@@ -222,7 +225,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run)
+    ADDRESS_OPTIONS, ADDRESS_RULES, Plan, argument_spec, identify, locate, run, until_created)
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_label, check_snapshot_id, tagged_description, target_name)
 
@@ -274,12 +277,14 @@ def chosen(snapshots, params):
 def plan(backend, params, checked):
     found = locate(backend, params)
     db_name = found.db_name
-    if db_name is None:
+    present = params['state'] == 'present'
+    if db_name is None and not present:
         raise database_missing(params['db_type'], params['requested_name'])
     if params['target_db_name'] is not None:
         target_name(params['db_type'], db_name, params['target_db_name'])
     snapshots = backend.snapshots()
-    listed = snapshots.list(db_name)
+    # A deleted database's snapshots stay for restores and deletion; none is taken of a database that is not there.
+    listed = snapshots.list(db_name) if found.database or not present else []
 
     def snapshots_after(changed):
         return snapshots.list(db_name) if changed else listed
@@ -288,8 +293,6 @@ def plan(backend, params, checked):
 
 
 def _present(snapshots, params, found, listed, snapshots_after):
-    if found.database is None:
-        raise database_missing(params['db_type'], found.db_name)
     labelled = chosen(listed, params) if params['label'] is not None else []
     if labelled:
         return Plan(dict(changed=False, snapshots=listed, snapshot=labelled[0], diff=dict(before={}, after={})))
@@ -300,7 +303,8 @@ def _present(snapshots, params, found, listed, snapshots_after):
         snapshot = snapshots.create(found.db_name, tagged_description(params['description'], params['label']),
                                     params['jobs'])
         return dict(changed=True, snapshots=snapshots_after(True), snapshot=snapshot, diff=dict(before={}, after=snapshot))
-    return Plan(dict(changed=True, snapshots=listed, snapshot=planned, diff=dict(before={}, after=planned)), create)
+    return until_created(params, found, Plan(dict(changed=True, snapshots=listed, snapshot=planned,
+                                                  diff=dict(before={}, after=planned)), create), 'a snapshot')
 
 
 def _absent(snapshots, params, found, listed, snapshots_after):
@@ -340,7 +344,7 @@ def _restored(snapshots, params, found, listed, snapshots_after):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(vault=False, **OPTIONS), supports_check_mode=True, **RULES)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, **RULES)
     run(module, check, plan, with_queries=True)
 
 

@@ -4,7 +4,8 @@
 list, run as one play against the test servers.
 
 The examples stay as users would write them. This harness adds only where the test servers are:
-the API's address and key for every module (module_defaults), and for tasks with ``backend: host``
+the API's address and key for every module (module_defaults), Vault's address and token in the
+environment (VAULT_ADDR, VAULT_TOKEN, as a user's shell has them), and for tasks with ``backend: host``
 the engine's socket and port, a catalog folder of the test's own, no packet filter and a cron folder
 of the test's own. Afterwards the databases of the docs' customer (docs1) are deleted.
 """
@@ -75,7 +76,8 @@ def run_play(tasks, tmp_path):
     path = tmp_path / 'example.yml'
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1',
-               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
+               ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0',
+               VAULT_ADDR=os.environ['WAYSCLOUD_VAULT_ADDR'], VAULT_TOKEN=os.environ['WAYSCLOUD_VAULT_TOKEN'])
     return subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', str(path)],
                           env=env, capture_output=True, text=True, check=False)
 

@@ -117,6 +117,35 @@ def _module_cases():
     add('login_port-list', 'wayscloud_database_info', 'host', MDB, dict(login_port=[3306]), 'login_port', 'int')
     add('firewall_driver-shell', 'wayscloud_database_firewall', 'host', PG,
         dict(name='@db', ip_address='192.0.2.1', firewall_driver='ufw; rm -rf /'), 'firewall_driver', 'one of')
+    # logins and login_passwords (per engine, for one module_defaults block): '@vault_token' stands for a
+    # secret put where it does not belong; no message or result may show it.
+    for module, db_type, label, args, expect in [
+            ('wayscloud_database_info', PG, 'string', dict(logins='socket=/tmp'), ('logins', 'keyed by engine')),
+            ('wayscloud_database_info', PG, 'list', dict(logins=['/tmp']), ('logins', 'dict')),
+            ('wayscloud_database_info', MDB, 'engine-oracle', dict(logins={'oracle': {}}), ('logins', 'keyed by engine')),
+            ('wayscloud_database_info', PG, 'entry-string', dict(logins={'postgresql': '/tmp'}), ('logins.postgresql', 'dict')),
+            ('wayscloud_database_info', PG, 'entry-list', dict(logins={'postgresql': ['@vault_token']}),
+             ('logins.postgresql', 'dict')),
+            ('wayscloud_database_firewall', PG, 'password-inside', dict(name='@db', ip_address='192.0.2.1', logins={
+                'postgresql': {'login_password': '@vault_token'}}), ('logins.postgresql', 'login_passwords')),
+            ('wayscloud_database_info', MDB, 'port-above-65535', dict(logins={'mariadb': {'login_port': 70000}}),
+             ('logins.mariadb.login_port', '1 to 65535')),
+            ('wayscloud_database_info', PG, 'port-sql', dict(logins={'postgresql': {'login_port': '5432; DROP'}}),
+             ('logins.postgresql', 'login_port', 'int')),
+            ('wayscloud_database_snapshot', MDB, 'unknown-setting', dict(name='@db', logins={'mariadb': {'state_dir': '/'}}),
+             ('logins.mariadb', 'no setting state_dir'))]:
+        add('logins-' + label, module, 'host', db_type, args, *expect)
+    for label, value, expect in [('string', '@vault_token', ('login_passwords', 'dict')),
+                                 ('list', ['@vault_token'], ('login_passwords', 'dict')),
+                                 ('engine-mysql', {'mysql': '@vault_token'}, ('login_passwords', 'keyed by engine')),
+                                 ('value-list', {'postgresql': ['@vault_token']}, ('login_passwords.postgresql', 'string'))]:
+        add('login_passwords-' + label, 'wayscloud_database_info', 'host', PG, dict(login_passwords=value), *expect)
+    add('return_password-not-bool', 'wayscloud_database_backup_policy', 'host', PG, dict(name='@db', return_password='perhaps'),
+        'return_password', 'bool')
+    add('return_password-false-without-vault', 'wayscloud_database', 'host', MDB,
+        dict(customer_id='@cust', requested_name='novault', return_password=False), 'return_password', 'vault_url')
+    add('return_password-false-api', 'wayscloud_database_credentials', 'api', PG,
+        dict(name='@db', rotate=True, return_password=False), 'return_password', 'backend host')
 
     # ---- wayscloud_database_credentials
     for backend in ('host', 'api'):

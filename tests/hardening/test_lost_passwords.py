@@ -145,6 +145,32 @@ def test_a_failing_item_loses_no_earlier_password(servers, state_dir, backend, d
                 Api(servers, db_type, customer).drop(db_name)
 
 
+@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
+def test_a_failing_item_leaves_the_earlier_passwords_to_vault(servers, state_dir, db_type):
+    """With return_password false, the failed list's result holds no password; each is in Vault and logs in."""
+    requested = ['lva', 'lvb']
+    names = [technical(db_type, CUSTOMER, name) for name in requested]
+    options = dict(host_options(servers, db_type, state_dir), customer_id=CUSTOMER, vault_path_prefix='lostpw',
+                   vault_url=servers['WAYSCLOUD_VAULT_ADDR'], vault_token=servers['WAYSCLOUD_VAULT_TOKEN'],
+                   return_password=False)
+    trap = Trap(servers, db_type, names[1])
+    trap.set()
+    try:
+        result = run_module('wayscloud_database', dict(options, databases=[dict(requested_name=name) for name in requested]))
+        kept = stored_password(servers, 'lostpw', db_type, names[0])
+        assert result.get('failed') and kept, redacted(result.get('msg'), [kept])
+        assert result['msg'].startswith('databases[1] (lvb): ') and result['msg'].endswith(
+            'created before it: databases[0] (lva) (each password is in Vault)'), redacted(result['msg'], [kept])
+        assert [sorted(item) for item in result['databases']] == [['changed', 'database']] and result['changed']
+        assert clear_failure(result, None, [kept]) == []
+        assert logs_in(servers, db_type, names[0], kept)
+    finally:
+        trap.clear()
+        for db_name in names:
+            gone = run_module('wayscloud_database', dict(options, name=db_name, state='absent'))
+            assert not gone.get('failed'), gone.get('msg')
+
+
 # ---------------------------------------------------------------- rotation
 def make_admin(servers, db_type):
     """An administrator that may change passwords and read stored ones but not end other users' sessions;

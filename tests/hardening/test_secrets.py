@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Secrets never leak: tests/hardening/playbooks/secrets.yml walks every path that handles a password
+"""Secrets never leak. tests/hardening/playbooks/secrets.yml walks every path that handles a password
 (creation, credentials, rotation, Vault, the credentials lookup, snapshots and restores that dump
 over TCP with an administrator's password, firewall, info, the database and backup roles) on both
 backends and both engines, at -vvvv through ansible-playbook and through ansible-runner, while a
@@ -10,6 +10,9 @@ administrators' passwords, the API keys and the Vault token.
 
 The one file allowed to hold a secret is ``<state_dir>/runner/login-<db_type>.json`` (0600): the
 backup runner logs in with it, by design (docs/reliability.md). It is excluded, and counted apart.
+
+tests/hardening/playbooks/vault_home.yml creates and rotates with the passwords left to Vault
+(``return_password: false``) and no task under no_log; its output must hold none of the passwords Vault has.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -296,3 +299,67 @@ def test_integration_log_has_no_keys(servers, figures):
     figures('secrets_integration_log', dict(occurrences=len(leaks), secrets=len(values), files=len(texts),
                                             log_megabytes=round(os.path.getsize(log) / 1048576.0, 1)))
     assert leaks == []
+
+
+def vault_secret(servers, db_type, db_name, version=None):
+    """The data of a database's secret in the test Vault, at ``version`` (default: the newest)."""
+    import hvac
+    client = hvac.Client(url=servers['WAYSCLOUD_VAULT_ADDR'], token=servers['WAYSCLOUD_VAULT_TOKEN'])
+    answer = client.secrets.kv.v2.read_secret_version(path='wayscloud/databases/%s/%s' % (db_type, db_name),
+                                                      version=version, mount_point='secret', raise_on_deleted_version=True)
+    return answer['data']['data']
+
+
+def logs_in(db_type, host, port, db_name, password):
+    if db_type == 'postgresql':
+        import psycopg2
+        psycopg2.connect(host=host, port=port, user=db_name, password=password, dbname=db_name, connect_timeout=5).close()
+    else:
+        import pymysql
+        pymysql.connect(host=host, port=port, user=db_name, password=password, database=db_name, connect_timeout=5).close()
+    return True
+
+
+def test_passwords_left_to_vault_are_never_printed(servers, admins, tmp_path, figures):
+    """No task of vault_home.yml is under no_log: --check --diff, then --diff at -vvvv, print every result and
+    every diff in full, and none holds a password; Vault holds each (the created and the rotated), and each logs in."""
+    customer = 'vaulthome'
+    login = play_variables(str(tmp_path), servers, admins, customer)['secrets_login']
+    variables = dict(vault_home_customer=customer, vault_home_state_dir=str(tmp_path / 'state'), vault_home_login=login,
+                     vault_home_vault=dict(url=servers['WAYSCLOUD_VAULT_ADDR'], token=servers['WAYSCLOUD_VAULT_TOKEN']))
+    varsfile = str(tmp_path / 'vars.yml')
+    write_private(varsfile, yaml.safe_dump(variables))
+    names = [(db_type, 'cust_%s_%s_%s' % (customer, tag, name)) for db_type, tag in (('postgresql', 'pg'), ('mariadb', 'mdb'))
+             for name in ('single', 'listed_a', 'listed_b')]
+    runs = []
+    try:
+        for flags in (['--check', '--diff'], ['--diff', '-vvvv']):
+            done = subprocess.run([os.path.join(BIN, 'ansible-playbook')] + flags + [
+                '-i', 'localhost,', '-c', 'local', os.path.join(HERE, 'playbooks', 'vault_home.yml'), '-e', '@' + varsfile],
+                capture_output=True, text=True, check=False, env=clean_env(), timeout=600)
+            assert done.returncode == 0, failure(done) + done.stderr[-2000:]
+            runs.append(done.stdout + done.stderr)
+        assert 'no_log' not in open(os.path.join(HERE, 'playbooks', 'vault_home.yml')).read().split('tasks:', 1)[1]
+        assert 'censored' not in runs[1] and 'ESTABLISH LOCAL CONNECTION' in runs[1]
+        assert '+    "description": "its password is in Vault only"' in runs[0]  # --diff shows what a creation makes
+        passwords = {}
+        for db_type, db_name in names:
+            secret = vault_secret(servers, db_type, db_name)
+            passwords['%s now' % db_name] = secret['password']
+            assert logs_in(db_type, '127.0.0.1', secret['port'], db_name, secret['password'])
+            if db_name.endswith('_single'):
+                passwords['%s created' % db_name] = vault_secret(servers, db_type, db_name, version=1)['password']
+        assert len(set(passwords.values())) == 8  # six created, two rotated
+        secret_values = dict(passwords, **dict(('admin password %s' % db_type, value) for db_type, value in admins.items()))
+        secret_values['Vault token'] = servers['WAYSCLOUD_VAULT_TOKEN']
+        leaks = sorted('%s in run %d' % (name, number) for number, text in enumerate(runs)
+                       for name, value in secret_values.items() if value in text)
+        figures('secrets_vault_home', dict(occurrences=len(leaks), passwords=len(passwords), secrets=len(secret_values),
+                                           runs=['ansible-playbook --check --diff', 'ansible-playbook --diff -vvvv'],
+                                           tasks_under_no_log=0))
+        assert leaks == []
+    finally:
+        for db_type, db_name in names:
+            run_module('wayscloud_database', dict(host_options(servers, db_type, variables['vault_home_state_dir']),
+                                                  name=db_name, state='absent', vault_url=servers['WAYSCLOUD_VAULT_ADDR'],
+                                                  vault_token=servers['WAYSCLOUD_VAULT_TOKEN']))

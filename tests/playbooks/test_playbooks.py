@@ -51,12 +51,13 @@ def setup(tmp_path_factory):
 
 
 def playbook(name, varsfile, *extra, **kwargs):
+    """Run playbooks/``name`` with the variables file; ``extra``: dicts of extra variables, or flags."""
     env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR='1',
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
     argv = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
             os.path.join(ROOT, 'playbooks', name), '-e', '@%s' % varsfile]
     for item in extra:
-        argv += ['-e', json.dumps(item)]
+        argv += [item] if isinstance(item, str) else ['-e', json.dumps(item)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if kwargs.get('check', True):
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
@@ -136,6 +137,32 @@ def test_provision_rotate_restore_decommission(setup):
     assert 'final snapshot snap_' in gone.stdout
     with pytest.raises(Exception):
         connect('postgresql', NAMES['postgresql'], password_of(work, NAMES['postgresql']))
+
+
+def test_provision_in_check_mode_for_a_new_customer(setup, tmp_path):
+    """--check --diff on a customer with nothing yet: every task predicts its change (the firewall and policy
+    tasks on databases an earlier task would create, with a warning saying so) and nothing is made."""
+    work, varsfile, variables = setup
+    customer = 'pbcheck'
+    checked = playbook('provision.yml', varsfile, dict(wayscloud_customer_id=customer,
+                                                       wayscloud_credentials_dir=str(tmp_path / 'credentials')),
+                       '--check', '--diff')
+    out = checked.stdout + checked.stderr
+    counted = recap(checked.stdout)
+    assert (counted['changed'], counted['failed']) == (3, 0), checked.stdout[-3000:]  # databases, rules, policies
+    for db_type, name in (('postgresql', 'cust_%s_pg_orders' % customer), ('mariadb', 'cust_%s_mdb_wiki' % customer)):
+        assert '%s database %s does not exist yet' % (db_type, name) in out
+    assert '+            "192.0.2.20/32"' in out  # the firewall's diff: the rule it would add
+    assert '-    "enabled": false,\n+    "enabled": true,' in out  # the policy's diff
+    listed = subprocess.run(
+        [os.path.join(BIN, 'ansible'), 'localhost', '-c', 'local', '-o', '-e', 'ansible_python_interpreter=%s' % sys.executable,
+         '-m', 'wayscloud.databases.wayscloud_database_info', '-a', json.dumps(dict(
+             backend='host', customer_id=customer, state_dir=variables['wayscloud_state_dir'],
+             logins=variables['wayscloud_host_login']))],
+        capture_output=True, text=True, check=False)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert json.loads(listed.stdout.split('=>', 1)[1])['databases'] == []
+    assert not (tmp_path / 'credentials').exists()
 
 
 def test_provision_through_ansible_runner_leaks_no_secret(setup, tmp_path):

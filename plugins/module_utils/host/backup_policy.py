@@ -16,7 +16,6 @@ later (no job prunes them any more), and enabling it again makes them the job's 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import json
 import sys
 
@@ -25,7 +24,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.backend import
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner import BACKUP_JOB, Runner, entry_path
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import days_from_now
-from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import UTC, format_time, utc_now
+from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 SCHEDULE_SETTING = 'backup_schedule'
 
@@ -52,9 +51,7 @@ class HostBackupPolicy(BackupPolicy):
     def _result(self, db_name, row):
         policy = self._fields(row) or dict(backup_rules.DEFAULT_POLICY)
         last = self.backend.snapshots().last_automated(db_name)
-        next_backup = backup_rules.next_slot(policy, datetime.datetime.now(UTC)) if policy['enabled'] else None
-        return dict(policy, db_name=db_name, db_type=self.db_type, last_backup=last['created_at'] if last else None,
-                    next_backup=format_time(next_backup) if next_backup else None)
+        return backup_rules.policy_result(policy, self.db_type, db_name, last['created_at'] if last else None)
 
     @staticmethod
     def _fields(row):

@@ -119,7 +119,7 @@ class HostCredentials(Credentials):
         except BackendError as refused:
             return BackendError(
                 'rotating the password of %s failed (%s) and putting the old one back failed too (%s): the new'
-                ' password is returned with this error, under password%s; rotate again once the server allows it%s'
+                ' password is the one that works%s; rotate again once the server allows it%s'
                 % (db_name, exc, refused,
                    ' (Vault keeps it pending until the next credentials task settles it)' if self.vault else '',
                    ' (until then some of the user\'s accounts may still take the old one)'

@@ -35,12 +35,14 @@ DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}
 
 
 class HostDatabases(backend.Databases):
-    def __init__(self, db_type, login, state_dir, vault=None, network=None, run=None, schedule=None, queries=None):
+    def __init__(self, db_type, login, state_dir, vault=None, network=None, run=None, schedule=None, queries=None,
+                 logins=None):
         """``vault``: a VaultStore to keep credentials in; ``network``: the packet-filter driver of
         firewall rules (host/network.py), needed to take a deleted database's rules away; ``run``:
         runs the dump and restore tools (``run(argv, stdin=None, env=None)``, as network.py describes);
         ``schedule``: the host/schedule.py Schedule backup policies install (default: the one the host's
-        policies were installed with); ``queries``: the statement log to share (a sibling's)."""
+        policies were installed with); ``queries``: the statement log to share (a sibling's); ``logins``:
+        {db_type: ServerLogin} of other engines, for siblings (the task's own)."""
         self.db_type = naming.check_db_type(db_type)
         self.driver = DRIVERS[db_type](login, queries)
         self.catalog = Catalog(state_dir)
@@ -48,6 +50,7 @@ class HostDatabases(backend.Databases):
         self.network = network
         self.run = run
         self.schedule = schedule
+        self.logins = logins or {}
 
     def credentials(self):
         return HostCredentials(self)
@@ -75,11 +78,12 @@ class HostDatabases(backend.Databases):
             self.driver.change_access(add, remove)
 
     def sibling(self, db_type):
-        """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the host's
-        runner recorded for that engine, else its default local socket; its statements join this one's log."""
+        """This backend for ``db_type``: itself, or a new one (the caller closes it) with the login the task gave
+        for that engine, else the one the host's runner recorded, else its default local socket; its statements
+        join this one's log."""
         if db_type == self.db_type:
             return self
-        login = logins(self.catalog.state_dir).get(db_type) or ServerLogin()
+        login = self.logins.get(db_type) or logins(self.catalog.state_dir).get(db_type) or ServerLogin()
         return HostDatabases(db_type, login, self.catalog.state_dir, vault=self.vault, network=self.network,
                              run=self.run, schedule=self.schedule, queries=self.queries)
 

@@ -119,8 +119,8 @@ def look():
 
 def database(db_type, name, **more):
     requested = name.split('_', 3)[3]
-    return {'wayscloud.databases.wayscloud_database': dict(backend='host', db_type=db_type, customer_id='readme',
-                                                             requested_name=requested, **more)}
+    options = dict(backend='host', db_type=db_type, customer_id='readme', requested_name=requested, **more)
+    return {'wayscloud.databases.wayscloud_database': options}
 
 
 def made_and_kept(tmp_path):
@@ -136,8 +136,8 @@ def made_and_kept(tmp_path):
 
 
 def rule(db_type, name):
-    return {'wayscloud.databases.wayscloud_database_firewall': dict(backend='host', db_type=db_type, name=name,
-                                                                      rules=[dict(ip_address=RULE)], purge=True)}
+    options = dict(backend='host', db_type=db_type, name=name, rules=[dict(ip_address=RULE)], purge=True)
+    return {'wayscloud.databases.wayscloud_database_firewall': options}
 
 
 def deleted(db_type, name):

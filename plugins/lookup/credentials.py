@@ -12,11 +12,22 @@ version_added: 0.1.0
 author:
   - WaysCloud Databases developers (@wayscloud)
 description:
-  - Returns the credentials that M(wayscloud.databases.wayscloud_database) and
-    M(wayscloud.databases.wayscloud_database_credentials) keep in Vault (KV version 2) for a database,
-    as a dict with C(host), C(port), C(database), C(username), C(password) and C(connection_string),
-    or one of those fields with O(field).
-  - The engine comes from the name (C(_pg_) or C(_mdb_)); the secret is C(<path_prefix>/<db_type>/<db_name>).
+  - Returns a database's credentials from Vault or OpenBao (KV version 2) as a dict in the collection's one
+    credentials shape (docs/credentials.md), the same as the credentials files of the C(database) role and
+    C(rotate.yml) - C(host), C(port), C(database), C(username), C(password), C(connection_string) and
+    C(created_at) (when that password was written to Vault) - or one of those fields with O(field).
+  - The engine comes from the name (C(_pg_) or C(_mdb_)); the secret is
+    C(<vault_mount>/<vault_path_prefix>/<db_type>/<db_name>).
+  - What it can read. Secrets M(wayscloud.databases.wayscloud_database) and
+    M(wayscloud.databases.wayscloud_database_credentials) wrote with C(backend=host) and the Vault options
+    (under C(wayscloud/databases) unless their C(vault_path_prefix) said otherwise). Secrets an API server wrote
+    to a Vault this lookup can reach, in the same layout under the prefix of the server's configuration
+    (the reference server of C(scripts/api_server.sh) uses C(wayscloud-api/databases)) - give that prefix as
+    O(vault_path_prefix).
+  - What it cannot read. Credentials the WaysCloud API itself keeps for databases made with
+    C(backend=api) - they live in the API's own store, not in a Vault of the caller's. Their password
+    comes back once, from the task that created the database or rotated its password; the C(database) role and
+    C(rotate.yml) write it to a credentials file.
   - A rotation that was interrupted is refused rather than guessed; any task on the database's
     credentials settles it.
   - Runs on the controller and needs the C(hvac) Python library there.
@@ -29,7 +40,7 @@ options:
   field:
     description: Return only this field of each database's credentials.
     type: str
-    choices: [host, port, database, username, password, connection_string]
+    choices: [host, port, database, username, password, connection_string, created_at]
   vault_url:
     description: The Vault or OpenBao address.
     type: str
@@ -45,7 +56,10 @@ options:
     type: str
     default: secret
   vault_path_prefix:
-    description: The path under the mount where the collection keeps its secrets.
+    description:
+      - The path under the mount where the secrets are - where C(backend=host) keeps them by default,
+        or the prefix an API server was configured with (C(wayscloud-api/databases) for the reference server
+        of C(scripts/api_server.sh)).
     type: str
     default: wayscloud/databases
   vault_validate_certs:
@@ -67,11 +81,16 @@ EXAMPLES = r'''
 - name: Just the connection string (no secret in it)
   ansible.builtin.debug:
     msg: "{{ lookup('wayscloud.databases.credentials', 'cust_6dd1d906_mdb_reports', field='connection_string') }}"
+
+- name: A password an API server kept in this Vault under its own prefix
+  ansible.builtin.debug:
+    msg: "{{ lookup('wayscloud.databases.credentials', 'cust_6dd1d906_pg_shop', field='created_at',
+                    vault_path_prefix='wayscloud-api/databases') }}"
 '''
 
 RETURN = r'''
 _raw:
-  description: One entry per term, the credentials dict or the chosen field.
+  description: One entry per term, the credentials dict (docs/credentials.md) or the chosen field.
   type: list
   elements: raw
 '''
@@ -83,8 +102,10 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import CREDENTIALS_FIELDS
 
-FIELDS = ('host', 'port', 'database', 'username', 'password', 'connection_string')
+# The collection's one credentials shape: the credentials result with its password.
+FIELDS = CREDENTIALS_FIELDS + ('password',)
 
 
 class LookupModule(LookupBase):
@@ -103,11 +124,15 @@ class LookupModule(LookupBase):
     @staticmethod
     def _one(store, db_name, field):
         db_type = naming.db_type_of(db_name)
-        data = store.read(db_type, db_name)[0]
+        data, dummy, written = store.read(db_type, db_name)
         if data is None:
-            raise AnsibleError('no stored credentials for %s: nothing at %s' % (db_name, store.where(db_type, db_name)))
+            raise AnsibleError('no stored credentials for %s: nothing at %s. This lookup reads what backend host'
+                               ' stored with these Vault settings, or an API server in this Vault under the prefix'
+                               ' of its configuration (give it as vault_path_prefix); it cannot read what the'
+                               ' WaysCloud API keeps in its own store' % (db_name, store.where(db_type, db_name)))
         if data.get('pending'):
             raise AnsibleError('the password rotation of %s was interrupted; run any'
                                ' wayscloud.databases.wayscloud_database_credentials task on it to settle it' % db_name)
         credentials = dict((name, data.get(name)) for name in FIELDS)
+        credentials['created_at'] = written
         return credentials[field] if field else credentials

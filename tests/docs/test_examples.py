@@ -123,3 +123,43 @@ def test_every_module_and_role_has_a_page():
         assert os.path.exists(os.path.join(ROOT, 'docs', 'roles', name + '.md')), name
     readme = open(os.path.join(ROOT, 'README.md')).read()
     assert 'docs/index.md' in readme
+
+
+def module_tasks(tasks):
+    """(module, args) of every collection task, blocks included, once per literal loop item (names rendered)."""
+    import jinja2
+    environment = jinja2.Environment(undefined=jinja2.ChainableUndefined)
+    for task in tasks:
+        for key in ('block', 'rescue', 'always'):
+            yield from module_tasks(task.get(key, []))
+        for name, args in task.items():
+            if name.startswith('wayscloud.databases.') and isinstance(args, dict):
+                for item in task.get('loop') if isinstance(task.get('loop'), list) else [None]:
+                    yield name, dict((key, environment.from_string(value).render(item=item) if isinstance(value, str) else value)
+                                     for key, value in args.items())
+
+
+def databases_addressed(args):
+    """The technical names a task's args address (name, customer_id with requested_name, or databases items)."""
+    tag = 'pg' if args.get('db_type', 'postgresql') == 'postgresql' else 'mdb'
+    for item in [args] + [dict(args, **entry) for entry in args.get('databases') or [] if isinstance(entry, dict)]:
+        if item.get('name'):
+            yield item['name']
+        elif item.get('requested_name') and item.get('customer_id'):
+            yield 'cust_%s_%s_%s' % (item['customer_id'], tag, item['requested_name'])
+
+
+@pytest.mark.parametrize('page', PAGES, ids=[os.path.relpath(page, ROOT) for page in PAGES])
+def test_each_database_of_a_page_is_managed_through_one_backend(page):
+    """A database made on the host is not deleted through the API (each backend has its own catalog)."""
+    with open(page) as handle:
+        blocks = BLOCK.findall(handle.read())
+    backend_of = {}
+    for block in blocks:
+        for module, args in module_tasks(yaml.safe_load(block)):
+            if module.endswith(('_quota', '_collector')):
+                continue  # customer- and host-wide, not a database's
+            for db_name in databases_addressed(args):
+                backend = backend_of.setdefault(db_name, args.get('backend', 'api'))
+                assert args.get('backend', 'api') == backend, '%s: %s is made through backend %s, then %s uses %s' % (
+                    os.path.relpath(page, ROOT), db_name, backend, module, args.get('backend', 'api'))

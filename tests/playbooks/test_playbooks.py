@@ -17,6 +17,7 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.resources import CREDENTIALS_FIELDS
 from ansible_collections.wayscloud.databases.tests.environment import setting
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,6 +34,7 @@ def setup(tmp_path_factory):
         wayscloud_state_dir=str(work / 'state'),
         wayscloud_credentials_dir=str(work / 'credentials'),
         wayscloud_firewall_driver='none',
+        wayscloud_vault=dict(url=setting('WAYSCLOUD_VAULT_ADDR'), token=setting('WAYSCLOUD_VAULT_TOKEN')),
         wayscloud_host_login=dict(
             postgresql=dict(login_unix_socket=setting('WAYSCLOUD_PG_SOCKET_DIR'), login_port=int(setting('WAYSCLOUD_PG_PORT')),
                             public_host='127.0.0.1'),
@@ -68,9 +70,40 @@ def recap(output):
     return dict((key, int(value)) for key, value in re.findall(r'(ok|changed|failed)=(\d+)', output.split('PLAY RECAP')[-1]))
 
 
-def password_of(work, db_name):
+def credentials_file(work, db_name):
     with open(os.path.join(str(work), 'credentials', db_name + '.json')) as handle:
-        return json.load(handle)['password']
+        return json.load(handle)
+
+
+def password_of(work, db_name):
+    return credentials_file(work, db_name)['password']
+
+
+# The collection's one credentials shape (docs/credentials.md): resources.py's credentials result and the password.
+SHAPE = sorted(CREDENTIALS_FIELDS + ('password',))
+
+
+def looked_up(work, db_name):
+    """What the credentials lookup returns for the database, through a 0600 file (never the output)."""
+    path = os.path.join(str(work), 'lookup-%s.json' % db_name)
+    done = subprocess.run(
+        [os.path.join(BIN, 'ansible'), 'localhost', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
+         '-m', 'ansible.builtin.copy', '-a', json.dumps(dict(
+             content="{{ lookup('wayscloud.databases.credentials', '%s') | to_json }}" % db_name, dest=path, mode='0600'))],
+        capture_output=True, text=True, check=False,
+        env=dict(os.environ, VAULT_ADDR=setting('WAYSCLOUD_VAULT_ADDR'), VAULT_TOKEN=setting('WAYSCLOUD_VAULT_TOKEN')))
+    assert done.returncode == 0, done.stdout[-2000:]
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def same_credentials(work, db_name):
+    """The credentials file and the lookup hold the one shape and agree (created_at: each its own clock)."""
+    stored, found = credentials_file(work, db_name), looked_up(work, db_name)
+    assert sorted(stored) == SHAPE and sorted(found) == SHAPE, (sorted(stored), sorted(found))
+    differ = sorted(field for field in SHAPE if field != 'created_at' and stored[field] != found[field])
+    assert differ == [], '%s: the file and the lookup differ in %s' % (db_name, differ)  # names, never values
+    assert stored['database'] == stored['username'] == db_name and stored['created_at'] and found['created_at']
 
 
 def connect(db_type, db_name, password, user=None):
@@ -102,6 +135,7 @@ def test_provision_rotate_restore_decommission(setup):
         leaked = password in first.stdout + second.stdout
         assert not leaked, '%s: its password is in the output' % name  # never an assert on the value: pytest would print it
         connect(db_type, name, password).close()
+        same_credentials(work, name)
 
     rotated = playbook('rotate.yml', varsfile, dict(wayscloud_rotate=decommission))
     for db_type, name in NAMES.items():
@@ -109,6 +143,7 @@ def test_provision_rotate_restore_decommission(setup):
         leaked = password in rotated.stdout
         assert not leaked, '%s: its new password is in the output' % name
         connect(db_type, name, password).close()
+        same_credentials(work, name)
 
     snapshot = subprocess.run(
         [os.path.join(BIN, 'ansible'), 'localhost', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
@@ -163,6 +198,52 @@ def test_provision_in_check_mode_for_a_new_customer(setup, tmp_path):
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert json.loads(listed.stdout.split('=>', 1)[1])['databases'] == []
     assert not (tmp_path / 'credentials').exists()
+
+
+def database_exists(db_type, db_name):
+    """Whether the server has the database, asked as its administrator."""
+    if db_type == 'postgresql':
+        import psycopg2
+        connection = psycopg2.connect(host=setting('WAYSCLOUD_PG_SOCKET_DIR'), port=int(setting('WAYSCLOUD_PG_PORT')),
+                                      user='postgres', dbname='postgres')
+        query = 'SELECT 1 FROM pg_database WHERE datname = %s'
+    else:
+        import pymysql
+        connection = pymysql.connect(unix_socket=setting('WAYSCLOUD_MDB_SOCKET'), user='root')
+        query = 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s'
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query, (db_name,))
+            return bool(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+GOOD = dict(db_type='postgresql', requested_name='valid', connection_limit=20, firewall=[dict(ip_address='192.0.2.30')])
+
+
+@pytest.mark.parametrize('bad, message', [
+    (dict(db_type='mariadb', requested_name='typo', conection_limit=40), 'database_list.conection_limit. Supported parameters'),
+    (dict(db_type='mariadb', requested_name='typo', firewall=[dict(ip_address='192.0.2.31', descrption='app')]),
+     'database_list.firewall.descrption. Supported parameters'),
+    (dict(db_type='mariadb', requested_name='typo', firewall='192.0.2.31'), "option 'firewall' found in 'database_list'"),
+    (dict(db_type='mariadb', requested_name='typo', connection_limit='forty'),
+     "argument 'connection_limit' is of type"),
+    (dict(db_type='mariadb', requested_name='typo', backup_policy=dict(frequency='monthly')),
+     "frequency must be one of: hourly, daily, weekly, got: monthly found in database_list -> backup_policy"),
+], ids=['misspelled key', 'misspelled key of a rule', 'rules not a list', 'wrong type', 'wrong choice'])
+def test_a_bad_item_fails_before_any_database_exists(setup, bad, message):
+    """The role's argument specs check every item before its first task: not even the valid item before the bad
+    one is created, and the message names the role variable and the key."""
+    work, varsfile, variables = setup
+    names = [('postgresql', 'cust_%s_pg_valid' % CUSTOMER), ('mariadb', 'cust_%s_mdb_typo' % CUSTOMER)]
+    assert not any(database_exists(*name) for name in names)
+    done = playbook('provision.yml', varsfile, dict(wayscloud_databases=[GOOD, bad]), check=False)
+    assert done.returncode != 0
+    failed = done.stdout.split('fatal: [localhost]')[0].rsplit('TASK [', 1)[-1]
+    assert failed.startswith("wayscloud.databases.database : Validating arguments against arg spec 'main'"), failed
+    assert message in done.stdout, done.stdout[-3000:]
+    assert not any(database_exists(*name) for name in names)
 
 
 def test_provision_through_ansible_runner_leaks_no_secret(setup, tmp_path):

@@ -100,13 +100,13 @@ class VaultStore:
         self.read(db_type, db_name)
 
     def read(self, db_type, db_name, version=None):
-        """(data, version, created_time of version 1) of the secret, or (None, None, None)."""
+        """(data, version, when that version was written) of the secret, or (None, None, None)."""
         answer = self._call('read', db_type, db_name, self._kv.read_secret_version, version=version,
                             raise_on_deleted_version=True)
         if not answer:
             return None, None, None
         metadata = answer['data']['metadata']
-        return answer['data']['data'], metadata['version'], None if version else self.first_created(db_type, db_name)
+        return answer['data']['data'], metadata['version'], vault_time(metadata.get('created_time'))
 
     def first_created(self, db_type, db_name):
         """When the secret (so the database) was first stored, as Vault recorded it."""

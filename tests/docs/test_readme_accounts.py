@@ -153,7 +153,7 @@ def servers(tmp_path_factory):
         done = run_play(tasks, tmp_path / 'plays')
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1500:]
 
-    everything = [(db_type, name) for db_type, name in (('postgresql', PG), ('postgresql', OTHER), ('mariadb', MDB))]
+    everything = [('postgresql', PG), ('postgresql', OTHER), ('mariadb', MDB)]
     play([deleted(db_type, name) for db_type, name in everything])
     seen = dict(before=look())
     tasks, kept = made_and_kept(tmp_path)

@@ -175,8 +175,9 @@ def run_demo(work, servers):
         for path in glob.glob(os.path.join(demo, 'credentials', '*.json')):
             with open(path) as handle:
                 db = json.load(handle)
-            run_module('wayscloud_database', dict(host_options(servers, db['db_type'], os.path.join(demo, 'state')),
-                                                  name=db['db_name'], state='absent'))
+            db_type = 'postgresql' if db['connection_string'].startswith('postgresql:') else 'mariadb'
+            run_module('wayscloud_database', dict(host_options(servers, db_type, os.path.join(demo, 'state')),
+                                                  name=db['database'], state='absent'))
     return done, demo
 
 

@@ -105,8 +105,17 @@ gate_schemathesis() {
 gate_integration() {
   (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no -vvvv)
 }
+# ansible-lint, then the changelog: fragments and changelogs/changelog.yaml as antsibull-changelog wants them,
+# and CHANGELOG.rst exactly what `antsibull-changelog generate` makes of changelog.yaml.
 gate_lint() {
-  (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor)
+  local changelog=$WORK/changelog
+  (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor) &&
+    (cd "$SRC" && "$SRC/.venv/bin/antsibull-changelog" lint -v &&
+      "$SRC/.venv/bin/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml) &&
+    rm -rf "$changelog" && mkdir -p "$changelog/changelogs" &&
+    cp "$SRC/galaxy.yml" "$changelog/" && cp "$SRC"/changelogs/{config,changelog}.yaml "$changelog/changelogs/" &&
+    (cd "$changelog" && "$SRC/.venv/bin/antsibull-changelog" generate) &&
+    diff -u "$changelog/CHANGELOG.rst" "$SRC/CHANGELOG.rst" && echo "changelog: fragments, changelog.yaml and CHANGELOG.rst agree"
 }
 gate_galaxy() {
   local out=$WORK/galaxy

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection as a user gets it: the tarball gate `galaxy` built (WAYSCLOUD_GALAXY_OUT), installed offline
-the way README.md says, and README.md's first playbook run against the test API server with nothing but that
-installed copy on the collections path (no PYTHONPATH, no source tree)."""
+the way README.md says, and README.md's first playbooks (through the API, on a host) run against the test servers
+with nothing but that installed copy on the collections path (no PYTHONPATH, no source tree)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -19,6 +19,7 @@ import tarfile
 import pytest
 import yaml
 
+from ansible_collections.wayscloud.databases.tests.docs.test_examples import logins
 from ansible_collections.wayscloud.databases.tests.environment import setting
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,3 +120,28 @@ def test_the_readmes_first_playbook_runs_from_the_installed_copy(installed):
                         tasks=[{'wayscloud.databases.wayscloud_database': args} for args in delete])]
         (work / 'cleanup.yml').write_text(yaml.safe_dump(cleanup))
         run([os.path.join(BIN, 'ansible-playbook'), 'cleanup.yml'], env, str(work))
+
+
+def test_the_readmes_host_playbook_runs_from_the_installed_copy(installed, tmp_path):
+    """As written, with only where the test servers are added: db1 is this machine (already root, so no become),
+    the engines' sockets and ports, a catalog of the test's own and no packet filter (pg_hba.conf alone)."""
+    work = installed['work']
+    play = yaml.safe_load(readme_block('### On a host'))
+    defaults = play[0]['module_defaults']['group/wayscloud.databases.all']
+    assert defaults == dict(backend='host'), defaults
+    defaults.update(logins=logins(), state_dir=str(tmp_path / 'state'), firewall_driver='none')
+    (work / 'shop.yml').write_text(yaml.safe_dump(play, sort_keys=False))
+    (work / 'inventory').write_text('db1 ansible_connection=local ansible_become=false\n')
+    playbook = [os.path.join(BIN, 'ansible-playbook'), '-i', 'inventory', 'shop.yml']
+    try:
+        first = run(playbook, installed['env'], str(work))
+        assert re.search(r'db1 +: ok=4 +changed=3 .* failed=0 +skipped=0\b', first), first
+        saved = work / 'cust_6dd1d906_pg_webapp_prod_db.json'
+        assert stat.S_IMODE(os.stat(str(saved)).st_mode) == 0o600 and len(json.loads(saved.read_text())['password']) == 32
+        again = run(playbook, installed['env'], str(work))
+        assert re.search(r'db1 +: ok=3 +changed=0 .* failed=0 +skipped=1\b', again), again
+    finally:
+        play[0]['tasks'] = [{'wayscloud.databases.wayscloud_database': dict(
+            db_type='postgresql', name='cust_6dd1d906_pg_webapp_prod_db', state='absent')}]
+        (work / 'shop.yml').write_text(yaml.safe_dump(play, sort_keys=False))
+        run(playbook, installed['env'], str(work))

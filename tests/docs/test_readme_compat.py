@@ -66,6 +66,10 @@ def dev_requirement(name):
     return [line for line in lines if re.match(r'^%s\b' % re.escape(name), line)][0]
 
 
+def ordered(found):
+    return sorted(found, key=lambda version: tuple(int(part) for part in version.split('.')))
+
+
 def interpreter(path):
     return re.search(r'python(\d+\.\d+)$', path).group(1)
 
@@ -73,7 +77,7 @@ def interpreter(path):
 def test_the_controllers_ansible_core_is_what_sanity_and_the_venv_run():
     oldest, newest = series(default('sanity.sh', 'CORE_OLD')), series(default('sanity.sh', 'CORE_NEW'))
     runtime = series(dev_requirement('ansible-core'))
-    assert versions(table()[ROWS['core']]) == sorted({oldest, runtime, newest}, key=lambda v: tuple(map(int, v.split('.'))))
+    assert versions(table()[ROWS['core']]) == ordered({oldest, runtime, newest})
     required = yaml.safe_load(source('meta', 'runtime.yml'))['requires_ansible']
     assert re.match(r'^>=%s(\.0)?$' % re.escape(oldest), required), (required, oldest)
 
@@ -98,9 +102,9 @@ def test_the_host_python_is_what_sanity_compiles_and_imports_on():
     pyenv = os.environ.get('SANITY_PYENV_ROOT') or os.environ.get('PYENV_ROOT') or os.path.expanduser('~/.pyenv')
     found = {interpreter(path) for path in glob.glob(os.path.join(pyenv, 'versions', '*', 'bin', 'python3.*'))
              if re.search(r'python\d+\.\d+$', path)}
-    key = lambda v: tuple(map(int, v.split('.')))  # noqa: E731
-    wanted = sorted((v for v in found if key(v) >= key(oldest)), key=key)
-    assert wanted, 'no Python under %s: scripts/sanity.sh needs pyenv\'s' % pyenv
+    wanted = ordered(found)
+    wanted = wanted[wanted.index(oldest):] if oldest in wanted else []
+    assert wanted, 'no Python %s under %s: scripts/sanity.sh compiles and imports the modules with pyenv\'s' % (oldest, pyenv)
     claimed = versions(table()[ROWS['host']])
     assert claimed == wanted
     assert interpreter(default('bootstrap.sh', 'PYTHON')) in claimed  # where the modules run in every other gate

@@ -118,7 +118,8 @@ gate_lint() {
     diff -u "$changelog/CHANGELOG.rst" "$SRC/CHANGELOG.rst" && echo "changelog: fragments, changelog.yaml and CHANGELOG.rst agree"
 }
 # The tarball as Galaxy would ship it: built, installed offline, every plugin's docs read from the installed copy,
-# then tests/galaxy installs it as README.md says and runs README.md's first playbook with only that copy.
+# then tests/galaxy installs it as README.md says (the tarball, and from git: $SRC's last commit) and runs README.md's
+# first playbooks with only the installed copy.
 gate_galaxy() {
   local out=$WORK/galaxy
   rm -rf "$out" && mkdir -p "$out" &&
@@ -130,7 +131,7 @@ gate_galaxy() {
     done &&
     ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
     ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)' &&
-    (cd "$COPY" && WAYSCLOUD_GALAXY_OUT=$out "$PY" -m pytest -q -p no:cacheprovider tests/galaxy)
+    (cd "$COPY" && WAYSCLOUD_GALAXY_OUT=$out WAYSCLOUD_GALAXY_SRC=$SRC "$PY" -m pytest -q -p no:cacheprovider tests/galaxy)
 }
 
 passed=0 failed=0 failed_gates=()

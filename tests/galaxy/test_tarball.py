@@ -29,10 +29,14 @@ SHIPPED = ('LICENSE', 'README.md', 'CHANGELOG.rst', 'requirements.txt', 'meta/ru
 CLONE_ONLY = ('Makefile', 'scripts/')
 
 
+def source_file(name):
+    with open(os.path.join(ROOT, name)) as handle:
+        return handle.read()
+
+
 def readme_block(title):
     """The first ```yaml block of README.md's section ``title``."""
-    with open(os.path.join(ROOT, 'README.md')) as handle:
-        text = handle.read()
+    text = source_file('README.md')
     start = text.index('\n%s\n' % title)
     return re.search(r'^```yaml\n(.*?)^```', text[start:], re.S | re.M).group(1)
 
@@ -83,6 +87,26 @@ def test_the_tarball_ships_the_license_and_release_files_and_leaves_the_clone_to
         license_text = archive.extractfile('LICENSE').read().decode()
     assert 'GNU GENERAL PUBLIC LICENSE' in license_text and 'Version 3, 29 June 2007' in license_text
     assert 'END OF TERMS AND CONDITIONS' in license_text
+
+
+def test_installs_from_git_through_a_requirements_file(tmp_path):
+    """README's git form, from the repository the gate built the tarball from (its last commit): the same
+    collection, without the clone's tools."""
+    source_tree = setting('WAYSCLOUD_GALAXY_SRC')
+    commit = subprocess.check_output(['git', '-C', source_tree, 'rev-parse', 'HEAD'], universal_newlines=True).strip()
+    requirements = tmp_path / 'requirements.yml'
+    requirements.write_text(yaml.safe_dump(dict(collections=[dict(name='file://' + source_tree, type='git', version=commit)])))
+    collections = str(tmp_path / 'collections')
+    run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '-r', str(requirements), '-p', collections],
+        users_env(collections), str(tmp_path))
+    installed = os.path.join(collections, 'ansible_collections', 'wayscloud', 'databases')
+    with open(os.path.join(installed, 'MANIFEST.json')) as handle:
+        version = json.load(handle)['collection_info']['version']
+    assert version == yaml.safe_load(source_file('galaxy.yml'))['version']
+    for name in SHIPPED:
+        assert os.path.exists(os.path.join(installed, name)), name
+    for name in CLONE_ONLY:
+        assert not os.path.exists(os.path.join(installed, name)), name
 
 
 def test_only_the_installed_copy_is_on_the_path(installed):

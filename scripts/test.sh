@@ -122,14 +122,18 @@ gate_lint() {
 # first playbooks with only the installed copy.
 gate_galaxy() {
   local out=$WORK/galaxy
+  # Only the installed copy: without this, the copy on PYTHONPATH/ANSIBLE_COLLECTIONS_PATH above counts as
+  # installed already ("Nothing to do") and ansible-doc reads the copy instead of the tarball.
+  local user=(env -u PYTHONPATH "ANSIBLE_COLLECTIONS_PATH=$out/installed" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False)
   rm -rf "$out" && mkdir -p "$out" &&
     (cd "$SRC" && "$SRC/.venv/bin/ansible-galaxy" collection build --force --output-path "$out") &&
-    "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
+    "${user[@]}" "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
+    [ -f "$out/installed/ansible_collections/wayscloud/databases/MANIFEST.json" ] &&
     for module in "$SRC"/plugins/modules/*.py; do
       module=$(basename "$module" .py)
-      ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" "wayscloud.databases.$module" >/dev/null || return 1
+      "${user[@]}" "$SRC/.venv/bin/ansible-doc" "wayscloud.databases.$module" >/dev/null || return 1
     done &&
-    ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
+    "${user[@]}" "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
     ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)' &&
     (cd "$COPY" && WAYSCLOUD_GALAXY_OUT=$out WAYSCLOUD_GALAXY_SRC=$SRC "$PY" -m pytest -q -p no:cacheprovider tests/galaxy)
 }

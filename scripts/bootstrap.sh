@@ -3,7 +3,7 @@
 #   apt: PostgreSQL 15, MariaDB 10.11 and their clients, zstd, rsync, git, shellcheck, ufw, nftables, iproute2,
 #        and what the db_server role installs on a database host (cron, the modules' Python libraries)
 #   .venv: Python 3.11 with ansible-core 2.19, the modules' libraries, pytest, ansible-lint, molecule,
-#          ansible-runner, ansible-builder
+#          ansible-runner, ansible-builder, antsibull-changelog
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,15 +2,16 @@
 # scripts/sanity.sh <collection_src_dir> <workdir>   (called by scripts/test.sh)
 #
 # Runs `ansible-test sanity` (all default tests) for the collection in <collection_src_dir> on:
-#   (a) the latest ansible-core 2.16.x on Python 3.11
-#   (b) the newest ansible-core on PyPI on Python 3.12
+#   (a) the latest ansible-core 2.16.x on Python 3.11 (the oldest meta/runtime.yml admits)
+#   (b) the latest ansible-core 2.21.x on Python 3.12 (the newest release; raise it with README.md's
+#       compatibility table, which tests/docs/test_readme_compat.py checks against these defaults)
 # Venvs live in <workdir>/venv-* and are reused; the collection is copied (not symlinked) to
 # <workdir>/ansible_collections/$SANITY_NAMESPACE/$SANITY_NAME. Exits non-zero if either run fails.
 #
 # Environment knobs (all optional):
 #   SANITY_NAMESPACE / SANITY_NAME  collection path components (default wayscloud / databases)
 #   SANITY_PY_OLD / SANITY_PY_NEW   controller interpreters (default pyenv 3.11.7 / 3.12.1)
-#   SANITY_CORE_OLD / SANITY_CORE_NEW  pip specs (default 'ansible-core>=2.16,<2.17' / 'ansible-core')
+#   SANITY_CORE_OLD / SANITY_CORE_NEW  pip specs (default 'ansible-core>=2.16,<2.17' / 'ansible-core>=2.21,<2.22')
 #   SANITY_UPGRADE=0      reuse venvs as they are (skip the `pip install -U` freshness check)
 #   SANITY_TARGETS=all    multi-version tests (compile, import) on every pyenv Python the core
 #                         supports (default); =controller restricts them to the controller Python
@@ -34,7 +35,7 @@ PYENV_ROOT_DIR=${SANITY_PYENV_ROOT:-${PYENV_ROOT:-$HOME/.pyenv}}
 PY_OLD=${SANITY_PY_OLD:-$PYENV_ROOT_DIR/versions/3.11.7/bin/python3.11}
 PY_NEW=${SANITY_PY_NEW:-$PYENV_ROOT_DIR/versions/3.12.1/bin/python3.12}
 CORE_OLD=${SANITY_CORE_OLD:-ansible-core>=2.16,<2.17}
-CORE_NEW=${SANITY_CORE_NEW:-ansible-core}
+CORE_NEW=${SANITY_CORE_NEW:-ansible-core>=2.21,<2.22}
 UPGRADE=${SANITY_UPGRADE:-1}
 TARGETS=${SANITY_TARGETS:-all}
 ONLY=${SANITY_ONLY:-}

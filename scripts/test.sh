@@ -105,20 +105,37 @@ gate_schemathesis() {
 gate_integration() {
   (cd "$COPY" && PATH=$SRC/.venv/bin:$PATH ansible-test integration --local --python 3.11 --color no -vvvv)
 }
+# ansible-lint, then the changelog: fragments and changelogs/changelog.yaml as antsibull-changelog wants them,
+# and CHANGELOG.rst exactly what `antsibull-changelog generate` makes of changelog.yaml.
 gate_lint() {
-  (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor)
+  local changelog=$WORK/changelog
+  (cd "$SRC" && PATH=$SRC/.venv/bin:$PATH ansible-lint --offline --profile production --nocolor) &&
+    (cd "$SRC" && "$SRC/.venv/bin/antsibull-changelog" lint -v &&
+      "$SRC/.venv/bin/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml) &&
+    rm -rf "$changelog" && mkdir -p "$changelog/changelogs" &&
+    cp "$SRC/galaxy.yml" "$changelog/" && cp "$SRC"/changelogs/{config,changelog}.yaml "$changelog/changelogs/" &&
+    (cd "$changelog" && "$SRC/.venv/bin/antsibull-changelog" generate) &&
+    diff -u "$changelog/CHANGELOG.rst" "$SRC/CHANGELOG.rst" && echo "changelog: fragments, changelog.yaml and CHANGELOG.rst agree"
 }
+# The tarball as Galaxy would ship it: built, installed offline, every plugin's docs read from the installed copy,
+# then tests/galaxy installs it as README.md says (the tarball, and from git: $SRC's last commit) and runs README.md's
+# first playbooks with only the installed copy.
 gate_galaxy() {
   local out=$WORK/galaxy
+  # Only the installed copy: without this, the copy on PYTHONPATH/ANSIBLE_COLLECTIONS_PATH above counts as
+  # installed already ("Nothing to do") and ansible-doc reads the copy instead of the tarball.
+  local user=(env -u PYTHONPATH "ANSIBLE_COLLECTIONS_PATH=$out/installed" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False)
   rm -rf "$out" && mkdir -p "$out" &&
     (cd "$SRC" && "$SRC/.venv/bin/ansible-galaxy" collection build --force --output-path "$out") &&
-    "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
+    "${user[@]}" "$SRC/.venv/bin/ansible-galaxy" collection install --offline -p "$out/installed" "$out"/wayscloud-databases-*.tar.gz &&
+    [ -f "$out/installed/ansible_collections/wayscloud/databases/MANIFEST.json" ] &&
     for module in "$SRC"/plugins/modules/*.py; do
       module=$(basename "$module" .py)
-      ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" "wayscloud.databases.$module" >/dev/null || return 1
+      "${user[@]}" "$SRC/.venv/bin/ansible-doc" "wayscloud.databases.$module" >/dev/null || return 1
     done &&
-    ANSIBLE_COLLECTIONS_PATH=$out/installed "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
-    ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)'
+    "${user[@]}" "$SRC/.venv/bin/ansible-doc" -t lookup wayscloud.databases.credentials >/dev/null &&
+    ! tar -tzf "$out"/wayscloud-databases-*.tar.gz | grep -E '(^|/)(\.venv|\.work|\.demo|\.git|tests/output)(/|$)' &&
+    (cd "$COPY" && WAYSCLOUD_GALAXY_OUT=$out WAYSCLOUD_GALAXY_SRC=$SRC "$PY" -m pytest -q -p no:cacheprovider tests/galaxy)
 }
 
 passed=0 failed=0 failed_gates=()

@@ -29,7 +29,7 @@ stamp=$VENV/.requirements.sha256
 wanted=$(cat tests/requirements-dev.txt requirements.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "bootstrap: preparing $VENV ($($PYTHON --version))"
-  "$PYTHON" -m venv "$VENV"
+  "$PYTHON" -m venv "$(realpath "$VENV")"  # a worktree's .venv may be a link to a shared one
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2> >(grep -v 'is ignored: it is neither' >&2)
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r tests/requirements-dev.txt 2> >(grep -v 'is ignored: it is neither' >&2)
   echo "$wanted" >"$stamp"

@@ -221,6 +221,8 @@ EXAMPLES = r'''
     db_type: mariadb
     customer_id: 6dd1d906
     requested_name: reports
+  register: reports
+  no_log: true  # a new database's password comes back once, in the result
 
 - name: Raise the connection limit of an existing MariaDB database, addressed by its technical name
   wayscloud.databases.wayscloud_database:

@@ -121,11 +121,11 @@ databases:
   type: list
   elements: dict
   contains:
-    db_type:
+    db_type: &engine
       description: The engine.
       type: str
       sample: postgresql
-    db_name:
+    db_name: &technical_name
       description: The technical name.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
@@ -133,19 +133,19 @@ databases:
       description: The database's user (for a copy restored from a snapshot, its original's user).
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    customer_id:
+    customer_id: &customer
       description: The customer owning the database.
       type: str
       sample: 6dd1d906
-    host:
+    host: &host
       description: The host name clients connect to.
       type: str
       sample: db1.wayscloud.services
-    port:
+    port: &port
       description: The port clients connect to.
       type: int
       sample: 5432
-    connection_limit:
+    connection_limit: &connection_limit
       description: The database's connection limit; null when it has none.
       type: int
       sample: 50
@@ -153,11 +153,11 @@ databases:
       description: The description; null when it has none.
       type: str
       sample: Web shop
-    created_at:
+    created_at: &created
       description: When the database was created (UTC); null when not known.
       type: str
       sample: '2025-01-01T12:00:00Z'
-    connection_string:
+    connection_string: &connection_string
       description: A connection URL without the password.
       type: str
       sample: postgresql://cust_6dd1d906_pg_webapp_prod_db@db1.wayscloud.services:5432/cust_6dd1d906_pg_webapp_prod_db
@@ -166,10 +166,7 @@ databases:
       type: dict
       sample: {db_type: postgresql, name: cust_6dd1d906_pg_webapp_prod_db}
       contains:
-        db_type:
-          description: The engine.
-          type: str
-          sample: postgresql
+        db_type: *engine
         name:
           description: The technical name.
           type: str
@@ -179,14 +176,8 @@ info:
   returned: when gathered
   type: dict
   contains:
-    db_name:
-      description: The technical name.
-      type: str
-      sample: cust_6dd1d906_pg_webapp_prod_db
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
+    db_name: *technical_name
+    db_type: *engine
     size_mb:
       description: The database's size in MB; null in check mode for a database not created yet.
       type: float
@@ -195,18 +186,12 @@ info:
       description: Sessions connected to the database now.
       type: int
       sample: 3
-    connection_limit:
-      description: The database's connection limit; null when it has none.
-      type: int
-      sample: 50
+    connection_limit: *connection_limit
     owner:
       description: The role or user owning the database.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    created_at:
-      description: When the database was created (UTC); null when not known.
-      type: str
-      sample: '2025-01-01T12:00:00Z'
+    created_at: *created
   sample:
     db_name: cust_6dd1d906_pg_webapp_prod_db
     db_type: postgresql
@@ -282,10 +267,7 @@ snapshots:
       description: The database the snapshot was taken of.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
+    db_type: *engine
     size_mb:
       description: The snapshot's size in MB.
       type: float
@@ -320,10 +302,7 @@ firewall_rules:
       description: The database the rule is for.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
+    db_type: *engine
     ip_address:
       description: The address or network allowed, in CIDR form.
       type: str
@@ -349,10 +328,7 @@ backup_policy:
       description: The database.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
+    db_type: *engine
     enabled:
       description: Whether automated backups are taken.
       type: bool
@@ -382,14 +358,8 @@ credentials:
   returned: when gathered
   type: dict
   contains:
-    host:
-      description: The host name clients connect to.
-      type: str
-      sample: db1.wayscloud.services
-    port:
-      description: The port clients connect to.
-      type: int
-      sample: 5432
+    host: *host
+    port: *port
     database:
       description: The database name.
       type: str
@@ -398,10 +368,7 @@ credentials:
       description: The database's user.
       type: str
       sample: cust_6dd1d906_pg_webapp_prod_db
-    connection_string:
-      description: A connection URL without the password.
-      type: str
-      sample: postgresql://cust_6dd1d906_pg_webapp_prod_db@db1.wayscloud.services:5432/cust_6dd1d906_pg_webapp_prod_db
+    connection_string: *connection_string
     created_at:
       description: When the current password was set (UTC), where that is known (a rotation, Vault); else null.
       type: str
@@ -412,10 +379,7 @@ engines:
   type: list
   elements: dict
   contains:
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
+    db_type: *engine
     name:
       description: The engine's display name.
       type: str
@@ -469,14 +433,8 @@ history:
   type: list
   elements: dict
   contains:
-    db_type:
-      description: The engine.
-      type: str
-      sample: postgresql
-    db_name:
-      description: The technical name.
-      type: str
-      sample: cust_6dd1d906_pg_webapp_prod_db
+    db_type: *engine
+    db_name: *technical_name
     customer_id:
       description: The customer.
       type: str

@@ -229,15 +229,16 @@ def test_a_default_the_text_states_is_the_modules_default(page):
 
 def test_the_checks_find_what_they_look_for():
     module = 'Wrong (wayscloud.databases.wayscloud_database)'
-    assert example_problems(yaml.safe_load('''
+    found = example_problems(yaml.safe_load('''
 - name: Wrong
   wayscloud.databases.wayscloud_database:
     db_type: oracle
     customer: c1
     connection_limit: many
     databases: [{requested_name: a, colour: red}]
-''')) == [module + ".db_type: 'oracle' is not among the choices ['postgresql', 'mariadb']",
-            module + ': no option customer',
-            module + ".connection_limit: 'many' is not of type int",
-            module + '.databases[]: no option colour']
+'''))
+    assert found == [module + ".db_type: 'oracle' is not among the choices ['postgresql', 'mariadb']",
+                     module + ': no option customer',
+                     module + ".connection_limit: 'many' is not of type int",
+                     module + '.databases[]: no option colour']
     assert default_claims('Through the API (`backend: api`, the default) or (`backend: host`)') == [('backend', 'api')]

@@ -52,18 +52,24 @@ def play(backend, state_dir, out):
         module_task('wayscloud_database_info', 'one', name=name,
                     gather=['info', 'metrics', 'snapshots', 'firewall', 'backup_policy', 'credentials'], **common),
     ]
+    cleanup = [module_task('wayscloud_database', 'deleted', name=name, state='absent', **common)]
     registered = ['database', 'firewall', 'snapshot', 'credentials', 'backup_policy', 'listed', 'one', 'deleted']
     if backend == 'host':
         tasks.append(module_task('wayscloud_database_quota', 'quota', backend='host', customer_id=CUSTOMER, databases=5, storage_gb=50,
                                  state_dir=state_dir))
         registered.append('quota')
+        schedule = dict(backend='host', db_type='postgresql', state_dir=state_dir, schedule_driver='cron',
+                        cron_dir=os.path.join(state_dir, 'cron.d'), login_unix_socket=common['login_unix_socket'],
+                        login_port=common['login_port'])
+        tasks.append(module_task('wayscloud_database_collector', 'collector', **schedule))
+        cleanup.append(module_task('wayscloud_database_collector', 'collector_stopped', state='absent', **schedule))
+        registered += ['collector', 'collector_stopped']
     dump = '{{ {%s} | to_json }}' % ', '.join("'%s': %s | default(None)" % (key, key) for key in registered)
     return [dict(
         name='Every module on one database', hosts='localhost', gather_facts=False,
         module_defaults={'group/wayscloud.databases.all': dict(
             api_url=os.environ['WAYSCLOUD_API_URL'], api_key=os.environ['WAYSCLOUD_TEST_KEY_INTERNAL'])},
-        tasks=[dict(block=tasks, always=[
-            module_task('wayscloud_database', 'deleted', name=name, state='absent', **common),
+        tasks=[dict(block=tasks, always=cleanup + [
             {'ansible.builtin.copy': dict(content=dump, dest=out, mode='0600'),
              'no_log': True},
         ])])]
@@ -95,7 +101,8 @@ def results(tmp_path_factory):
 MODULE_OF = dict(database='wayscloud_database', deleted='wayscloud_database', firewall='wayscloud_database_firewall',
                  snapshot='wayscloud_database_snapshot', credentials='wayscloud_database_credentials',
                  backup_policy='wayscloud_database_backup_policy', listed=STRICT, one=STRICT,
-                 quota='wayscloud_database_quota')
+                 quota='wayscloud_database_quota', collector='wayscloud_database_collector',
+                 collector_stopped='wayscloud_database_collector')
 
 
 def undocumented(module, result):

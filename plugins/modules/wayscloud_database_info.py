@@ -370,11 +370,11 @@ credentials:
       sample: cust_6dd1d906_pg_webapp_prod_db
     connection_string: *connection_string
     created_at:
-      description: When the current password was set (UTC), where that is known (a rotation, Vault); else null.
+      description: Through the API, when the service says the password was set (UTC), if it says; null with O(backend=host).
       type: str
       sample: null
 engines:
-  description: With V(engines), each engine, PostgreSQL and MariaDB.
+  description: With V(engines), each engine (PostgreSQL and MariaDB).
   returned: when gathered
   type: list
   elements: dict

@@ -22,6 +22,8 @@ COMMON_RESULT_KEYS = frozenset(('changed', 'failed', 'msg', 'warnings', 'depreca
                                 'skipped', 'skip_reason', 'exception', 'module_stdout', 'module_stderr', 'rc',
                                 '_ansible_no_log', 'censored', 'item', 'ansible_loop_var'))
 
+TASK_LISTS = ('block', 'rescue', 'always', 'tasks', 'pre_tasks', 'post_tasks', 'handlers')
+
 _CACHE = {}
 
 
@@ -59,3 +61,21 @@ def returned_paths(value, prefix=''):
         for element in value:
             paths.update(returned_paths(element, prefix[:-1] + '[].'))
     return paths
+
+
+def tasks_of(document, no_log=False, defaults=None):
+    """(task, no_log in force, return_password the play's module_defaults give) of every task in a task list, a
+    play or a list of plays, blocks included."""
+    for entry in document if isinstance(document, list) else [document]:
+        if not isinstance(entry, dict):
+            continue
+        inherited = entry.get('no_log', no_log)
+        given = defaults
+        for group, values in (entry.get('module_defaults') or {}).items():
+            if isinstance(values, dict) and 'return_password' in values and group.startswith(('group/', PREFIX)):
+                given = values['return_password']
+        nested = [key for key in TASK_LISTS if isinstance(entry.get(key), list)]
+        for key in nested:
+            yield from tasks_of(entry[key], inherited, given)
+        if not nested:
+            yield entry, inherited, given

@@ -29,7 +29,7 @@ from ansible.playbook.play import Play
 from ansible.playbook.role_include import IncludeRole
 from ansible.playbook.task import Task
 
-from plugin_docs import BIN, MODULES, PREFIX, ROOT, ansible_doc, documented_paths
+from plugin_docs import BIN, MODULES, PREFIX, ROOT, ansible_doc, documented_paths, tasks_of
 
 BLOCK = re.compile(r'^```yaml\n(.*?)^```', re.S | re.M)
 ROLES = sorted(os.listdir(os.path.join(ROOT, 'roles')))
@@ -100,20 +100,9 @@ def wrong_options(where, options, args):
     return problems
 
 
-def tasks_of(document):
-    for entry in document if isinstance(document, list) else [document]:
-        if isinstance(entry, dict):
-            nested = [key for key in ('block', 'rescue', 'always', 'tasks') if isinstance(entry.get(key), list)]
-            for key in nested:
-                for task in tasks_of(entry[key]):
-                    yield task
-            if not nested:
-                yield entry
-
-
 def example_problems(document):
     problems = []
-    for task in tasks_of(document):
+    for task, dummy, dummy_default in tasks_of(document):
         where = task.get('name', 'a task')
         for key, args in task.items():
             if key.startswith(PREFIX) and key[len(PREFIX):] in MODULES and isinstance(args, dict):

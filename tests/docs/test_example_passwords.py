@@ -18,11 +18,10 @@ import re
 import pytest
 import yaml
 
-from plugin_docs import MODULES, PREFIX, ROOT, ansible_doc
+from plugin_docs import MODULES, PREFIX, ROOT, ansible_doc, tasks_of
 
 BLOCK = re.compile(r'^```yaml\n(.*?)^```', re.S | re.M)
 PASSWORD_MODULES = ('wayscloud_database', 'wayscloud_database_credentials')
-TASK_LISTS = ('block', 'rescue', 'always', 'tasks', 'pre_tasks', 'post_tasks', 'handlers')
 
 
 def examples():
@@ -37,25 +36,6 @@ def examples():
         with open(path) as handle:
             found.append((os.path.relpath(path, ROOT), yaml.safe_load(handle)))
     return found
-
-
-def tasks_of(document, no_log=False, defaults=None):
-    """(task, no_log in force, return_password the play's module_defaults give) of every task in a task list, a
-    play or a list of plays, blocks included."""
-    for entry in document if isinstance(document, list) else [document]:
-        if not isinstance(entry, dict):
-            continue
-        inherited = entry.get('no_log', no_log)
-        given = defaults
-        for group, values in (entry.get('module_defaults') or {}).items():
-            if isinstance(values, dict) and 'return_password' in values and group.startswith(('group/', PREFIX)):
-                given = values['return_password']
-        nested = [key for key in TASK_LISTS if isinstance(entry.get(key), list)]
-        for key in nested:
-            for found in tasks_of(entry[key], inherited, given):
-                yield found
-        if not nested:
-            yield entry, inherited, given
 
 
 def module_args(task):

@@ -15,7 +15,7 @@ description:
     connection string), never its password.
   - With O(rotate=true), gives the database's user a new generated password, terminates every
     session the old password opened, stores the new password in Vault when configured, and returns
-    it once (with O(backend=host) and Vault, O(return_password=false) leaves it in Vault alone - the
+    it once (with O(backend=host) and Vault, O(return_password=false) leaves it in Vault alone, the
     recommended form, which needs no C(no_log)). The old password stops working at once.
   - In check mode, a task on a database that does not exist yet (an earlier task of the play would create
     it) predicts its credentials (a rotation - a change) and warns that the database does not exist yet; a

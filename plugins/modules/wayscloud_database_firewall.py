@@ -231,8 +231,8 @@ removed:
 repaired:
   description:
     - 'What the servers'' access layers had wrong besides this task''s own changes, one entry each, and was repaired
-      (or that check mode would repair), like C(pg_hba: host "cust_x" "cust_x" 198.51.100.0/24 scram-sha-256 missing).
-      The diff lists them too. Empty with O(backend=api), whose service compares its own servers.'
+      (or that check mode would repair), like C(pg_hba: host "cust_x" "cust_x" 198.51.100.0/24 scram-sha-256 missing).'
+    - The diff lists them too. Empty with O(backend=api), whose service compares its own servers.
   returned: unless O(databases) is given
   type: list
   elements: str

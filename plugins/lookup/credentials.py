@@ -31,6 +31,8 @@ description:
   - A rotation that was interrupted is refused rather than guessed; any task on the database's
     credentials settles it.
   - Runs on the controller and needs the C(hvac) Python library there.
+requirements:
+  - C(hvac) for the Python of the controller (the lookup runs there)
 options:
   _terms:
     description: Technical names of databases (C(cust_{customer_id}_{pg|mdb}_{requested_name})).

@@ -26,6 +26,13 @@ description:
     the result with C(no_log) and store the password.
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - C(hvac) on the database host, only when Vault is used (O(vault_url) with O(backend=host))
+  - With O(backend=host), deleting a database takes its firewall rules away with the command of
+    O(firewall_driver) (C(ufw), or C(nft) for V(nftables); none with V(none))
 extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api
@@ -221,6 +228,8 @@ EXAMPLES = r'''
     db_type: mariadb
     customer_id: 6dd1d906
     requested_name: reports
+  register: reports
+  no_log: true  # a new database's password comes back once, in the result
 
 - name: Raise the connection limit of an existing MariaDB database, addressed by its technical name
   wayscloud.databases.wayscloud_database:

@@ -34,6 +34,13 @@ description:
     Slots before the policy was enabled are not caught up.
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - With O(backend=host), C(systemctl) (systemd) or C(cron) on the database host, as O(schedule_driver) says
+  - With O(backend=host), for the scheduled backups, the client tools of M(wayscloud.databases.wayscloud_database_snapshot)
+    on the database host (C(pg_dump) and C(pg_restore); C(mariadb-dump), C(mariadb), C(zstd) and C(bash))
 extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api

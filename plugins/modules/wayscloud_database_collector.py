@@ -28,6 +28,11 @@ description:
     accepted, so group defaults for both backends work, and ignored).
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - With O(backend=host), C(systemctl) (systemd) or C(cron) on the database host, as O(schedule_driver) says
+  - Linux C(/proc) on the host the database servers run on, for their CPU and memory figures (the task runs there)
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host

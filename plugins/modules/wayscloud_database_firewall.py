@@ -28,6 +28,12 @@ description:
     rules. The nftables table has one owner per host; ufw can be shared. See C(docs/security.md).
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - With O(backend=host), the command of O(firewall_driver) on the database host - C(ufw), or C(nft) for
+    V(nftables); none with V(none)
 extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api

@@ -21,6 +21,11 @@ description:
     null); the notes say where each field comes from.
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - C(hvac) on the database host, only when Vault is used (O(vault_url) with O(backend=host))
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host
@@ -108,66 +113,344 @@ EXAMPLES = r'''
 
 RETURN = r'''
 databases:
-  description: With V(databases), each database as the API lists it, plus RV(databases[].params).
+  description:
+    - With V(databases), each database as the API lists it (the fields of a database in the result of
+      M(wayscloud.databases.wayscloud_database)), plus RV(databases[].params).
+    - Of O(db_type) only when given, else of both engines (PostgreSQL first).
   returned: when gathered
   type: list
   elements: dict
   contains:
+    db_type: &engine
+      description: The engine.
+      type: str
+      sample: postgresql
+    db_name: &technical_name
+      description: The technical name.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    username:
+      description: The database's user (for a copy restored from a snapshot, its original's user).
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    customer_id: &customer
+      description: The customer owning the database.
+      type: str
+      sample: 6dd1d906
+    host: &host
+      description: The host name clients connect to.
+      type: str
+      sample: db1.wayscloud.services
+    port: &port
+      description: The port clients connect to.
+      type: int
+      sample: 5432
+    connection_limit: &connection_limit
+      description: The database's connection limit; null when it has none.
+      type: int
+      sample: 50
+    description:
+      description: The description; null when it has none.
+      type: str
+      sample: Web shop
+    created_at: &created
+      description: When the database was created (UTC); null when not known.
+      type: str
+      sample: '2025-01-01T12:00:00Z'
+    connection_string: &connection_string
+      description: A connection URL without the password.
+      type: str
+      sample: postgresql://cust_6dd1d906_pg_webapp_prod_db@db1.wayscloud.services:5432/cust_6dd1d906_pg_webapp_prod_db
     params:
       description: The options C(db_type) and C(name) that address this database in every module.
       type: dict
       sample: {db_type: postgresql, name: cust_6dd1d906_pg_webapp_prod_db}
+      contains:
+        db_type: *engine
+        name:
+          description: The technical name.
+          type: str
+          sample: cust_6dd1d906_pg_webapp_prod_db
 info:
-  description: With V(info), the API's info fields (db_name, db_type, size_mb, connection_count, connection_limit, created_at, owner).
-  returned: when gathered
-  type: dict
-metrics:
-  description:
-    - With V(metrics), the API's metrics fields (database_id, storage_gb, backup_gb, active_connections,
-      max_connections, total_queries, queries_per_sec, cache_hit_ratio, cpu_percent, memory_percent, measured_at).
-  returned: when gathered
-  type: dict
-snapshots:
-  description: With V(snapshots), the database's snapshots, newest first, as wayscloud_database_snapshot returns them.
-  returned: when gathered
-  type: list
-  elements: dict
-firewall_rules:
-  description: With V(firewall), the database's rules, as wayscloud_database_firewall returns them.
-  returned: when gathered
-  type: list
-  elements: dict
-backup_policy:
-  description: With V(backup_policy), the policy, as wayscloud_database_backup_policy returns it.
-  returned: when gathered
-  type: dict
-credentials:
-  description: With V(credentials), connection metadata (host, port, database, username, connection_string); never a password.
-  returned: when gathered
-  type: dict
-engines:
-  description: With V(engines), each engine with db_type, name, version, available and capabilities.
-  returned: when gathered
-  type: list
-  elements: dict
-quota:
-  description:
-    - With V(quota), the customer's used and limit databases, storage_used_gb and storage_limit_gb.
-    - storage_used_gb counts the databases and every snapshot not expired yet (a deleted database's too).
+  description: With V(info), the API's info fields of the database.
   returned: when gathered
   type: dict
   contains:
+    db_name: *technical_name
+    db_type: *engine
+    size_mb:
+      description: The database's size in MB; null in check mode for a database not created yet.
+      type: float
+      sample: 7.28
+    connection_count:
+      description: Sessions connected to the database now.
+      type: int
+      sample: 3
+    connection_limit: *connection_limit
+    owner:
+      description: The role or user owning the database.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    created_at: *created
+  sample:
+    db_name: cust_6dd1d906_pg_webapp_prod_db
+    db_type: postgresql
+    size_mb: 7.28
+    connection_count: 3
+    connection_limit: 50
+    owner: cust_6dd1d906_pg_webapp_prod_db
+    created_at: '2025-01-01T12:00:00Z'
+metrics:
+  description:
+    - With V(metrics), the API's metrics fields; null in check mode for a database not created yet.
+    - Where each comes from on a host, and which are per database or per server, is in the notes.
+  returned: when gathered
+  type: dict
+  contains:
+    database_id:
+      description: The technical name.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    storage_gb:
+      description: The database's size in GB.
+      type: float
+      sample: 0.0071
+    backup_gb:
+      description: The size of the database's snapshots in GB.
+      type: float
+      sample: 0.0002
+    active_connections:
+      description: Sessions connected to the database now.
+      type: int
+      sample: 3
+    max_connections:
+      description: The database's connection limit, else the server's.
+      type: int
+      sample: 300
+    total_queries:
+      description: Queries (transactions on PostgreSQL) counted so far.
+      type: int
+      sample: 15320
+    queries_per_sec:
+      description: The rate of RV(metrics.total_queries) between the two newest samples; null without two samples.
+      type: float
+      sample: 2.5
+    cache_hit_ratio:
+      description: Reads served from memory, in percent; null before anything was read.
+      type: float
+      sample: 99.2
+    cpu_percent:
+      description: CPU used by the server's processes, in percent; null without two samples.
+      type: float
+      sample: 1.5
+    memory_percent:
+      description: Memory used by the server's processes, in percent of the host's.
+      type: float
+      sample: 0.12
+    measured_at:
+      description: When the figures were measured (UTC).
+      type: str
+      sample: '2025-01-01T12:05:00Z'
+snapshots:
+  description:
+    - With V(snapshots), the database's snapshots, newest first, as M(wayscloud.databases.wayscloud_database_snapshot)
+      returns them.
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    snapshot_id:
+      description: The snapshot's id.
+      type: str
+      sample: snap_20250101_020000_1a2b3c4d
+    db_name:
+      description: The database the snapshot was taken of.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    db_type: *engine
+    size_mb:
+      description: The snapshot's size in MB.
+      type: float
+      sample: 1.25
+    created_at:
+      description: When it was taken (UTC).
+      type: str
+      sample: '2025-01-01T02:00:00Z'
+    description:
+      description: Its description, without the label; null when it has none.
+      type: str
+      sample: Before the migration
+    label:
+      description: Its label; null when it has none.
+      type: str
+      sample: weekly
+    expires_at:
+      description: When it will be deleted (UTC); null when it is kept until deleted.
+      type: str
+      sample: null
+firewall_rules:
+  description: With V(firewall), the database's rules, as M(wayscloud.databases.wayscloud_database_firewall) returns them.
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    rule_id:
+      description: The rule's id.
+      type: str
+      sample: d438ba27-698b-4d84-8cca-24d51f57128d
+    db_name:
+      description: The database the rule is for.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    db_type: *engine
+    ip_address:
+      description: The address or network allowed, in CIDR form.
+      type: str
+      sample: 203.0.113.10/32
+    port:
+      description: The database port the rule opens.
+      type: int
+      sample: 5432
+    description:
+      description: The rule's description; null when it has none.
+      type: str
+      sample: Office
+    created_at:
+      description: When the rule was added (UTC).
+      type: str
+      sample: '2025-01-01T12:00:00Z'
+backup_policy:
+  description: With V(backup_policy), the policy, as M(wayscloud.databases.wayscloud_database_backup_policy) returns it.
+  returned: when gathered
+  type: dict
+  contains:
+    db_name:
+      description: The database.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    db_type: *engine
+    enabled:
+      description: Whether automated backups are taken.
+      type: bool
+      sample: false
+    frequency:
+      description: How often - C(hourly), C(daily) or C(weekly).
+      type: str
+      sample: daily
+    time_of_day:
+      description: The time of the backups (UTC, HH:MM; for C(hourly) only the minutes count).
+      type: str
+      sample: '02:00'
+    retention_days:
+      description: How many days automated snapshots are kept.
+      type: int
+      sample: 7
+    last_backup:
+      description: When the newest automated snapshot was taken (UTC); null when there is none.
+      type: str
+      sample: null
+    next_backup:
+      description: The next slot (UTC); null while disabled.
+      type: str
+      sample: null
+credentials:
+  description: With V(credentials), connection metadata; never a password.
+  returned: when gathered
+  type: dict
+  contains:
+    host: *host
+    port: *port
+    database:
+      description: The database name.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    username:
+      description: The database's user.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    connection_string: *connection_string
+    created_at:
+      description: Through the API, when the service says the password was set (UTC), if it says; null with O(backend=host).
+      type: str
+      sample: null
+engines:
+  description: With V(engines), each engine (PostgreSQL and MariaDB).
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    db_type: *engine
+    name:
+      description: The engine's display name.
+      type: str
+      sample: PostgreSQL
+    version:
+      description: The server's version; null when it cannot be reached.
+      type: str
+      sample: 15.10 (Debian 15.10-0+deb12u1)
+    available:
+      description: Whether the server answered.
+      type: bool
+      sample: true
+    capabilities:
+      description: What the collection can do with the engine.
+      type: list
+      elements: str
+      sample: [connection_limit, description, restart, credentials, firewall, snapshots, backup_policy, metrics]
+quota:
+  description: With V(quota), the customer's usage and limits.
+  returned: when gathered
+  type: dict
+  contains:
+    customer_id:
+      description: The customer.
+      type: str
+      sample: 6dd1d906
+    used:
+      description: The customer's databases.
+      type: int
+      sample: 3
+    limit:
+      description: How many databases the customer may have.
+      type: int
+      sample: 20
+    storage_used_gb:
+      description: GB used by the databases and every snapshot not expired yet (a deleted database's too).
+      type: float
+      sample: 1.2345
+    storage_limit_gb:
+      description: GB the customer may use.
+      type: float
+      sample: 10.0
     engines_not_counted:
       description: With O(backend=host), engines that could not be reached and are left out of the usage.
       type: list
       elements: str
+      sample: []
 history:
-  description:
-    - With V(history), every database the customer ever had, deleted ones included - db_type, db_name,
-      customer_id, username, created_at and deleted_at (null while it exists), oldest first.
+  description: With V(history), every database the customer ever had, deleted ones included, oldest first.
   returned: when gathered
   type: list
   elements: dict
+  contains:
+    db_type: *engine
+    db_name: *technical_name
+    customer_id:
+      description: The customer.
+      type: str
+      sample: 6dd1d906
+    username:
+      description: The database's user.
+      type: str
+      sample: cust_6dd1d906_pg_webapp_prod_db
+    created_at:
+      description: When it was created (UTC).
+      type: str
+      sample: '2025-01-01T12:00:00Z'
+    deleted_at:
+      description: When it was deleted (UTC); null while it exists.
+      type: str
+      sample: null
 queries:
   description:
     - With O(backend=host), the SQL statements run, with placeholders instead of values.
@@ -175,6 +458,7 @@ queries:
   returned: always
   type: list
   elements: str
+  sample: [GET /v1/databases/postgresql, GET /v1/databases/postgresql/cust_6dd1d906_pg_webapp_prod_db/info]
 '''
 
 from contextlib import closing

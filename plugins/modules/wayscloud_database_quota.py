@@ -20,6 +20,9 @@ description:
     are accepted, so group defaults for both backends work, and ignored).
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
 extends_documentation_fragment:
   - wayscloud.databases.api
   - wayscloud.databases.host

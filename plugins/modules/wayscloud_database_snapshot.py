@@ -40,6 +40,13 @@ description:
     the whole threat model.
 author:
   - WaysCloud Databases developers (@wayscloud)
+requirements:
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
+    to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
+  - With O(backend=host), the client tools on the database host - for PostgreSQL C(pg_dump) and C(pg_restore) of the
+    server's major version or newer (C(postgresql-client-<major>)); for MariaDB C(mariadb-dump) and C(mariadb) (or
+    C(mysqldump) and C(mysql)), C(zstd) and C(bash)
 extends_documentation_fragment:
   - wayscloud.databases.address
   - wayscloud.databases.api

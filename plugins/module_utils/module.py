@@ -187,10 +187,18 @@ SCHEDULE_OPTIONS = dict(
 )
 
 
-def host_only(params, message):
-    """A module that acts on a database host alone refuses another backend, before anything connects."""
+# The ``backend`` option of a module that acts on a database host alone (HOST_ONLY_OPTIONS): it defaults to host,
+# and still takes api, so that a group's module_defaults naming api reaches it and is refused by host_only with a
+# message that says why, rather than by ansible-core's choices.
+HOST_ONLY_OPTIONS = dict(backend=dict(type='str', default='host', choices=['api', 'host']))
+
+
+def host_only(params, module_name, why):
+    """A module that acts on a database host alone refuses backend api, before anything connects, saying ``why``."""
     if params['backend'] != 'host':
-        raise ValidationError(message)
+        raise ValidationError('backend api: %s acts on a database host only (%s); set backend: host (its default, which'
+                              ' a module_defaults of the group wayscloud.databases.all with backend: api overrides)'
+                              % (module_name, why))
 
 
 def schedule_of(params, run):

@@ -24,8 +24,9 @@ description:
     deleted, given another mode or owner, or replaced by a link by hand - a change, named in the diff.
   - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
     no login for is not sampled.
-  - Host only - set O(backend=host); the WaysCloud API collects its own metrics (the API options are
-    accepted, so group defaults for both backends work, and ignored).
+  - Host only - the WaysCloud API collects its own metrics. O(backend) defaults to V(host) here, and V(api) (from
+    a group's C(module_defaults), say) is refused before anything connects; the other API options are accepted,
+    so group defaults for both backends work, and ignored.
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
@@ -44,6 +45,14 @@ attributes:
         (C(missing), C(edited), C(mode 0644), C(owner uid 1000), C(not a regular file), C(present)) and as it
         will be.
 options:
+  backend:
+    description:
+      - Where the task acts - V(host) only, the database host the task runs on (or is delegated to).
+      - V(api) is refused with a message that says why; it is a choice only so that a C(module_defaults) block of the
+        group C(wayscloud.databases.all) naming it gets that message.
+    type: str
+    choices: [api, host]
+    default: host
   db_type:
     description: The engine whose login (the login options) the collector keeps.
     type: str
@@ -99,19 +108,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector, check_retention
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
+    HOST_ONLY_OPTIONS, SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import files_diff
 
 OPTIONS = dict(
     db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     retention_days=dict(type='int', default=7),
-    **SCHEDULE_OPTIONS
+    **dict(HOST_ONLY_OPTIONS, **SCHEDULE_OPTIONS)
 )
 
 
 def check(params):
-    host_only(params, 'the collector runs on a database host: use backend: host (the API collects its own metrics)')
+    host_only(params, 'wayscloud_database_collector', 'the WaysCloud API collects its own metrics')
     if params['state'] == 'present':
         check_retention(params['retention_days'])
 

@@ -16,8 +16,9 @@ description:
     reports them with the usage, and the reference API server enforces them on a creation, a restore
     into a new database and a snapshot.
   - Without limits set, a customer has the API's defaults (20 databases, 10 GB).
-  - Host only - set O(backend=host); through the API, quota is the provider's to set (the API options
-    are accepted, so group defaults for both backends work, and ignored).
+  - Host only - through the API, quota is the provider's to set. O(backend) defaults to V(host) here, and
+    V(api) (from a group's C(module_defaults), say) is refused before anything connects; the other API options
+    are accepted, so group defaults for both backends work, and ignored.
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
@@ -32,6 +33,14 @@ attributes:
     support: full
     description: The limits before and after.
 options:
+  backend:
+    description:
+      - Where the task acts - V(host) only, the database host the task runs on (or is delegated to).
+      - V(api) is refused with a message that says why; it is a choice only so that a C(module_defaults) block of the
+        group C(wayscloud.databases.all) naming it gets that message.
+    type: str
+    choices: [api, host]
+    default: host
   db_type:
     description: The engine the login options are for (the limits hold across engines).
     type: str
@@ -74,19 +83,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import check_quota
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, host_only, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    HOST_ONLY_OPTIONS, Plan, argument_spec, host_only, run)
 
 OPTIONS = dict(
     db_type=dict(type='str', default='postgresql', choices=['postgresql', 'mariadb']),
     customer_id=dict(type='str', required=True),
     databases=dict(type='int', required=True),
     storage_gb=dict(type='float', required=True),
+    **HOST_ONLY_OPTIONS
 )
 
 
 def check(params):
     """The limits as the catalog keeps them."""
-    host_only(params, 'quota limits are set on a database host: use backend: host')
+    host_only(params, 'wayscloud_database_quota', 'through the API, quota is the provider\'s to set')
     database_limit, storage_gb = check_quota(params['databases'], params['storage_gb'])
     return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=database_limit,
                 storage_gb=storage_gb)

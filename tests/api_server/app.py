@@ -524,7 +524,10 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
-    return DeleteResponse(success=True, message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
+        kept = list(databases.warnings)
+    # A user kept for copies restored from the database's snapshots is said after '; ' (api/databases.py reads it).
+    return DeleteResponse(success=True, message='; '.join(['database %s deleted%s' % (
+        db_name, ' with its user' if username and not kept else '')] + kept))
 
 
 @app.delete('/v1/databases', response_model=DeleteResponse, summary='Delete database')

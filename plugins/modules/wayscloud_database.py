@@ -125,12 +125,11 @@ notes:
     C(snapshot_limits.deleted_grace_days)); they can be restored into a new name meanwhile and count
     toward the customer's storage, then they are deleted; see
     M(wayscloud.databases.wayscloud_database_snapshot).
-  - Deleting a database leaves the copies restored from its snapshots (with
-    M(wayscloud.databases.wayscloud_database_snapshot) O(wayscloud.databases.wayscloud_database_snapshot#module:target_db_name))
-    as they are, and with them the user that reaches them (the user of the database they came from): that user is
-    dropped with the last database that uses it, and the task warns when it stays. A snapshot whose user is gone
-    is restored into a new name only after the database is created again (the refusal says so; HTTP 400 through
-    the API). With O(backend=host), giving a database that is
+  - Deleting a database leaves the copies restored from its snapshots (with the C(target_db_name) of
+    M(wayscloud.databases.wayscloud_database_snapshot)) as they are, and with them the user that reaches them, the
+    user of the database they came from. That user is dropped with the last database that uses it, and the task
+    warns when it stays. A snapshot whose user is gone is restored into a new name only after the database is
+    created again (the refusal says so, HTTP 400 through the API). With O(backend=host), giving a database that is
     gone already O(state=absent) also starts that grace period for its snapshots (a change).
   - With O(backend=api) and no O(customer_id), O(requested_name) is looked up among the key's own databases.
   - With O(backend=api), check mode makes only read requests; a database it would create has no

@@ -30,6 +30,7 @@ description:
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
+  - wayscloud.databases.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault
@@ -45,14 +46,6 @@ attributes:
         (C(missing), C(edited), C(mode 0644), C(owner uid 1000), C(not a regular file), C(present)) and as it
         will be.
 options:
-  backend:
-    description:
-      - Where the task acts - V(host) only, the database host the task runs on (or is delegated to).
-      - V(api) is refused with a message that says why; it is a choice only so that a C(module_defaults) block of the
-        group C(wayscloud.databases.all) naming it gets that message.
-    type: str
-    choices: [api, host]
-    default: host
   db_type:
     description: The engine whose login (the login options) the collector keeps.
     type: str

@@ -22,6 +22,7 @@ description:
 author:
   - WaysCloud Databases developers (@wayscloud)
 extends_documentation_fragment:
+  - wayscloud.databases.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault
@@ -33,14 +34,6 @@ attributes:
     support: full
     description: The limits before and after.
 options:
-  backend:
-    description:
-      - Where the task acts - V(host) only, the database host the task runs on (or is delegated to).
-      - V(api) is refused with a message that says why; it is a choice only so that a C(module_defaults) block of the
-        group C(wayscloud.databases.all) naming it gets that message.
-    type: str
-    choices: [api, host]
-    default: host
   db_type:
     description: The engine the login options are for (the limits hold across engines).
     type: str

@@ -366,6 +366,7 @@ class HostSnapshots(Snapshots):
             self.engine.finish(entry, detail)
             if entry['new_database']:
                 self._adopt(entry, detail)
+            self.catalog.record_restore(entry, utc_now())
         else:
             self.engine.abandon(entry, detail)
         shutil.rmtree(detail['workdir'], ignore_errors=True)

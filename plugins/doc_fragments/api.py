@@ -27,9 +27,25 @@ options:
     type: bool
     default: true
   api_timeout:
-    description: With O(backend=api), seconds to wait for each response.
+    description:
+      - With O(backend=api), seconds to wait for each response, but those of a snapshot and a restore (see
+        O(operation_timeout)).
+      - From 1 to 3600.
     type: int
     default: 30
+  operation_timeout:
+    description:
+      - With O(backend=api), seconds to wait for the answer to a snapshot or a restore, which take as long as the
+        database is large (a dump of 1 GB takes tens of seconds, a MariaDB restore of it minutes). From 1 to 86400.
+      - Such a request is never sent twice. When its answer does not come in time or is lost (a dropped connection,
+        a gateway error, a broken body), the task reads what the server did - the database's snapshots for a new
+        snapshot (one it did not list before, with the task's description), the snapshot's last restore for a
+        restore (C(last_restore_id) in the list of snapshots of the reference server; a database restored into a
+        new name also carries its description) - at once and then every few seconds for up to this long again, since
+        the server may still be at work. It then reports the snapshot or the restore (a change, with a warning that
+        the answer was lost), or fails saying it was not done in that time.
+    type: int
+    default: 3600
   api_retries:
     description:
       - With O(backend=api), how many times a request is retried after HTTP 429, 502, 503, 504, a timeout

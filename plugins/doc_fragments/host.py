@@ -17,6 +17,12 @@ options:
       - V(host) works directly on the database host the task runs on (or is delegated to), with
         C(psycopg2) for PostgreSQL and C(PyMySQL) for MariaDB.
       - Both give the same result shape, so a playbook runs unchanged on either.
+      - V(api) is the default of every module that works through both, since a task then needs nothing on the host it
+        runs on. The host-only modules (M(wayscloud.databases.wayscloud_database_quota),
+        M(wayscloud.databases.wayscloud_database_collector)) default to V(host) and refuse V(api). The role
+        C(wayscloud.databases.database) (C(database_backend)) and the playbooks (C(wayscloud_backend)) default to
+        V(host), since they run on the database hosts the role C(wayscloud.databases.db_server) sets up; set it to
+        V(api) to go through the API.
     type: str
     choices: [api, host]
     default: api

@@ -117,12 +117,14 @@ class Databases(abc.ABC):
         """End every session of the database; returns how many."""
 
     @abc.abstractmethod
-    def user_exists(self, db_name):
-        """Whether the database's user exists."""
+    def drops_user(self, db_name):
+        """Whether deleting the database with its user would drop a user: one that exists and that no other database
+        (a copy restored from the database's snapshots) still uses."""
 
     @abc.abstractmethod
     def delete(self, db_name, drop_user=True):
-        """Drop the database (and its user); True if anything went."""
+        """Drop the database (and its user, unless a copy restored from its snapshots still uses it: then the user
+        stays, with a warning, and goes with the last such copy); copies stay. True if anything went."""
 
 
 class Credentials(abc.ABC):

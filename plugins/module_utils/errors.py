@@ -48,7 +48,9 @@ def database_missing(db_type, db_name):
 
 
 class Conflict(BackendError):
-    """What the task asks for clashes with something that exists (a restore target, say)."""
+    """What the task asks for clashes with the state of what exists (a restore target taken, a copy that shares its
+    user, a user gone): the caller can act on it (the message says how), retrying as it is does not help. The API
+    answers it with 400, never as a server failure."""
 
 
 class LimitReached(BackendError):

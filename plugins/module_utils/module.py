@@ -34,6 +34,7 @@ API_ARGUMENT_SPEC = dict(
     api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['WAYSCLOUD_API_KEY'])),
     validate_certs=dict(type='bool', default=True),
     api_timeout=dict(type='int', default=30),
+    operation_timeout=dict(type='int', default=3600),
     api_retries=dict(type='int', default=5),
     api_retry_max_delay=dict(type='int', default=30),
 )
@@ -69,7 +70,8 @@ LOGIN_SETTINGS = ('login_host', 'login_port', 'login_user', 'login_unix_socket',
 
 
 # (option, least, most): past these a socket refuses the timeout (a traceback) or a failing task never ends.
-API_BOUNDS = (('api_timeout', 1, 3600), ('api_retries', 0, 100), ('api_retry_max_delay', 1, 3600))
+API_BOUNDS = (('api_timeout', 1, 3600), ('operation_timeout', 1, 86400), ('api_retries', 0, 100),
+              ('api_retry_max_delay', 1, 3600))
 
 
 def argument_spec(**module_options):
@@ -154,7 +156,7 @@ def open_backend(module, logins, vault):
                 raise ValidationError('%s must be from %d to %d (got %d)' % (option, least, most, params[option]))
         client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
                            validate_certs=params['validate_certs'], retries=params['api_retries'],
-                           retry_max_delay=params['api_retry_max_delay'])
+                           retry_max_delay=params['api_retry_max_delay'], operation_timeout=params['operation_timeout'])
         return ApiDatabases(params['db_type'], client, customer_id=params.get('customer_id'))
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
@@ -187,10 +189,18 @@ SCHEDULE_OPTIONS = dict(
 )
 
 
-def host_only(params, message):
-    """A module that acts on a database host alone refuses another backend, before anything connects."""
+# The ``backend`` option of a module that acts on a database host alone (HOST_ONLY_OPTIONS): it defaults to host,
+# and still takes api, so that a group's module_defaults naming api reaches it and is refused by host_only with a
+# message that says why, rather than by ansible-core's choices.
+HOST_ONLY_OPTIONS = dict(backend=dict(type='str', default='host', choices=['api', 'host']))
+
+
+def host_only(params, module_name, why):
+    """A module that acts on a database host alone refuses backend api, before anything connects, saying ``why``."""
     if params['backend'] != 'host':
-        raise ValidationError(message)
+        raise ValidationError('backend api: %s acts on a database host only (%s); set backend: host (its default, which'
+                              ' a module_defaults of the group wayscloud.databases.all with backend: api overrides)'
+                              % (module_name, why))
 
 
 def schedule_of(params, run):

@@ -73,7 +73,10 @@ options:
     choices: [present, absent, restarted]
     default: present
   drop_user:
-    description: With O(state=absent), whether to drop the database's user too.
+    description:
+      - With O(state=absent), whether to drop the database's user too.
+      - A user that a copy restored from the database's snapshots still uses stays (with a warning), and goes with
+        the last such copy deleted with O(drop_user); see the notes.
     type: bool
     default: true
   databases:
@@ -128,7 +131,12 @@ notes:
   - Deleting a database keeps its snapshots for a grace period (30 days unless the operator set
     C(snapshot_limits.deleted_grace_days)); they can be restored into a new name meanwhile and count
     toward the customer's storage, then they are deleted; see
-    M(wayscloud.databases.wayscloud_database_snapshot). With O(backend=host), giving a database that is
+    M(wayscloud.databases.wayscloud_database_snapshot).
+  - Deleting a database leaves the copies restored from its snapshots (with the C(target_db_name) of
+    M(wayscloud.databases.wayscloud_database_snapshot)) as they are, and with them the user that reaches them, the
+    user of the database they came from. That user is dropped with the last database that uses it, and the task
+    warns when it stays. A snapshot whose user is gone is restored into a new name only after the database is
+    created again (the refusal says so, HTTP 400 through the API). With O(backend=host), giving a database that is
     gone already O(state=absent) also starts that grace period for its snapshots (a change).
   - With O(backend=api) and no O(customer_id), O(requested_name) is looked up among the key's own databases.
   - With O(backend=api), check mode makes only read requests; a database it would create has no
@@ -403,7 +411,7 @@ def plan(backend, params, wanted):
                     (lambda: outcome(True, shown, backend.update(db_name, changes))) if changes or drift else None)
     if state == 'absent':
         def predicted():
-            return outcome(before is not None or bool(db_name and params['drop_user'] and backend.user_exists(db_name)),
+            return outcome(before is not None or bool(db_name and params['drop_user'] and backend.drops_user(db_name)),
                            before, None)
         return Plan(predicted, (lambda: outcome(backend.delete(db_name, drop_user=params['drop_user']), before, None))
                     if db_name else None)

@@ -24,8 +24,9 @@ description:
     deleted, given another mode or owner, or replaced by a link by hand - a change, named in the diff.
   - Run it once per engine (O(db_type)) so the collector knows how to log in to each; an engine it has
     no login for is not sampled.
-  - Host only - set O(backend=host); the WaysCloud API collects its own metrics (the API options are
-    accepted, so group defaults for both backends work, and ignored).
+  - Host only - the WaysCloud API collects its own metrics. O(backend) defaults to V(host) here, and V(api) (from
+    a group's C(module_defaults), say) is refused before anything connects; the other API options are accepted,
+    so group defaults for both backends work, and ignored.
 author:
   - WaysCloud Databases developers (@wayscloud)
 requirements:
@@ -34,6 +35,7 @@ requirements:
   - With O(backend=host), C(systemctl) (systemd) or C(cron) on the database host, as O(schedule_driver) says
   - Linux C(/proc) on the host the database servers run on, for their CPU and memory figures (the task runs there)
 extends_documentation_fragment:
+  - wayscloud.databases.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault
@@ -104,19 +106,19 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.collector import HostCollector, check_retention
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
+    HOST_ONLY_OPTIONS, SCHEDULE_OPTIONS, Plan, argument_spec, host_only, run)
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import files_diff
 
 OPTIONS = dict(
     db_type=dict(type='str', required=True, choices=['postgresql', 'mariadb']),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     retention_days=dict(type='int', default=7),
-    **SCHEDULE_OPTIONS
+    **dict(HOST_ONLY_OPTIONS, **SCHEDULE_OPTIONS)
 )
 
 
 def check(params):
-    host_only(params, 'the collector runs on a database host: use backend: host (the API collects its own metrics)')
+    host_only(params, 'wayscloud_database_collector', 'the WaysCloud API collects its own metrics')
     if params['state'] == 'present':
         check_retention(params['retention_days'])
 

@@ -16,14 +16,16 @@ description:
     reports them with the usage, and the reference API server enforces them on a creation, a restore
     into a new database and a snapshot.
   - Without limits set, a customer has the API's defaults (20 databases, 10 GB).
-  - Host only - set O(backend=host); through the API, quota is the provider's to set (the API options
-    are accepted, so group defaults for both backends work, and ignored).
+  - Host only - through the API, quota is the provider's to set. O(backend) defaults to V(host) here, and
+    V(api) (from a group's C(module_defaults), say) is refused before anything connects; the other API options
+    are accepted, so group defaults for both backends work, and ignored.
 author:
   - WaysCloud Databases developers (@wayscloud)
 requirements:
   - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
     to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
 extends_documentation_fragment:
+  - wayscloud.databases.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault
@@ -77,19 +79,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import check_quota
-from ansible_collections.wayscloud.databases.plugins.module_utils.module import Plan, argument_spec, host_only, run
+from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
+    HOST_ONLY_OPTIONS, Plan, argument_spec, host_only, run)
 
 OPTIONS = dict(
     db_type=dict(type='str', default='postgresql', choices=['postgresql', 'mariadb']),
     customer_id=dict(type='str', required=True),
     databases=dict(type='int', required=True),
     storage_gb=dict(type='float', required=True),
+    **HOST_ONLY_OPTIONS
 )
 
 
 def check(params):
     """The limits as the catalog keeps them."""
-    host_only(params, 'quota limits are set on a database host: use backend: host')
+    host_only(params, 'wayscloud_database_quota', 'through the API, quota is the provider\'s to set')
     database_limit, storage_gb = check_quota(params['databases'], params['storage_gb'])
     return dict(customer_id=naming.check_customer_id(params['customer_id']), databases=database_limit,
                 storage_gb=storage_gb)

@@ -125,8 +125,13 @@ notes:
     refused (403) when the customer's storage is at or over its limit. A restore into a new database
     (O(target_db_name)) is a database creation for the API - it needs the C(database:create)
     permission and a free place in the quota.
-  - The user of a database restored into a new name is the snapshotted database's user. Delete such
-    copies before deleting the original database with its user. On MariaDB, firewall rules go to the
+  - With O(backend=api), taking and restoring a snapshot wait O(operation_timeout) for their answer, not
+    O(api_timeout), and are never sent twice. An answer that does not come in time or is lost is followed by
+    reading what the server did, and the task reports the snapshot or the restore (with a warning), or fails
+    saying it was not done in that time.
+  - The user of a database restored into a new name is the snapshotted database's user. Deleting the original
+    database leaves such copies, and their user, as they are (the user goes with the last of them); a snapshot
+    whose user is gone is restored only after its database is created again. On MariaDB, firewall rules go to the
     original database (its user's accounts reach the copy too); credentials are managed there as well.
   - Database-level settings that the collection does not manage (per-database configuration
     parameters, extra grants on the database itself) are not part of a snapshot.

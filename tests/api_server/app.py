@@ -169,6 +169,10 @@ class Snapshot(BaseModel):
     description: Optional[str] = None
     expires_at: Optional[str] = Field(None, description='When the snapshot goes (UTC): set when its database is'
                                       ' deleted, or for an automated one when its policy is disabled; null: kept')
+    last_restore_id: Optional[str] = Field(None, description='Its last restore (null: never restored); a client'
+                                           ' whose answer to a restore was lost reads it')
+    last_restored_at: Optional[str] = Field(None, description='When its last restore finished (UTC)')
+    last_restored_into: Optional[str] = Field(None, description='The database its last restore went into')
 
 
 class SnapshotResponse(Snapshot):
@@ -524,7 +528,10 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
-    return DeleteResponse(success=True, message='database %s deleted%s' % (db_name, ' with its user' if username else ''))
+        kept = list(databases.warnings)
+    # A user kept for copies restored from the database's snapshots is said after '; ' (api/databases.py reads it).
+    return DeleteResponse(success=True, message='; '.join(['database %s deleted%s' % (
+        db_name, ' with its user' if username and not kept else '')] + kept))
 
 
 @app.delete('/v1/databases', response_model=DeleteResponse, summary='Delete database')
@@ -690,8 +697,12 @@ def create_snapshot(db_type: DbType, db_name: str, body: Optional[SnapshotReques
 def list_snapshots(db_type: DbType, db_name: str, key: Key = Depends(authenticated), cfg: Config = Depends(config)):
     with database_route(key, cfg, db_type.value, db_name, 'database:read', must_exist=False) as databases:
         snapshots = databases.snapshots().list(db_name)
-    return SnapshotListResponse(db_name=db_name, db_type=db_type.value,
-                                snapshots=[Snapshot(**stored_snapshot(snapshot)) for snapshot in snapshots])
+        rows = dict((row['snapshot_id'], row) for row in databases.catalog.snapshots(db_type.value, db_name))
+    return SnapshotListResponse(db_name=db_name, db_type=db_type.value, snapshots=[Snapshot(
+        last_restore_id=rows[snapshot['snapshot_id']]['restore_id'],
+        last_restored_at=rows[snapshot['snapshot_id']]['restored_at'],
+        last_restored_into=rows[snapshot['snapshot_id']]['restored_into'], **stored_snapshot(snapshot))
+        for snapshot in snapshots])
 
 
 @app.post('/v1/databases/{db_type}/{db_name}/restore', response_model=RestoreResponse, summary='Restore from snapshot')

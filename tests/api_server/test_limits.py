@@ -268,3 +268,37 @@ def test_the_operator_decides_who_may_open_a_database_to_everyone(tmp_path):
         _config(tmp_path, keys=[dict(key='a', customer_id='c1', allow_any_address='yes')])
     with pytest.raises(ValueError, match='snapshot_limits.manual'):
         _config(tmp_path, snapshot_limits={'manual': 0})
+
+
+def roles(api):
+    """The PostgreSQL roles of customer lim1."""
+    done = subprocess.run(['psql', '-h', api['servers']['WAYSCLOUD_PG_SOCKET_DIR'], '-p', api['servers']['WAYSCLOUD_PG_PORT'],
+                           '-U', 'postgres', '-d', 'postgres', '-qAtX', '-c',
+                           "SELECT rolname FROM pg_roles WHERE rolname LIKE 'cust_lim1_%' ORDER BY 1"],
+                          check=True, capture_output=True, text=True)
+    return done.stdout.split()
+
+
+def test_deleting_a_database_keeps_the_user_its_copies_use(api, database):
+    """The contract's DELETE example (with username) after a restore into a new database: the database goes, the
+    copy restored from it stays and so does the user that reaches it, as the answer says; the copy's DELETE then
+    takes that user along. What the copy's user blocks, and a restore from a snapshot whose user is gone, are 400s
+    that say what to do instead, and change nothing."""
+    db_name = database('delsrc')
+    snapshot_id = ok(snapshot(api, 'owner', db_name))['snapshot_id']
+    copy = ok(restore(api, 'owner', db_name, snapshot_id, 'delcopy'))['db_name']
+    refused(api, 400, ['%s is a restored copy reached by user %s' % (copy, db_name), 'through database %s' % db_name],
+            lambda: call(api, 'owner', 'POST', '/v1/databases/postgresql/%s/credentials/rotate' % copy))
+    answer = ok(call(api, 'owner', 'DELETE', '/v1/databases',
+                     {'db_type': 'postgresql', 'db_name': db_name, 'username': db_name}))
+    assert answer['message'] == ('database %s deleted; user %s stays: %s (restored from snapshots of %s) still use it;'
+                                 ' it is dropped with the last of them' % (db_name, db_name, copy, db_name))
+    listed = ok(call(api, 'owner', 'GET', '/v1/databases/postgresql'))['databases']
+    assert [(item['db_name'], item['username']) for item in listed] == [(copy, db_name)]
+    assert roles(api) == [db_name]
+    assert ok(call(api, 'owner', 'DELETE', '/v1/databases/postgresql/%s?username=%s' % (copy, copy)))['message'] == (
+        'database %s deleted with its user' % copy)
+    assert roles(api) == []
+    refused(api, 400, ['user %s of snapshot %s no longer exists' % (db_name, snapshot_id),
+                       'create database %s again' % db_name],
+            lambda: restore(api, 'owner', db_name, snapshot_id, 'delagain'))

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
@@ -107,9 +107,27 @@ def test_restore_into_new_database_is_reachable_by_the_same_user(filled):
     other = snapshots.create(db_name)
     with pytest.raises(BackendError, match='exists already'):
         snapshots.restore(db_name, other['snapshot_id'], 'snap_copy')
-    with pytest.raises(BackendError, match='also owns'):
-        databases.delete(db_name)
+    assert databases.drops_user(target) is False and databases.drops_user(db_name) is False  # each keeps it for the other
+
+
+def test_deleting_a_database_keeps_its_user_for_the_copies_restored_from_it(filled):
+    """The copy stays, and so does the user that reaches it; the last database using the user takes it along.
+    Restoring a snapshot of a database whose user is gone is then refused with what to do (an API 400)."""
+    databases, snapshots, db_name, password = filled
+    snapshot = snapshots.create(db_name)
+    target = snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_copy')[0]
+    assert databases.delete(db_name)
+    assert databases.warnings[-1] == ('user %s stays: %s (restored from snapshots of %s) still use it; it is dropped'
+                                      ' with the last of them' % (db_name, target, db_name))
+    assert databases.get(db_name) is None and databases.driver.user_exists(db_name)
+    connect_as(databases, db_name, password, target).close()
+    assert databases.drops_user(db_name) is False and databases.delete(db_name) is False  # nothing left to do
+    assert databases.drops_user(target) is True
     assert databases.delete(target)
+    assert not databases.driver.user_exists(db_name)
+    with pytest.raises(Conflict, match='user %s of snapshot %s no longer exists .*: create database %s again'
+                       % (db_name, snapshot['snapshot_id'], db_name)):
+        snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_again')
 
 
 def test_restore_ends_connected_sessions(filled):

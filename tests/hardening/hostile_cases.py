@@ -107,6 +107,7 @@ def _module_cases():
         add('api_key-' + label, 'wayscloud_database_info', 'api', PG, dict(api_key=value), 'api_key', 'printable ASCII')
     for option, value, rule in [('api_timeout', 0, 'from 1 to'), ('api_timeout', -5, 'from 1 to'),
                                 ('api_timeout', 10 ** 20, 'from 1 to'), ('api_timeout', 'ten', 'int'),
+                                ('operation_timeout', 0, 'from 1 to'), ('operation_timeout', 86401, 'from 1 to'),
                                 ('api_retries', -1, 'from 0 to'), ('api_retries', 10 ** 9, 'from 0 to'),
                                 ('api_retries', {'n': 1}, 'int'), ('api_retry_max_delay', 0, 'from 1 to'),
                                 ('api_retry_max_delay', 10 ** 24, 'from 1 to'), ('validate_certs', 'perhaps', 'bool')]:

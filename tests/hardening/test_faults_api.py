@@ -33,6 +33,9 @@ ADDRESS = '10.9.8.7'
 LABEL = 'nightly'
 TIMEOUT = 1
 SLOW = 2.5  # seconds the proxy holds a request: past api_timeout, and past the client's retry of it
+# A snapshot's or a restore's own time limit: past SLOW (they wait it out), and how long the task reads the server
+# after one whose answer was lost (tests/hardening/test_long_operations.py has answers later than it).
+OPERATION_TIMEOUT = 5
 KINDS = ('status:429', 'status:500', 'status:503', 'reset', 'slow', 'malformed', 'lost')
 POLICY = dict(enabled=True, frequency='daily', retention_days=3, time_of_day='02:00')
 IDS = re.compile(r'/(snap_[0-9a-z_]+|[0-9a-f]{8}-[0-9a-f-]{27})$')
@@ -248,7 +251,7 @@ def fault_for(sequence, position, kind):
 
 def options(servers, proxy=True):
     return dict(api_options(servers, DB_TYPE, url=servers['WAYSCLOUD_FAULTS_URL'] if proxy else None),
-                api_timeout=TIMEOUT, api_retries=1, api_retry_max_delay=1)
+                api_timeout=TIMEOUT, operation_timeout=OPERATION_TIMEOUT, api_retries=1, api_retry_max_delay=1)
 
 
 def check_case(scene, op, result, method, path, kind, untouched):

@@ -36,6 +36,9 @@ RETRY_ALWAYS = (429,)
 RETRY_IF_IDEMPOTENT = (502, 503, 504)
 IDEMPOTENT_METHODS = ('GET', 'HEAD', 'PUT', 'PATCH', 'DELETE')
 USER_AGENT = 'wayscloud.databases-ansible'
+# What a failure says of a request that may have been carried out; follow_up says instead what it read.
+NOT_RETRIED = ' (not retried: the request may have reached the server)'
+MAYBE_DONE = '; the server may have carried out the request'
 # A key travels in a header: anything else would break the request or smuggle in another header.
 _KEY = re.compile(r'[\x21-\x7e]+')
 
@@ -109,8 +112,11 @@ def error_detail(payload, fallback):
 
 
 class ApiClient:
+    """``timeout``: seconds to wait for an answer; ``operation_timeout``: the same for the long operations (snapshot,
+    restore), which also bounds how long ``follow_up`` reads after one whose answer was lost."""
+
     def __init__(self, url=DEFAULT_API_URL, key=None, timeout=30, validate_certs=True, retries=5,
-                 retry_max_delay=30.0, sleep=time.sleep):
+                 retry_max_delay=30.0, sleep=time.sleep, operation_timeout=3600, clock=time.time):
         if not key:
             raise BackendError('api_key is required with backend=api (or set WAYSCLOUD_API_KEY)')
         if not _KEY.fullmatch(key):
@@ -118,6 +124,8 @@ class ApiClient:
         self.url = check_service_url('api_url', url).rstrip('/')
         self._headers = {'X-API-Key': key, 'Accept': 'application/json'}
         self.timeout = timeout
+        self.operation_timeout = operation_timeout
+        self.clock = clock
         self.validate_certs = validate_certs
         self.retries = retries
         self.retry_max_delay = retry_max_delay
@@ -125,8 +133,10 @@ class ApiClient:
         self.requests = []
         self.last_request_unclear = False
 
-    def request(self, method, path, body=None, query=None, idempotent=None):
-        """Send one request (with retries); return the decoded JSON body (None when empty)."""
+    def request(self, method, path, body=None, query=None, idempotent=None, timeout=None):
+        """Send one request (with retries); return the decoded JSON body (None when empty). ``timeout``: seconds to
+        wait for its answer, when not the client's. When it fails, ``last_request_unclear`` says whether an attempt
+        may have been carried out unanswered (then the caller reads what happened: follow_up)."""
         idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         url = self.url + path
         if query:
@@ -141,24 +151,27 @@ class ApiClient:
         self.last_request_unclear = False  # True once an attempt may have been carried out unanswered
         attempt = 0
         while True:
-            outcome = self._attempt(url, method, data, headers, label, idempotent)
+            outcome = self._attempt(url, method, data, headers, label, idempotent, timeout or self.timeout)
             if not isinstance(outcome, Failure):
                 return outcome
+            self.last_request_unclear = self.last_request_unclear or outcome.maybe_done
             delay = retry_delay(attempt, outcome.retry_after, cap=self.retry_max_delay) if outcome.retryable else None
             if delay is None or attempt >= self.retries:
                 raise outcome.error
-            self.last_request_unclear = self.last_request_unclear or outcome.maybe_done
             self.sleep(delay)
             attempt += 1
 
-    def _attempt(self, url, method, data, headers, label, idempotent):
+    def _attempt(self, url, method, data, headers, label, idempotent, timeout):
         """One try: the decoded answer, or a Failure saying whether and how it may be retried."""
         try:
             # No redirects: they would carry the API key to wherever they point.
-            response = open_url(url, method=method, data=data, headers=headers, timeout=self.timeout,
+            response = open_url(url, method=method, data=data, headers=headers, timeout=timeout,
                                 validate_certs=self.validate_certs, http_agent=USER_AGENT, follow_redirects='none')
             try:
                 return self._decode(label, response.getcode(), response.read())
+            except BackendError:
+                self.last_request_unclear = True  # answered, but the answer is lost
+                raise
             finally:
                 response.close()
         except HTTPError as exc:
@@ -175,7 +188,7 @@ class ApiClient:
             retryable = idempotent or never_sent
             error = BackendError('WaysCloud API %s: %s: %s%s' % (
                 label, 'no connection' if never_sent else 'request failed', reason,
-                '' if retryable else ' (not retried: the request may have reached the server)'))
+                '' if retryable else NOT_RETRIED))
             return Failure(error, retryable=retryable, maybe_done=not never_sent, retry_after=None)
 
     def _fatal_or_reason(self, label, exc):
@@ -203,11 +216,36 @@ class ApiClient:
             answer = json.loads(raw)
         except ValueError:
             # A success status with a broken body: the server acted (a rotation, a restore) but its answer is lost.
-            raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes); the server'
-                               ' may have carried out the request' % (label, status, len(raw)))
+            raise BackendError('WaysCloud API %s: HTTP %d with a body that is not valid JSON (%d bytes)%s'
+                               % (label, status, len(raw), MAYBE_DONE))
         if not isinstance(answer, dict):
             raise BackendError('WaysCloud API %s: HTTP %d with JSON that is not an object' % (label, status))
         return answer
+
+
+def follow_up(client, what, failure, done):
+    """After ``failure``, the error of a request whose answer was lost (client.last_request_unclear), what really
+    happened: ``done()`` reads the resource and returns the result when it shows the request carried out, else None.
+    It is read at once and then at growing intervals (1, 2, 4, at most 10 s) for up to the client's
+    operation_timeout, since a server that took too long to answer may still be at work. Returns done()'s result
+    (and ``what`` for the warning that the answer was lost), or raises an error that says it was not carried out in
+    that time, or that reading failed too."""
+    failure = str(failure).replace(NOT_RETRIED, '').replace(MAYBE_DONE, '')
+    deadline = client.clock() + client.operation_timeout
+    delay = 1
+    while True:
+        try:
+            found = done()
+        except BackendError as exc:
+            raise BackendError('%s; reading afterwards whether it was done failed too: %s' % (failure, exc))
+        if found is not None:
+            return found, 'the answer to %s was lost (%s); reading afterwards showed it done' % (what, failure)
+        left = deadline - client.clock()
+        if left <= 0:
+            raise BackendError('%s; read for %d s afterwards (operation_timeout), the server shows that %s was not done'
+                               ' in that time: run the task again' % (failure, client.operation_timeout, what))
+        client.sleep(min(delay, left))
+        delay = min(delay * 2, 10)
 
 
 def database_request(client, method, db_type, db_name, *parts, **kwargs):

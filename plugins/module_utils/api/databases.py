@@ -172,15 +172,18 @@ class ApiDatabases(backend.Databases):
                                      idempotent=False)
         return (answer or {}).get('terminated_sessions', 1)
 
-    def user_exists(self, db_name):
+    def drops_user(self, db_name):
         """The API manages users only with their databases."""
         return False
 
     def delete(self, db_name, drop_user=True):
         """True when this call deleted it: a retry answered 404 after an unclear attempt means that attempt did."""
         try:
-            self.client.request('DELETE', path('v1', 'databases', self.db_type, db_name),
-                                query={'username': db_name} if drop_user else None)
+            answer = self.client.request('DELETE', path('v1', 'databases', self.db_type, db_name),
+                                         query={'username': db_name} if drop_user else None)
         except ApiNotFound:
             return self.client.last_request_unclear
+        kept = (answer or {}).get('message', '').partition('; ')[2]
+        if kept:  # the user stays for copies restored from the database's snapshots (host/databases.py delete)
+            self.warnings.append(kept)
         return True

@@ -5,16 +5,18 @@
 """Snapshots through the WaysCloud API: the same methods and shapes as host/snapshots.py.
 
 Creating and restoring are never repeated after an unclear failure: a lost answer could mean a
-second snapshot, or a second restore over data written since the first.
+second snapshot, or a second restore over data written since the first. They wait for their answer
+operation_timeout seconds, not api_timeout; an answer that does not come or is lost is followed up by
+reading what the server did (client.follow_up).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request
+from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import database_request, follow_up
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Snapshots
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules import (
     check_snapshot_id, restore_needed, restored_marker, snapshot_result, target_name)
 
@@ -28,9 +30,25 @@ class ApiSnapshots(Snapshots):
     def _request(self, method, db_name, *parts, **kwargs):
         return database_request(self.client, method, self.db_type, db_name, *parts, **kwargs)
 
+    def _items(self, db_name):
+        """The database's snapshots as the API lists them."""
+        return (self._request('GET', db_name, 'snapshots') or {}).get('snapshots', [])
+
     def list(self, db_name):
-        answer = self._request('GET', db_name, 'snapshots')
-        return [snapshot_result(item, self.db_type, db_name) for item in answer.get('snapshots', [])]
+        return [snapshot_result(item, self.db_type, db_name) for item in self._items(db_name)]
+
+    def _long(self, db_name, what, done, *parts, **kwargs):
+        """A POST of a long operation: its answer, or (after one that did not come or was lost) done()'s reading
+        of what the server did, with a warning."""
+        try:
+            return self._request('POST', db_name, *parts, idempotent=False, timeout=self.client.operation_timeout,
+                                 **kwargs)
+        except BackendError as exc:
+            if not self.client.last_request_unclear:
+                raise
+            found, warning = follow_up(self.client, what, exc, done)
+        self.backend.warnings.append(warning)
+        return found
 
     def get(self, db_name, snapshot_id):
         check_snapshot_id(snapshot_id)
@@ -42,7 +60,13 @@ class ApiSnapshots(Snapshots):
     def create(self, db_name, description=None, jobs=None):
         """``jobs`` is the host's business; the API decides how it dumps."""
         naming.check_description(description)
-        answer = self._request('POST', db_name, 'snapshots', body={'description': description}, idempotent=False)
+        before = set(item['snapshot_id'] for item in self._items(db_name))
+
+        def taken():
+            return next((item for item in self._items(db_name) if item['snapshot_id'] not in before
+                         and item.get('description') == description), None)
+        answer = self._long(db_name, 'taking a snapshot of %s' % db_name, taken, 'snapshots',
+                            body={'description': description})
         return snapshot_result(answer, self.db_type, db_name)
 
     def delete(self, db_name, snapshot_id):
@@ -70,10 +94,26 @@ class ApiSnapshots(Snapshots):
         body = {'snapshot_id': snapshot_id}
         if plan['new_database']:
             body['target_db_name'] = naming.parse_technical_name(self.db_type, plan['target'])[1]
-        self._request('POST', db_name, 'restore', body=body, idempotent=False)
+        before = self._last_restore(db_name, snapshot_id)
+
+        def restored():
+            """The snapshot's last restore is a new one into the target; a new database also says it by its
+            description, on an API that does not list restores."""
+            last = self._last_restore(db_name, snapshot_id)
+            if last != before and last[1] == plan['target']:
+                return last
+            made = plan['new_database'] and self.backend.get(plan['target'])
+            return made if made and made['description'] == restored_marker(snapshot_id, db_name) else None
+        self._long(db_name, 'restoring %s of %s into %s' % (snapshot_id, db_name, plan['target']), restored,
+                   'restore', body=body)
         if plan['new_database']:
             marker = restored_marker(snapshot_id, db_name)
             restored = self.backend.get(plan['target'])
             if restored is not None and restored['description'] != marker:
                 self.backend.update(plan['target'], {'description': marker})
         return plan['target'], True
+
+    def _last_restore(self, db_name, snapshot_id):
+        """(which, into what) the snapshot's last restore was, as the reference API server lists it (else Nones)."""
+        item = next((item for item in self._items(db_name) if item['snapshot_id'] == snapshot_id), {})
+        return item.get('last_restore_id'), item.get('last_restored_into')

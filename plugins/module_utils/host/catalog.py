@@ -146,6 +146,12 @@ _MIGRATIONS = (
     ALTER TABLE snapshots ADD COLUMN expires_at TEXT;
     CREATE INDEX snapshots_expiry ON snapshots (expires_at);
     """,
+    # 8: a snapshot's last restore (a caller whose answer to a restore was lost reads it)
+    """
+    ALTER TABLE snapshots ADD COLUMN restore_id TEXT;
+    ALTER TABLE snapshots ADD COLUMN restored_at TEXT;
+    ALTER TABLE snapshots ADD COLUMN restored_into TEXT;
+    """,
 )
 
 
@@ -426,7 +432,7 @@ class _SettingRecords(_Core):
 
 class _SnapshotRecords(_Core):
     """``snapshots``: one row per snapshot on disk (owner customer, size, checksum, manifest, whether a backup
-    job took it, and when it expires, if it does); ``restores``: the journal of restores under way, so a restore
+    job took it, when it expires, if it does, and its last restore); ``restores``: the journal of restores under way, so a restore
     a kill interrupted is finished or undone by the next operation on its target. Written by the host's snapshot
     service (take, delete, restore, sweep of the expired), the backup-policy service (expiry of automated
     snapshots when a policy is disabled) and database deletion (expiry after the grace period)."""
@@ -472,6 +478,11 @@ class _SnapshotRecords(_Core):
                           ' AND customer_id = ? AND (expires_at IS NULL OR expires_at > ?)',
                           (db_type, customer_id, now))
         return rows[0][0] if rows else 0
+
+    def record_restore(self, entry, at):
+        """The snapshot's last restore (a journal entry of ``restores``), finished at ``at``."""
+        self._write('UPDATE snapshots SET restore_id = ?, restored_at = ?, restored_into = ? WHERE snapshot_id = ?',
+                    (entry['restore_id'], at, entry['target'], entry['snapshot_id']))
 
     def restores(self, db_type, target=None):
         """Restore journal entries (restores under way or interrupted) of an engine, or into one database."""

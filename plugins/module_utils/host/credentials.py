@@ -27,7 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Credentials
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
@@ -51,8 +51,8 @@ class HostCredentials(Credentials):
     def _existing(self, db_name):
         database = self.backend.existing(db_name)
         if database['username'] != db_name:
-            raise BackendError('%s is a restored copy reached by user %s: manage the credentials through database %s'
-                               % (db_name, database['username'], database['username']))
+            raise Conflict('%s is a restored copy reached by user %s: manage the credentials through database %s'
+                           % (db_name, database['username'], database['username']))
         return database
 
     def get(self, db_name, settle=True):
@@ -81,8 +81,8 @@ class HostCredentials(Credentials):
             settled = self.vault.read(self.db_type, db_name, version=previous)[0]
             if not settled or not holds_everywhere(self.driver, db_name, settled['password']):
                 if strict:
-                    raise BackendError('the password of %s matches neither the stored one nor the one being rotated'
-                                       ' (changed outside this collection?): rotate it to set a known one' % db_name)
+                    raise Conflict('the password of %s matches neither the stored one nor the one being rotated'
+                                   ' (changed outside this collection?): rotate it to set a known one' % db_name)
                 return
         self.vault.write(self.db_type, db_name, settled, cas=version)
 

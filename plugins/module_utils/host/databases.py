@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import backend, naming
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import database_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_policy import HostBackupPolicy, recorded_schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog
@@ -236,19 +236,15 @@ class HostDatabases(backend.Databases):
         tenant's database to someone else (another customer's user) or cannot be done (the user is gone)."""
         username = self.catalog_record(db_name)['username']
         customer_id = naming.parse_technical_name(self.db_type, db_name)[0]
-        try:
-            same_customer = naming.parse_technical_name(self.db_type, username)[0] == customer_id
-        except naming.ValidationError:
-            same_customer = False
-        if not same_customer:
+        if not self._customers_user(db_name, username):
             raise BackendError('the catalog in %s names %s as the user of %s database %s, which is not a user of'
                                ' customer %s: the collection will not give the database to it; correct or restore'
                                ' the catalog' % (self.catalog.state_dir, username, self.db_type, db_name, customer_id))
         if not self.driver.user_exists(username):
-            raise BackendError('user %s of %s database %s no longer exists (dropped outside the collection); the'
-                               ' collection does not make up a user nobody has the password of: take a snapshot,'
-                               ' delete the database and create it again, then restore the snapshot into it'
-                               % (username, self.db_type, db_name))
+            raise Conflict('user %s of %s database %s no longer exists (dropped outside the collection); the'
+                           ' collection does not make up a user nobody has the password of: take a snapshot,'
+                           ' delete the database and create it again, then restore the snapshot into it'
+                           % (username, self.db_type, db_name))
         return username
 
     def update(self, db_name, changes):
@@ -278,25 +274,44 @@ class HostDatabases(backend.Databases):
         self.existing(db_name)
         return self.driver.terminate_sessions(db_name)
 
-    def user_exists(self, db_name):
-        return self.driver.user_exists(self._checked(db_name))
+    def _customers_user(self, db_name, username):
+        """Whether ``username`` is a user of the customer of ``db_name``."""
+        try:
+            return naming.parse_technical_name(self.db_type, username)[0] == naming.parse_technical_name(
+                self.db_type, db_name)[0]
+        except naming.ValidationError:
+            return False
+
+    def _user_of(self, db_name):
+        """What deleting ``db_name`` with its user does to that user: (the user, the other databases that keep it,
+        whether it goes). The user is the catalog's (for a copy restored from a snapshot, the snapshot's database's);
+        it stays while another database uses it, and is never dropped when it is not one of the customer's."""
+        username = self.catalog_record(db_name)['username']
+        others = [other['db_name'] for other in self.catalog.list(self.db_type)
+                  if other['username'] == username and other['db_name'] != db_name]
+        goes = not others and self._customers_user(db_name, username) and self.driver.user_exists(username)
+        return username, others, goes
+
+    def drops_user(self, db_name):
+        return self._user_of(self._checked(db_name))[2]
 
     def delete(self, db_name, drop_user=True):
         """Drop the database (its sessions first), with ``drop_user`` its user, its firewall rules and backup
         policy; its snapshots stay, restorable into a new name, until they expire (the host's deleted_grace_days).
+        Copies restored from its snapshots are databases of their own and stay; while one does, so does the user
+        that reaches it (_user_of), with its secret in Vault, and a warning says so: it goes with the last of them.
 
         True if anything went or a snapshot was given its expiry, for a database dropped outside the collection too.
         """
         with self.catalog.lock(self.db_type, self._checked(db_name)):
             exists = self.driver.read_database(db_name) is not None
-            user = drop_user and self.driver.user_exists(db_name)
-            copies = [record['db_name'] for record in self.catalog.list(self.db_type)
-                      if record['username'] == db_name and record['db_name'] != db_name]
-            if user and copies:
-                raise BackendError('user %s also owns %s (restored from snapshots of %s): delete those first, or'
-                                   ' keep the user' % (db_name, ', '.join(copies), db_name))
+            username, others, goes = self._user_of(db_name)
+            user = username if drop_user and goes else None
+            if drop_user and others and username == db_name:
+                self.warnings.append('user %s stays: %s (restored from snapshots of %s) still use it; it is dropped'
+                                     ' with the last of them' % (db_name, ', '.join(others), db_name))
             if self.vault and (exists or user):
-                self.vault.check(self.db_type, db_name)
+                self.vault.check(self.db_type, user or db_name)
             if exists:
                 record = self.catalog_record(db_name)
                 self.driver.drop_database(db_name)
@@ -304,9 +319,9 @@ class HostDatabases(backend.Databases):
                 if self.driver.new_database_needs_access_lines:
                     self.change_access(remove=[db_name])
             if user:
-                self.driver.drop_user(db_name)
+                self.driver.drop_user(user)
                 if self.vault:
-                    self.vault.delete(self.db_type, db_name)
+                    self.vault.delete(self.db_type, user)
         rules = self.firewall().forget_database(db_name) if self.network is not None else 0
         policy = self.run is not None and self.backup_policy().forget(db_name)
         fated = self._expire_snapshots(db_name)

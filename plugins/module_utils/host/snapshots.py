@@ -33,7 +33,7 @@ import shutil
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Snapshots
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, LimitReached, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, LimitReached, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.snapshot import MariaDBSnapshotEngine
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.snapshot import PostgreSQLSnapshotEngine
@@ -303,8 +303,9 @@ class HostSnapshots(Snapshots):
             return dict(plan, changed=False)
         plan['owner'] = properties['owner'] if new_database else existing['username']
         if not self.driver.user_exists(plan['owner']):
-            raise BackendError('user %s of snapshot %s no longer exists; a restored database needs it'
-                               % (plan['owner'], snapshot_id))
+            raise Conflict('user %s of snapshot %s no longer exists (its database was deleted with its user), and a'
+                           ' restored database needs it: create database %s again (which makes the user), then restore'
+                           ' the snapshot into it or into a new name' % (plan['owner'], snapshot_id, plan['owner']))
         self.verify(row)
         return plan
 
@@ -365,6 +366,7 @@ class HostSnapshots(Snapshots):
             self.engine.finish(entry, detail)
             if entry['new_database']:
                 self._adopt(entry, detail)
+            self.catalog.record_restore(entry, utc_now())
         else:
             self.engine.abandon(entry, detail)
         shutil.rmtree(detail['workdir'], ignore_errors=True)

@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Access, Driver, first_line
@@ -227,8 +227,8 @@ class MariaDBDriver(Driver):
 
         def create(host):
             if not password_hash or plugin != 'mysql_native_password':
-                raise BackendError('MariaDB user %s has no password hash to give a network account (plugin %s):'
-                                   ' rotate its credentials first' % (user, plugin))
+                raise Conflict('MariaDB user %s has no password hash to give a network account (plugin %s):'
+                               ' rotate its credentials first' % (user, plugin))
             self._create_account(db_name, user, host, password_hash, limit)
         changes = [(network, '%s missing' % account(host), functools.partial(create, host))
                    for host, network in sorted(wanted.items()) if host not in accounts]

@@ -32,7 +32,7 @@ import re
 import shutil
 import tempfile
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import ensure_private_dir
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import LOADER_PREFIX, loader_of
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import (
@@ -176,9 +176,9 @@ class MariaDBSnapshotEngine:
     def restore_into(self, scratch, folder, properties, owner, jobs):
         """Create ``scratch`` and load the tables as its loader; the client stops at the first error and fails."""
         if properties.get('format') != FORMAT:
-            raise BackendError('this snapshot was taken by an earlier version of the collection, whose dump holds'
-                               ' triggers, routines and views that would load with foreign DEFINERs: it is not'
-                               ' restored; take a new snapshot')
+            raise Conflict('this snapshot was taken by an earlier version of the collection, whose dump holds'
+                           ' triggers, routines and views that would load with foreign DEFINERs: it is not'
+                           ' restored; take a new snapshot')
         self.driver.execute('CREATE DATABASE %s CHARACTER SET %s COLLATE %s' % (
             quote_identifier(scratch), quote_identifier(properties['charset']),
             quote_identifier(properties['collation'])))

@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.module import (
-    LOGIN_SETTINGS, engine_logins, password_home, server_login, unfinished_list, without_passwords)
+    HOST_ONLY_OPTIONS, LOGIN_SETTINGS, argument_spec, engine_logins, host_only, password_home, server_login,
+    unfinished_list, without_passwords)
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 
 
@@ -126,3 +127,13 @@ def test_a_port_is_named_where_it_came_from():
     with pytest.raises(ValidationError) as refused:
         server_login(task(login_port=0), {}, 'postgresql')
     assert str(refused.value) == 'login_port must be a TCP port, 1 to 65535 (got 0)'
+
+
+def test_a_host_only_module_defaults_to_host_and_refuses_api_saying_why():
+    spec = argument_spec(db_type=dict(type='str'), **HOST_ONLY_OPTIONS)
+    assert spec['backend']['default'] == 'host' and argument_spec()['backend']['default'] == 'api'
+    host_only(dict(backend='host'), 'wayscloud_database_quota', 'quota is the provider\'s')
+    with pytest.raises(ValidationError) as refused:
+        host_only(dict(backend='api'), 'wayscloud_database_quota', 'quota is the provider\'s')
+    assert str(refused.value).startswith('backend api: wayscloud_database_quota acts on a database host only'
+                                         ' (quota is the provider\'s); set backend: host')

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.api import client as client_module
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import (
-    ApiClient, ApiError, ApiNotFound, error_detail, parse_retry_after, path, retry_delay)
+    ApiClient, ApiError, ApiNotFound, error_detail, follow_up, parse_retry_after, path, retry_delay)
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 
 
@@ -88,11 +88,12 @@ def http_error(status, retry_after=None, body=b'{"detail": "nope"}'):
 @pytest.fixture
 def scripted(monkeypatch):
     """A client whose open_url plays back outcomes (an exception to raise, or a response) in order."""
-    calls, waits = [], []
+    calls, waits, timeouts = [], [], []
 
     def make(outcomes, **options):
         def fake_open_url(url, **kwargs):
             calls.append((kwargs['method'], url))
+            timeouts.append(kwargs['timeout'])
             outcome = outcomes.pop(0)
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -100,7 +101,7 @@ def scripted(monkeypatch):
         monkeypatch.setattr(client_module, 'open_url', fake_open_url)
         options.setdefault('retries', 5)
         return ApiClient(url='http://api.test', key='secret-key-123', sleep=waits.append, **options)
-    make.calls, make.waits = calls, waits
+    make.calls, make.waits, make.timeouts = calls, waits, timeouts
     return make
 
 
@@ -153,3 +154,66 @@ def test_a_body_that_is_not_a_json_object_is_an_error(scripted):
         scripted([FakeResponse(body=b'{"trunc')]).request('GET', '/v1/x')
     with pytest.raises(BackendError, match='not an object'):
         scripted([FakeResponse(body=b'[1, 2]')]).request('GET', '/v1/x')
+
+
+def test_a_long_operation_waits_its_own_time_and_an_answer_lost_leaves_the_request_unclear(scripted):
+    client = scripted([FakeResponse(), URLError(ConnectionResetError())], timeout=30, operation_timeout=900)
+    client.request('GET', '/v1/x')
+    with pytest.raises(BackendError, match='may have reached the server'):
+        client.request('POST', '/v1/x/snapshots', idempotent=False, timeout=client.operation_timeout)
+    assert scripted.timeouts == [30, 900] and client.last_request_unclear
+    for outcome, unclear in [(FakeResponse(body=b'{"half'), True), (http_error(504), True), (http_error(400), False)]:
+        other = scripted([outcome])
+        with pytest.raises(BackendError):
+            other.request('POST', '/v1/x/restore', idempotent=False)
+        assert other.last_request_unclear is unclear
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def unclear_client(operation_timeout):
+    clock = Clock()
+    return ApiClient(key='secret-key-123', sleep=clock.sleep, clock=clock, operation_timeout=operation_timeout), clock
+
+
+def test_a_lost_answer_is_followed_by_reading_until_the_outcome_shows():
+    client, clock = unclear_client(60)
+    readings = [None, None, None, {'snapshot_id': 'snap_1'}]
+    failure = BackendError('WaysCloud API POST /x: request failed: timed out (not retried: the request may have'
+                           ' reached the server)')
+    found, warning = follow_up(client, 'taking a snapshot of db', failure, lambda: readings.pop(0))
+    assert found == {'snapshot_id': 'snap_1'} and clock.slept == [1, 2, 4]
+    assert warning == ('the answer to taking a snapshot of db was lost (WaysCloud API POST /x: request failed: timed'
+                       ' out); reading afterwards showed it done')
+
+
+def test_an_outcome_that_never_shows_is_reported_as_not_done_not_as_maybe():
+    client, clock = unclear_client(30)
+    failure = BackendError('WaysCloud API POST /x: HTTP 200 with a body that is not valid JSON (3 bytes); the server'
+                           ' may have carried out the request')
+    with pytest.raises(BackendError) as refused:
+        follow_up(client, 'restoring s of db into db', failure, lambda: None)
+    assert clock.slept == [1, 2, 4, 8, 10, 5] and 'may have' not in str(refused.value)
+    assert str(refused.value) == ('WaysCloud API POST /x: HTTP 200 with a body that is not valid JSON (3 bytes); read'
+                                  ' for 30 s afterwards (operation_timeout), the server shows that restoring s of db'
+                                  ' into db was not done in that time: run the task again')
+
+
+def test_a_reading_that_fails_too_says_so():
+    client, clock = unclear_client(30)
+
+    def broken():
+        raise BackendError('WaysCloud API GET /x: no connection: refused')
+    with pytest.raises(BackendError, match='; reading afterwards whether it was done failed too: WaysCloud API GET'):
+        follow_up(client, 'taking a snapshot of db', BackendError('lost'), broken)

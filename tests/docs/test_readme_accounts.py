@@ -273,8 +273,10 @@ def password_storage(seen):
     assert seen['logins']['pg_own_tcp'] is None and seen['logins']['mdb_own_tcp'] is None  # and the password works
 
 
-@claim("`state: absent` terminates sessions, drops the database and (unless `drop_user: false`) the user.")
+@claim("`state: absent` terminates sessions, drops the database and (unless `drop_user: false`, or a copy restored from"
+       " its snapshots still uses it) the user.")
 def deletion(seen):
+    """No copy here; the copy's case is tests/api_server/test_limits.py's and the snapshot target's."""
     gone = seen['deleted']
     assert (gone['roles'], gone['databases'], gone['accounts'], list(gone['charset'])) == ({}, {}, {}, [])
     assert all(seen['sessions_after_deletion']), 'a session of a deleted database is still open'

@@ -19,21 +19,23 @@ from ansible_collections.wayscloud.databases.tests.environment import setting
 BAO = os.path.join(os.path.dirname(sys.executable), 'bao')
 
 
-def admin(namespace=None):
-    """An hvac client with the root token (in ``namespace``)."""
+def admin(namespace=None, server=None):
+    """An hvac client with the root token (in ``namespace``) of the test servers' OpenBao, or of a TlsServer."""
+    if server is not None:
+        return hvac.Client(url=server.url, token=server.token, namespace=namespace, verify=server.ca)
     return hvac.Client(url=setting('WAYSCLOUD_VAULT_ADDR'), token=setting('WAYSCLOUD_VAULT_TOKEN'), namespace=namespace)
 
 
-def namespace_with_kv(name):
+def namespace_with_kv(name, server=None):
     """A new namespace ``name`` with KV version 2 at ``secret`` (OpenBao 2.3+ has namespaces)."""
-    admin().adapter.post('/v1/sys/namespaces/%s' % name, json={})
-    admin(name).sys.enable_secrets_engine('kv', path='secret', options={'version': '2'})
+    admin(server=server).adapter.post('/v1/sys/namespaces/%s' % name, json={})
+    admin(name, server).sys.enable_secrets_engine('kv', path='secret', options={'version': '2'})
     return name
 
 
-def approle(prefix, namespace=None, mount='approle'):
+def approle(prefix, namespace=None, mount='approle', server=None):
     """An AppRole that may use ``secret/<prefix>/*`` only: dict(role_id, secret_id)."""
-    client = admin(namespace)
+    client = admin(namespace, server)
     if '%s/' % mount not in client.sys.list_auth_methods()['data']:
         client.sys.enable_auth_method('approle', path=mount)
     policy = 'p_' + prefix.replace('/', '_')

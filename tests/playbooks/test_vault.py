@@ -85,16 +85,16 @@ def test_api_passwords_go_to_the_callers_vault_and_the_lookup_reads_them(db_type
                       dict(ansible_hashi_vault_role_id=role['role_id'], ansible_hashi_vault_secret_id=role['secret_id']))
     assert sorted(found) == SHAPE and found['database'] == found['username'] == db_name
     connect(db_type, db_name, found['password']).close()
-    secret = openbao.admin(namespace).secrets.kv.v2.read_secret_version(path='%s/%s/%s' % (prefix, db_type, db_name),
-                                                                         mount_point='secret', raise_on_deleted_version=True)
+    kv = openbao.admin(namespace).secrets.kv.v2
+    path = '%s/%s/%s' % (prefix, db_type, db_name)
+    secret = kv.read_secret_version(path=path, mount_point='secret', raise_on_deleted_version=True)
     assert secret['data']['metadata']['version'] == 2  # created, then rotated
     leaks = [name for name, value in (('password', found['password']), ('secret_id', role['secret_id'])) if value in output]
     assert leaks == []
     ansible_playbook(tmp_path, [{'name': 'Delete', 'wayscloud.databases.wayscloud_database': dict(
         common, name=db_name, state='absent')}], module_env)
     with pytest.raises(hvac.exceptions.InvalidPath):  # the secret went with the database and its user
-        openbao.admin(namespace).secrets.kv.v2.read_secret_metadata(path='%s/%s/%s' % (prefix, db_type, db_name),
-                                                                   mount_point='secret')
+        kv.read_secret_metadata(path=path, mount_point='secret')
 
 
 def awx_injected(inputs, folder):

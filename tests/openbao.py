@@ -86,3 +86,16 @@ class TlsServer:
         self._process.terminate()
         self._process.wait(10)
         self._log.close()
+
+
+def read_only_approle(prefix):
+    """An AppRole that may read ``secret/<prefix>/*`` but not write: dict(role_id, secret_id)."""
+    client = admin()
+    if 'approle/' not in client.sys.list_auth_methods()['data']:
+        client.sys.enable_auth_method('approle')
+    policy = 'ro_' + prefix
+    client.sys.create_or_update_policy(policy, 'path "secret/data/%s/*" { capabilities = ["read"] }\n'
+                                               'path "secret/metadata/%s/*" { capabilities = ["read"] }\n' % (prefix, prefix))
+    client.auth.approle.create_or_update_approle('ro_' + prefix, token_policies=[policy])
+    return dict(role_id=client.auth.approle.read_role_id('ro_' + prefix)['data']['role_id'],
+                secret_id=client.auth.approle.generate_secret_id('ro_' + prefix)['data']['secret_id'])

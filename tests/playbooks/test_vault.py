@@ -166,3 +166,49 @@ def test_provision_through_ansible_runner_with_the_awx_vault_credential(tls, tmp
                                   '-a', json.dumps(dict(db_type=db_type, name=db_name, state='absent', api_url=setting('WAYSCLOUD_API_URL')))],
                                  capture_output=True, text=True, check=False, env=removal)
         assert removed.returncode == 0, removed.stdout[-2000:]
+
+
+def api_backend(db_type, vault):
+    from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
+    from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
+    return ApiDatabases(db_type, ApiClient(setting('WAYSCLOUD_API_URL'), setting('WAYSCLOUD_TEST_KEY_CUSTOMER'), retries=0),
+                        customer_id='itest1', vault=vault)
+
+
+@pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
+def test_a_vault_that_will_not_take_the_password_leaves_none_unknown(db_type):
+    """Vault refuses the write (a read-only policy): a new database is deleted again; a rotation's error carries the
+    new password, which logs in, and Vault keeps the old one. An unreachable Vault stops both before any change."""
+    from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
+    from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
+    prefix = openbao.unique('ro')
+    role = openbao.read_only_approle(prefix)
+    url = setting('WAYSCLOUD_VAULT_ADDR')
+    read_only = api_backend(db_type, VaultStore(url, role_id=role['role_id'], secret_id=role['secret_id'], prefix=prefix))
+    requested = 'vlt_ro_' + TAGS[db_type]
+    with pytest.raises(BackendError, match='could not be stored in Vault .* so it was deleted again') as refused:
+        read_only.create('itest1', requested)
+    assert role['secret_id'] not in str(refused.value)
+    db_name = 'cust_itest1_%s_%s' % (TAGS[db_type], requested)
+    assert read_only.get(db_name) is None
+    writer = api_backend(db_type, VaultStore(url, setting('WAYSCLOUD_VAULT_TOKEN'), prefix=prefix))
+    database, password, created = writer.create('itest1', requested)
+    try:
+        with pytest.raises(BackendError, match='rotated, but storing it in Vault failed') as failed:
+            read_only.credentials().rotate(db_name)
+        rotated = failed.value.result['password']
+        connect(db_type, db_name, rotated).close()
+        assert writer.vault.read(db_type, db_name)[0]['password'] == password != rotated
+        unreachable = api_backend(db_type, VaultStore('http://127.0.0.1:9', 'x', prefix=prefix))
+        with pytest.raises(BackendError, match='unreachable'):
+            unreachable.credentials().rotate(db_name)
+        connect(db_type, db_name, rotated).close()  # not rotated
+        with pytest.raises(BackendError, match='unreachable'):
+            unreachable.delete(db_name)
+        assert writer.get(db_name) is not None
+    finally:
+        assert writer.delete(db_name)
+    assert writer.vault.read(db_type, db_name)[0] is None
+    with pytest.raises(BackendError, match='unreachable'):
+        unreachable.create('itest1', requested)
+    assert writer.get(db_name) is None

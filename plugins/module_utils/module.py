@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import os
 import traceback
 from contextlib import closing
 
@@ -23,6 +24,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import MissingLibrary, WaysCloudError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import ENVIRONMENT as VAULT_ENVIRONMENT
 
 BACKEND_ARGUMENT_SPEC = dict(
     backend=dict(type='str', default='api', choices=['api', 'host']),
@@ -39,13 +41,20 @@ API_ARGUMENT_SPEC = dict(
     api_retry_max_delay=dict(type='int', default=30),
 )
 
-# Mirrors doc_fragments/vault.py.
+# Mirrors doc_fragments/vault.py; the environment variables are community.hashi_vault's (vault.ENVIRONMENT).
 VAULT_ARGUMENT_SPEC = dict(
-    vault_url=dict(type='str', fallback=(env_fallback, ['VAULT_ADDR'])),
-    vault_token=dict(type='str', no_log=True, fallback=(env_fallback, ['VAULT_TOKEN'])),
+    vault_url=dict(type='str', fallback=(env_fallback, VAULT_ENVIRONMENT['vault_url'])),
+    vault_auth_method=dict(type='str', choices=['token', 'approle'],
+                           fallback=(env_fallback, VAULT_ENVIRONMENT['vault_auth_method'])),
+    vault_token=dict(type='str', no_log=True, fallback=(env_fallback, VAULT_ENVIRONMENT['vault_token'])),
+    vault_role_id=dict(type='str', no_log=False, fallback=(env_fallback, VAULT_ENVIRONMENT['vault_role_id'])),
+    vault_secret_id=dict(type='str', no_log=True, fallback=(env_fallback, VAULT_ENVIRONMENT['vault_secret_id'])),
+    vault_auth_mount=dict(type='str', default='approle'),
+    vault_namespace=dict(type='str', fallback=(env_fallback, VAULT_ENVIRONMENT['vault_namespace'])),
     vault_mount=dict(type='str', default='secret'),
     vault_path_prefix=dict(type='str', default='wayscloud/databases'),
-    vault_validate_certs=dict(type='bool', default=True),
+    vault_ca_cert=dict(type='path', fallback=(env_fallback, VAULT_ENVIRONMENT['vault_ca_cert'])),
+    vault_validate_certs=dict(type='bool'),
     return_password=dict(type='bool', default=True, no_log=False),
 )
 
@@ -143,10 +152,19 @@ def server_login(params, logins, db_type):
                        public_host=value['public_host'])
 
 
+def vault_store(params):
+    """The VaultStore the task's Vault options describe (VAULT_SKIP_VERIFY when vault_validate_certs is not given),
+    or None without vault_url."""
+    if not params['vault_url']:
+        return None
+    from ansible_collections.wayscloud.databases.plugins.module_utils.vault import store_from
+    return store_from(params, os.environ)
+
+
 def open_backend(module, logins, vault):
     """The backend (module_utils/backend.py) for the task's ``db_type`` and ``backend``; imports only what that
-    backend needs. ``logins``: engine_logins (host); ``vault``: whether the module keeps credentials (host: in
-    Vault, when vault_url is set)."""
+    backend needs. ``logins``: engine_logins (host); ``vault``: whether the module keeps credentials (in Vault,
+    when vault_url is set: on a host, the engine's secrets; through the API, the passwords it answers)."""
     params = module.params
     if params['backend'] == 'api':
         from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
@@ -157,16 +175,13 @@ def open_backend(module, logins, vault):
         client = ApiClient(url=params['api_url'], key=params['api_key'], timeout=params['api_timeout'],
                            validate_certs=params['validate_certs'], retries=params['api_retries'],
                            retry_max_delay=params['api_retry_max_delay'], operation_timeout=params['operation_timeout'])
-        return ApiDatabases(params['db_type'], client, customer_id=params.get('customer_id'))
+        return ApiDatabases(params['db_type'], client, customer_id=params.get('customer_id'),
+                            vault=vault_store(params) if vault else None)
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
     from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS, command_failed
     login = server_login(params, logins, params['db_type'])
     others = dict((db_type, server_login(params, logins, db_type)) for db_type in logins if db_type != params['db_type'])
-    store = None
-    if vault and params['vault_url']:
-        from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
-        store = VaultStore(params['vault_url'], params['vault_token'], mount=params['vault_mount'],
-                           prefix=params['vault_path_prefix'], validate_certs=params['vault_validate_certs'])
+    store = vault_store(params) if vault else None
 
     def run(argv, stdin=None, env=None):
         """Packet-filter and dump commands through Ansible's own runner (secrets only in ``env``, never argv)."""
@@ -395,12 +410,7 @@ def listed(results):
 def password_home(params):
     """A task that leaves a password it sets out of its result (``return_password`` false) has Vault keep it:
     checked before anything connects."""
-    if params['return_password']:
-        return
-    if params['backend'] != 'host':
-        raise ValidationError('return_password false needs backend host with vault_url: the API returns a password'
-                              ' only in the answer that sets it, and keeps no copy the caller can read')
-    if not params['vault_url']:
+    if not params['return_password'] and not params['vault_url']:
         raise ValidationError('return_password false needs vault_url: without Vault the result is the only place'
                               ' a new password is kept')
 

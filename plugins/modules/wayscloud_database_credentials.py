@@ -15,12 +15,12 @@ description:
     connection string), never its password.
   - With O(rotate=true), gives the database's user a new generated password, terminates every
     session the old password opened, stores the new password in Vault when configured, and returns
-    it once (with O(backend=host) and Vault, O(return_password=false) leaves it in Vault alone, the
+    it once (with Vault, O(return_password=false) leaves it in Vault alone, with either backend, the
     recommended form, which needs no C(no_log)). The old password stops working at once.
   - In check mode, a task on a database that does not exist yet (an earlier task of the play would create
     it) predicts its credentials (a rotation - a change) and warns that the database does not exist yet; a
     real run fails.
-  - With Vault, a rotation is never left half done. The stored secret and the password the server
+  - With Vault and O(backend=host), a rotation is never left half done. The stored secret and the password the server
     accepts always agree, even when the task is killed midway (the next task on the database's
     credentials settles an interrupted rotation).
   - A rotation that fails after the password changed loses no password; see the notes for what each
@@ -69,6 +69,10 @@ notes:
     tests/api_server, puts the old one back as the host backend does). When the answer is lost
     (a timeout, a reset connection, a body that is not JSON) the request is not repeated and the message
     says the server may have carried it out; rotate again to get a password that is known.
+  - With O(backend=api) and Vault, Vault is read before the request (an unreachable Vault or a refused login
+    fails before anything changes) and the new password the API answers is written as the secret's next
+    version. When that write fails the task fails with the new password in RV(password) (left out with
+    O(return_password=false)) and Vault still holds the old one; rotate again once Vault takes it.
 seealso:
   - plugin: wayscloud.databases.credentials
     plugin_type: lookup

@@ -39,7 +39,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
     check_rule_id, covers_everyone, normalize_address)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.overview import customer_usage, engine_entry
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import check_limits, record_limits

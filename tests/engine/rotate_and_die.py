@@ -15,7 +15,7 @@ import sys
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
 
 
 def main(db_type, db_name, state_dir, step):

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 from test_databases import connect_as

@@ -23,7 +23,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.credentials import holds_everywhere
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 from test_databases import connect_as

@@ -146,7 +146,7 @@ def _module_cases():
     add('return_password-false-without-vault', 'wayscloud_database', 'host', MDB,
         dict(customer_id='@cust', requested_name='novault', return_password=False), 'return_password', 'vault_url')
     add('return_password-false-api', 'wayscloud_database_credentials', 'api', PG,
-        dict(name='@db', rotate=True, return_password=False), 'return_password', 'backend host')
+        dict(name='@db', rotate=True, return_password=False), 'return_password', 'vault_url')
 
     # ---- wayscloud_database_credentials
     for backend in ('host', 'api'):

@@ -21,7 +21,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
 from conftest import api_options, fingerprint, run_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -326,7 +326,7 @@ def kill_at_every_step(run, check):
 
 @pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
 def test_killed_during_a_rotation(servers, scene, db_type):
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+    from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
     vault = dict(vault_url=servers['WAYSCLOUD_VAULT_ADDR'], vault_token=servers['WAYSCLOUD_VAULT_TOKEN'],
                  vault_path_prefix='faultshost')
     store = VaultStore(servers['WAYSCLOUD_VAULT_ADDR'], servers['WAYSCLOUD_VAULT_TOKEN'], prefix='faultshost')
@@ -336,7 +336,7 @@ def test_killed_during_a_rotation(servers, scene, db_type):
     assert first.get('changed'), first.get('msg')
     driver = 'ansible_collections.wayscloud.databases.plugins.module_utils.host.%s.database' % db_type
     cls = 'PostgreSQLDriver' if db_type == 'postgresql' else 'MariaDBDriver'
-    counted = [('ansible_collections.wayscloud.databases.plugins.module_utils.host.vault', 'VaultStore.write'),
+    counted = [('ansible_collections.wayscloud.databases.plugins.module_utils.vault', 'VaultStore.write'),
                (driver, cls + '.set_password'), (driver, cls + '.terminate_user_sessions'),
                ('ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog', 'Catalog.record_event')]
     known = [first['password']]

@@ -47,7 +47,7 @@ def vault_client(servers):
 
 def stored_password(servers, prefix, db_type, db_name):
     """The password Vault holds for the database under ``prefix`` (None when there is no secret)."""
-    from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import VaultStore
+    from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
     data = VaultStore(servers['WAYSCLOUD_VAULT_ADDR'], servers['WAYSCLOUD_VAULT_TOKEN'], prefix=prefix).read(
         db_type, db_name)[0]
     return data and not data['pending'] and data['password']

@@ -34,6 +34,8 @@ import yaml
 
 from conftest import host_options, run_module
 
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import db_type_of
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.dirname(sys.executable)
@@ -175,8 +177,7 @@ def run_demo(work, servers):
         for path in glob.glob(os.path.join(demo, 'credentials', '*.json')):
             with open(path) as handle:
                 db = json.load(handle)
-            db_type = 'postgresql' if db['connection_string'].startswith('postgresql:') else 'mariadb'
-            run_module('wayscloud_database', dict(host_options(servers, db_type, os.path.join(demo, 'state')),
+            run_module('wayscloud_database', dict(host_options(servers, db_type_of(db['database']), os.path.join(demo, 'state')),
                                                   name=db['database'], state='absent'))
     return done, demo
 

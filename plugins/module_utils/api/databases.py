@@ -5,7 +5,8 @@
 """Database lifecycle through the WaysCloud API: the same methods and result shapes as host/databases.py.
 
 Reads answer check mode; writes follow the contract. A database's full shape comes from the list
-endpoint (one GET), since the info endpoint lacks host, port and description.
+endpoint (one GET), since the info endpoint lacks host, port and description. With a caller's Vault (a
+VaultStore), a password the API answers goes there in the host backend's layout (module_utils/vault.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,13 +23,16 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.api.overview i
 from ansible_collections.wayscloud.databases.plugins.module_utils.api.snapshots import ApiSnapshots
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, database_missing
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import DATABASE_FIELDS, database_result
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import secret_for
 
 
 class ApiDatabases(backend.Databases):
-    def __init__(self, db_type, client, customer_id=None):
+    def __init__(self, db_type, client, customer_id=None, vault=None):
+        """``vault``: the caller's VaultStore, where the passwords the API answers are kept (None: nowhere)."""
         self.db_type = naming.check_db_type(db_type)
         self.client = client
         self.customer_id = customer_id  # only internal keys may name one; a customer key's is ignored
+        self.vault = vault
         self._warnings = []
 
     @property
@@ -46,7 +50,8 @@ class ApiDatabases(backend.Databases):
 
     def sibling(self, db_type):
         """This backend for ``db_type`` (the same client)."""
-        return self if db_type == self.db_type else ApiDatabases(db_type, self.client, customer_id=self.customer_id)
+        return self if db_type == self.db_type else ApiDatabases(db_type, self.client, customer_id=self.customer_id,
+                                                                 vault=self.vault)
 
     def overview(self):
         return ApiOverview(self)
@@ -117,12 +122,14 @@ class ApiDatabases(backend.Databases):
         body = {'db_type': self.db_type, 'requested_name': requested_name}
         if customer_id or self.customer_id:
             body['customer_id'] = customer_id or self.customer_id
+            if self.vault:  # an unreachable Vault or a token that may not read the path fails before creating
+                self.vault.check(self.db_type, naming.technical_name(self.db_type, body['customer_id'], requested_name))
         created = self.client.request('POST', '/v1/databases', body=body, idempotent=True)
         db_name = created['db_name']
         if body.get('customer_id') and db_name != naming.technical_name(self.db_type, body['customer_id'], requested_name):
             # A customer key's customer_id is ignored by the API: it made the key's own database instead.
             if not created.get('idempotent'):
-                self.delete(db_name)
+                self._drop(db_name)
             raise BackendError('this API key acts for the customer of %s, not for customer %s; only an internal'
                                ' key may act for another customer' % (db_name, body['customer_id']))
         changes = dict(connection_limit=connection_limit, description=description)
@@ -145,7 +152,25 @@ class ApiDatabases(backend.Databases):
             self.warnings.append('%s was created, but setting %s failed (%s); the next run applies it'
                                  % (db_name, ', '.join(sorted(changes)) or 'it up', exc))
             database = None
-        return database or self._shape(dict(created, connection_limit=None, description=None)), password, True
+        database = database or self._shape(dict(created, connection_limit=None, description=None))
+        if password is not None and self.vault:
+            self._keep(database, password)
+        return database, password, True
+
+    def _keep(self, database, password):
+        """Store a new database's password in the caller's Vault; when that fails, delete the database again, as a
+        host does: nobody would have its password."""
+        try:
+            self.vault.write(self.db_type, database['db_name'], secret_for(database, password))
+        except BackendError as exc:
+            try:
+                self._drop(database['db_name'])
+            except BackendError as refused:
+                raise BackendError('%s was created but its password could not be stored in Vault (%s), and deleting it'
+                                   ' again failed (%s)' % (database['db_name'], exc, refused),
+                                   result=dict(changed=True, database=database, password=password))
+            raise BackendError('%s was created but its password could not be stored in Vault (%s), so it was deleted'
+                               ' again' % (database['db_name'], exc))
 
     def drift(self, database, wanted):
         """The contract shows one value per setting: what the API's servers hold beyond it is the API's to keep."""
@@ -177,7 +202,18 @@ class ApiDatabases(backend.Databases):
         return False
 
     def delete(self, db_name, drop_user=True):
-        """True when this call deleted it: a retry answered 404 after an unclear attempt means that attempt did."""
+        """True when this call deleted it. With the user goes the secret in the caller's Vault (checked before
+        anything is deleted)."""
+        forget = drop_user and self.vault
+        if forget:
+            self.vault.check(self.db_type, db_name)
+        deleted = self._drop(db_name, drop_user)
+        if deleted and forget:
+            self.vault.delete(self.db_type, db_name)
+        return deleted
+
+    def _drop(self, db_name, drop_user=True):
+        """DELETE; True when it deleted: a retry answered 404 after an unclear attempt means that attempt did."""
         try:
             answer = self.client.request('DELETE', path('v1', 'databases', self.db_type, db_name),
                                          query={'username': db_name} if drop_user else None)

@@ -29,7 +29,7 @@ __metaclass__ = type
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Credentials
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import secret_for
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import credentials_result
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 

@@ -28,7 +28,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.runner im
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import generate_password
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.snapshots import (
     HostSnapshots, days_from_now, snapshot_limits, sweep_expired)
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.vault import secret_for
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import secret_for
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
 DRIVERS = {'postgresql': PostgreSQLDriver, 'mariadb': MariaDBDriver}

@@ -63,16 +63,13 @@ def test_without_passwords_takes_every_password_out_when_the_task_leaves_them_to
     assert 'password' in result and 'password' in result['databases'][0]  # the task's own result is not changed
 
 
-@pytest.mark.parametrize('params, rule', [
-    (dict(backend='api', vault_url='http://vault:8200'), 'backend host'),
-    (dict(backend='host', vault_url=None), 'needs vault_url'),
-])
-def test_a_password_left_out_needs_a_home(params, rule):
+@pytest.mark.parametrize('backend', ['api', 'host'])
+def test_a_password_left_out_needs_a_home(backend):
     with pytest.raises(ValidationError) as refused:
-        password_home(dict(params, return_password=False))
-    assert rule in str(refused.value)
-    password_home(dict(params, return_password=True))
-    password_home(dict(backend='host', vault_url='http://vault:8200', return_password=False))
+        password_home(dict(backend=backend, vault_url=None, return_password=False))
+    assert 'needs vault_url' in str(refused.value)
+    password_home(dict(backend=backend, vault_url=None, return_password=True))
+    password_home(dict(backend=backend, vault_url='http://vault:8200', return_password=False))
 
 
 class Module:

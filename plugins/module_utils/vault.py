@@ -9,7 +9,12 @@ db_type, db_name, database, username, password, host, port, connection_string, a
 Each password change is a new version; the secret's first version is the database's creation.
 A version with ``pending: true`` (and ``previous_version``) is the journal of a rotation that has
 not finished: readers must not use it until the engine settles it (see host/credentials.py).
-Deleting a database destroys the secret with all its versions.
+Deleting a database destroys the secret with all its versions. Both backends keep this layout (with
+``backend: api`` the module writes what the API answered), and the credentials lookup reads it.
+
+Logging in is what community.hashi_vault users know: a token, or an AppRole's role_id and secret_id
+(``auth_method``), optionally in a namespace (the X-Vault-Namespace header, OpenBao 2.3+ and Vault
+Enterprise) and with a CA bundle; the options' environment variables are listed once, in ENVIRONMENT.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -60,19 +65,88 @@ def vault_time(value):
     return value[:19] + 'Z' if value else None
 
 
+# The environment variables each Vault option falls back to, community.hashi_vault's first (they win).
+ENVIRONMENT = dict(
+    vault_url=['ANSIBLE_HASHI_VAULT_ADDR', 'VAULT_ADDR'],
+    vault_token=['ANSIBLE_HASHI_VAULT_TOKEN', 'VAULT_TOKEN'],
+    vault_auth_method=['ANSIBLE_HASHI_VAULT_AUTH_METHOD', 'VAULT_AUTH_METHOD'],
+    vault_role_id=['ANSIBLE_HASHI_VAULT_ROLE_ID', 'VAULT_ROLE_ID'],
+    vault_secret_id=['ANSIBLE_HASHI_VAULT_SECRET_ID', 'VAULT_SECRET_ID'],
+    vault_namespace=['ANSIBLE_HASHI_VAULT_NAMESPACE', 'VAULT_NAMESPACE'],
+    vault_ca_cert=['ANSIBLE_HASHI_VAULT_CA_CERT', 'VAULT_CACERT'],
+)
+AUTH_METHODS = ('token', 'approle')
+DEFAULT_AUTH_MOUNT = 'approle'
+
+
+def skip_verify(environ):
+    """Whether VAULT_SKIP_VERIFY (Vault's own variable) asks not to verify TLS; read only when
+    vault_validate_certs is not given."""
+    return environ.get('VAULT_SKIP_VERIFY', '').strip().lower() in ('1', 'true', 't', 'yes', 'y', 'on')
+
+
+def store_from(options, environ=None):
+    """The VaultStore of a task's or the lookup's ``vault_*`` options (None: vault_validate_certs not given, so
+    VAULT_SKIP_VERIFY of ``environ`` decides)."""
+    validate = options.get('vault_validate_certs')
+    if validate is None:
+        validate = not skip_verify(environ or {})
+    return VaultStore(options.get('vault_url'), options.get('vault_token'), mount=options.get('vault_mount'),
+                      prefix=options.get('vault_path_prefix'), validate_certs=validate,
+                      auth_method=options.get('vault_auth_method'), role_id=options.get('vault_role_id'),
+                      secret_id=options.get('vault_secret_id'), auth_mount=options.get('vault_auth_mount'),
+                      namespace=options.get('vault_namespace'), ca_cert=options.get('vault_ca_cert'))
+
+
+def auth_method_of(auth_method, token, role_id):
+    """The method to log in with: the one given, else approle when a role_id is given, else token."""
+    if auth_method:
+        if auth_method not in AUTH_METHODS:
+            raise ValidationError('vault_auth_method must be one of %s (got %r)' % (', '.join(AUTH_METHODS), auth_method))
+        return auth_method
+    return 'approle' if role_id and not token else 'token'
+
+
 class VaultStore:
-    def __init__(self, url, token, mount=DEFAULT_MOUNT, prefix=DEFAULT_PREFIX, validate_certs=True, timeout=10):
+    def __init__(self, url, token=None, mount=DEFAULT_MOUNT, prefix=DEFAULT_PREFIX, validate_certs=True, timeout=10,
+                 auth_method=None, role_id=None, secret_id=None, auth_mount=None, namespace=None, ca_cert=None):
         if not url:
             raise BackendError('vault_url is required to store credentials in Vault (or set VAULT_ADDR)')
-        if not token:
-            raise BackendError('vault_token is required with vault_url (or set VAULT_TOKEN)')
+        method = auth_method_of(auth_method, token, role_id)
+        if method == 'token' and not token:
+            raise BackendError('vault_token is required with vault_url (or set VAULT_TOKEN), or log in with an'
+                               ' AppRole: vault_role_id and vault_secret_id')
+        if method == 'approle' and not (role_id and secret_id):
+            raise BackendError('vault_auth_method approle needs vault_role_id and vault_secret_id (or set'
+                               ' VAULT_ROLE_ID and VAULT_SECRET_ID)')
         self.url = check_service_url('vault_url', url)
         self.mount = check_vault_path('vault_mount', mount or DEFAULT_MOUNT)
         self.prefix = check_vault_path('vault_path_prefix', (prefix or DEFAULT_PREFIX).strip('/'))
+        auth_mount = check_vault_path('vault_auth_mount', auth_mount or DEFAULT_AUTH_MOUNT)
+        if namespace:
+            check_vault_path('vault_namespace', namespace.strip('/'))
         hvac, self._requests_errors = import_hvac()
         self._errors = hvac.exceptions
-        self._client = hvac.Client(url=url, token=token, verify=validate_certs, timeout=timeout)
+        # A CA bundle replaces the system's; validate_certs false turns verification off altogether.
+        verify = (ca_cert or True) if validate_certs else False
+        self._client = hvac.Client(url=url, token=token if method == 'token' else None, verify=verify,
+                                   timeout=timeout, namespace=namespace or None)
+        if method == 'approle':
+            self._login(auth_mount, role_id, secret_id)
         self._kv = self._client.secrets.kv.v2
+
+    def _login(self, auth_mount, role_id, secret_id):
+        """Trade the AppRole's role_id and secret_id for a token; a failure names the mount, never an id."""
+        try:
+            self._client.auth.approle.login(role_id=role_id, secret_id=secret_id, mount_point=auth_mount)
+        except (self._errors.InvalidRequest, self._errors.Forbidden, self._errors.InvalidPath):
+            raise BackendError('Vault at %s refused the AppRole login at auth/%s (check vault_role_id,'
+                               ' vault_secret_id, vault_auth_mount and vault_namespace)' % (self.url, auth_mount))
+        except self._errors.VaultError as exc:
+            raise BackendError('Vault at %s failed the AppRole login at auth/%s: %s'
+                               % (self.url, auth_mount, exc.__class__.__name__))
+        except self._requests_errors.RequestException as exc:
+            raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
     def path(self, db_type, db_name):
         return '%s/%s/%s' % (self.prefix, db_type, db_name)
@@ -87,7 +161,8 @@ class VaultStore:
         except self._errors.InvalidPath:
             return None
         except self._errors.Forbidden:
-            raise BackendError('Vault refused to %s %s: permission denied (check vault_token and its policy)'
+            raise BackendError('Vault refused to %s %s: permission denied (check the policy of the token or AppRole,'
+                               ' and vault_namespace)'
                                % (what, self.where(db_type, db_name)))
         except self._errors.VaultError as exc:
             where = self.where(db_type, db_name)

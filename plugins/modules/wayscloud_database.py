@@ -27,10 +27,10 @@ description:
 author:
   - WaysCloud Databases developers (@wayscloud)
 requirements:
-  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller)
+  - With O(backend=api), nothing beyond ansible-core where the task runs (usually the controller), and C(hvac) with Vault
   - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
     to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
-  - C(hvac) on the database host, only when Vault is used (O(vault_url) with O(backend=host))
+  - C(hvac) where the module runs, only when Vault is used (O(vault_url)), with either backend
   - With O(backend=host), deleting a database takes its firewall rules away with the command of
     O(firewall_driver) (C(ufw), or C(nft) for V(nftables); none with V(none))
 extends_documentation_fragment:

@@ -167,6 +167,15 @@ def option_specs(option, module, role):
     return specs + [ROLE_OPTIONS[name][option] for name in ([role] if role else ROLES) if option in ROLE_OPTIONS[name]]
 
 
+def playbook_variables():
+    """The variables playbooks/*.yml take, as their header comments list them (``#   wayscloud_x  what``)."""
+    names = set()
+    for path in glob.glob(os.path.join(ROOT, 'playbooks', '*.yml')):
+        with open(path) as handle:
+            names.update(re.findall(r'^#\s+(wayscloud_[a-z_]+)', handle.read(), re.M))
+    return names
+
+
 def text_problems(page):
     module, role = page_subject(page)
     problems = []
@@ -174,7 +183,7 @@ def text_problems(page):
     for option, value in re.findall(r'`([a-z_]+): ([^`]+)`', text):
         specs = option_specs(option, module, role)
         if not specs:
-            if option not in KEYWORDS:
+            if option not in KEYWORDS and option not in playbook_variables() and not option.startswith('ansible_'):
                 problems.append('`%s: %s`: no option %s' % (option, value, option))
             continue
         if '...' in value:

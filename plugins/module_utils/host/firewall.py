@@ -279,11 +279,13 @@ class HostFirewall(Firewall):
             gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
             kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
                     and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
-            self._sync_network(kept + [rule for change in queued.values() for rule in change.rules], identity)
+            wanted = kept + [rule for change in queued.values() for rule in change.rules]
+            self._sync_network(wanted, identity)
             self._forget_reads()
+            needed = [(rule['ip_address'], rule['port']) for rule in wanted]
             for db_name, change in queued.items():
                 if change.username is not None:
-                    self._verify(db_name, change.username, change.rules, change.gone, kept)
+                    self._verify(db_name, change.username, change.rules, change.gone, needed)
             for db_name, change in queued.items():
                 # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
                 for rule in change.gone if change.username is not None else ():
@@ -305,14 +307,13 @@ class HostFirewall(Firewall):
         self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity,
                           self._rule_ids() | set(rule['rule_id'] for rule in rules))
 
-    def _verify(self, db_name, username, rules, gone, kept):
+    def _verify(self, db_name, username, rules, gone, needed):
         """Read both layers back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may leave
-        its pair in the packet filter only while another rule of this catalog (``kept``, or ``rules``) needs it."""
+        its pair in the packet filter only while a rule of this catalog still needs it (``needed``: their pairs)."""
         left = self._problems(db_name, username, rules)
         if left:
             raise BackendError('%s after the change' % left[0][1])
         state = self._network_state(self.catalog.identity()) if gone else None
-        needed = [(r['ip_address'], r['port']) for r in kept + rules]
         for rule in gone if state is not None else ():
             pair = (rule['ip_address'], rule['port'])
             if self.network.admits(state.mine, *pair) and not self.network.admits(needed, *pair):

@@ -164,7 +164,7 @@ class MariaDBDriver(Driver):
         return self.execute('SELECT VERSION()')[0][0]
 
     def user_exists(self, username):
-        return bool(self.user_hosts(username))
+        return bool(self._accounts_of(username))
 
     def create_database(self, db_name, username, password, connection_limit, description):
         """The database, then its user's local accounts with rights on it alone; undone again if they fail."""
@@ -172,21 +172,20 @@ class MariaDBDriver(Driver):
             self.warnings.append('MariaDB has symbolic links on: a tenant can put table files anywhere the server may'
                                  ' write (CREATE TABLE ... DATA DIRECTORY); set symbolic-links = 0 (the db_server role'
                                  ' does)')
+        existing = self.user_hosts(username)
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
-        created_user = not self.user_exists(username)
         try:
             password_hash = mysql_native_password_hash(password)
-            existing = self.user_hosts(username)
             for host in LOCAL_HOSTS:
                 if host not in existing:
                     self._create_account(db_name, username, host, password_hash, connection_limit)
-            if existing:  # a kept user's grants went with its old database
+            if existing:  # a kept user: its grants went with its old database, its accounts keep an old password
                 self.set_owner(db_name, username)
-            self.set_password(username, password)
-            self.set_connection_limit(db_name, username, connection_limit)
+                self.set_password(username, password)
+                self.set_connection_limit(db_name, username, connection_limit)
         except BackendError:
             self.drop_database(db_name)
-            if created_user:
+            if not existing:
                 self.drop_user(username)
             raise
 
@@ -218,7 +217,7 @@ class MariaDBDriver(Driver):
     def _account_changes(self, db_name, user, networks):
         """[(network, message, action)]: what makes the user's accounts differ from what ``networks`` call for, and
         the statement that repairs each."""
-        accounts = self._accounts().get(user)
+        accounts = self._accounts_of(user)
         if not accounts:
             return []
         primary = accounts.get(PRIMARY_HOST) or accounts[sorted(accounts)[0]]
@@ -249,7 +248,7 @@ class MariaDBDriver(Driver):
                 changes.append((network, '%s has max_user_connections %s, not %s' % (account(host), accounts[host][2], limit),
                                 functools.partial(self.execute, 'ALTER USER %s@%s WITH MAX_USER_CONNECTIONS %s',
                                                   (user, host, limit))))
-            if (user, host, quote_grant_database(db_name)[1:-1]) not in self._full_grants():
+            if 'N' in self._privileges(user, db_name).get(host, 'N'):
                 changes.append((network, '%s lacks ALL PRIVILEGES on %s' % (account(host), db_name),
                                 functools.partial(self.execute, grant + '%s@%s', (user, host))))
         return changes
@@ -270,17 +269,34 @@ class MariaDBDriver(Driver):
             return accounts
         return remembered(self.reads, 'accounts', read)
 
-    def _full_grants(self):
-        """{(user, host, database as GRANT escapes it)} of every account with ALL PRIVILEGES on a database (what SHOW
-        GRANTS shows as such), in one read."""
-        def read():
-            return set(self.execute('SELECT User, Host, Db FROM mysql.db WHERE %s' % ' AND '.join(
-                "%s = 'Y'" % quote_identifier(column) for column in self._privilege_columns())))
-        return remembered(self.reads, 'grants', read)
+    def _accounts_of(self, user):
+        """{host: (password hash, plugin, max_user_connections)} of the user's accounts: in a batch from its one read of
+        every account, else in a query of its own."""
+        if self.reads is not None:
+            return self._accounts().get(user, {})
+        return dict((row[0], tuple(row[1:])) for row in self.execute(
+            'SELECT Host, authentication_string, plugin, max_user_connections FROM mysql.user WHERE User = %s', (user,)))
+
+    def _privileges(self, user, db_name):
+        """{host: 'Y'/'N' for each of _privilege_columns} of the user's accounts' rows in mysql.db for the database
+        (ALL PRIVILEGES is all 'Y'): in a batch from its one read of every row, else in a query of its own."""
+        query = 'SELECT User, Db, Host, %s FROM mysql.db' % ', '.join(quote_identifier(c) for c in self._privilege_columns())
+        escaped = quote_grant_database(db_name)[1:-1]
+
+        def read_all():
+            rows = {}
+            for row in self.execute(query):
+                rows.setdefault(tuple(row[:2]), {})[row[2]] = ''.join('Y' if value == 'Y' else 'N' for value in row[3:])
+            return rows
+        if self.reads is None:
+            return dict((row[2], ''.join('Y' if value == 'Y' else 'N' for value in row[3:]))
+                        for row in self.execute(query + ' WHERE User = %s AND Db = %s', (user, escaped)))
+        return remembered(self.reads, 'privileges', read_all).get((user, escaped), {})
 
     def _privilege_columns(self):
         """The columns of mysql.db that together make ALL PRIVILEGES on a database (GRANT OPTION is not one)."""
-        return [row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'") if row[0] != 'Grant_priv']
+        return remembered(self.reads, 'columns', lambda: [
+            row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'") if row[0] != 'Grant_priv'])
 
     def _owners(self):
         """{user: Owner} the collection's table of owners names for each user's accounts (none while it has no table)."""
@@ -327,24 +343,20 @@ class MariaDBDriver(Driver):
     def kept_settings(self, db_name):
         """Where the server keeps a database's settings, {field: {place: value}}: its connection limit on every account
         of the user named like it (as set_connection_limit sets them). MariaDB keeps no description."""
-        rows = self.execute('SELECT Host, max_user_connections FROM mysql.user WHERE User = %s', (db_name,))
-        return dict(connection_limit=dict(("account '%s'@'%s'" % (db_name, host), connection_limit(limit))
-                                          for host, limit in rows))
+        return dict(connection_limit=dict(("account '%s'@'%s'" % (db_name, host), connection_limit(account[2]))
+                                          for host, account in sorted(self._accounts_of(db_name).items())))
 
     def owner_drift(self, db_name, username):
         """{place: as found} of ``username``'s accounts that lack a privilege of ALL PRIVILEGES on the database (the
         grants are what makes it the database's owner); empty when none does."""
         columns = self._privilege_columns()
-        rows = self.execute('SELECT u.Host, %s FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User'
-                            ' AND d.Host = u.Host AND BINARY d.Db = %%s WHERE u.User = %%s ORDER BY u.Host'
-                            % ', '.join('d.' + quote_identifier(column) for column in columns),
-                            (quote_grant_database(db_name)[1:-1], username))
+        privileges = self._privileges(username, db_name)
         drift = {}
-        for row in rows:
-            lacking = [column[:-len('_priv')].replace('_', ' ').lower() for column, value in zip(columns, row[1:])
-                       if value != 'Y']
+        for host in sorted(self._accounts_of(username)):
+            lacking = [column[:-len('_priv')].replace('_', ' ').lower()
+                       for column, value in zip(columns, privileges.get(host, 'N' * len(columns))) if value != 'Y']
             if lacking:
-                drift["privileges of '%s'@'%s' on %s" % (username, row[0], db_name)] = (
+                drift["privileges of '%s'@'%s' on %s" % (username, host, db_name)] = (
                     'none' if len(lacking) == len(columns) else 'lacks ' + ', '.join(lacking))
         return drift
 

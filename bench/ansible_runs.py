@@ -180,6 +180,8 @@ class Servers:
                              " WHERE schema_name LIKE 'cust\\_bench\\_%';"
                              "SELECT CONCAT('DROP USER `', user, '`@`', host, '`;') FROM mysql.user WHERE user LIKE 'cust\\_bench\\_%';")
         self.mdb_sql(drops)
+        self.mdb_sql("DELETE FROM wayscloud.access_owners WHERE user_name LIKE 'cust\\_bench\\_%';"
+                     if self.mdb_sql("SHOW DATABASES LIKE 'wayscloud'").strip() else '')
         shutil.rmtree(state_dir, ignore_errors=True)
 
     def end_state(self):

@@ -146,6 +146,12 @@ def write_block(path, lines):
     return current
 
 
+def signature(path):
+    """What changes whenever a file is written: a replaced file has a new inode, an edited one a new time or size."""
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def replace_file(path, lines):
     """Atomically replace a file's lines, keeping its owner and mode (a fresh temporary file, never a
     predictable name the folder's owner could have prepared)."""
@@ -172,6 +178,7 @@ class PostgreSQLDriver(Driver):
     new_database_needs_access_lines = True  # its pg_hba lines (local addresses, reject the rest) come at creation
     access_label = 'pg_hba lines'
     access_follows_user = False
+    _written = None  # (the file's signature, its block's groups) as this driver's last write left them
 
     def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
@@ -432,7 +439,12 @@ class PostgreSQLDriver(Driver):
         Reloads always: an earlier run may have written the file and died before the reload."""
         with self.access_lock():
             path = self._hba_file()
-            groups = block_groups(read_block(path))[0]
+            # Each of a list's new databases writes its lines: the block is parsed again only when someone else wrote.
+            written, self._written = self._written, None
+            if written is not None and written[0] == signature(path):
+                groups = collections.OrderedDict(written[1])
+            else:
+                groups = block_groups(read_block(path))[0]
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
             previous = write_block(path, lines + self._closing_lines())
@@ -441,6 +453,7 @@ class PostgreSQLDriver(Driver):
                 if errors:
                     replace_file(path, previous)
                     raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+            self._written = (signature(path), groups)
             self.execute('SELECT pg_reload_conf()')
             self.forget_reads()
 

@@ -17,7 +17,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
-    SCRATCH_PREFIX, Access, Driver, first_line, loader_of, remembered)
+    SCRATCH_PREFIX, Access, Driver, first_line, remembered)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_matches, scram_sha_256_verifier
 
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'

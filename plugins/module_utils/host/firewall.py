@@ -111,9 +111,9 @@ class HostFirewall(Firewall):
         with self.batch():
             username = self.backend.existing(db_name)['username']
             if username != db_name and self.driver.access_follows_user:
-                raise BackendError('%s is a restored copy reached by user %s: on %s an address reaches all of'
-                                   ' a user\'s databases through one account, so give the rule to %s instead'
-                                   % (db_name, username, self.driver.label, username))
+                raise Conflict('%s is a restored copy reached by user %s: on %s an address reaches all of'
+                               ' a user\'s databases through one account, so give the rule to %s instead'
+                               % (db_name, username, self.driver.label, username))
             rules = self._rules(db_name)
             problems = self._problems(db_name, username, rules)
             rule = next((rule for rule in rules if rule['ip_address'] == ip_address), None)

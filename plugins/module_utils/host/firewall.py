@@ -64,7 +64,8 @@ class HostFirewall(Firewall):
 
     def list(self, db_name):
         self.backend.existing(db_name)
-        return [self._result(row) for row in self._rules(db_name)]
+        # In the catalog's order, also while a batch holds rules it has not stored yet.
+        return [self._result(row) for row in sorted(self._rules(db_name), key=lambda rule: (rule['created_at'], rule['rule_id']))]
 
     @contextlib.contextmanager
     def batch(self):

@@ -18,9 +18,14 @@ comparison alternates the sides, ``--repeat`` times, and the table shows medians
 - concurrency: 40 databases created by 8 forks at once (8 inventory hosts, all this machine),
   against the same with 1 fork, on each backend.
 - memory: peak RSS of one module run, each backend, beside community modules and uri.
+- scale: for each N of ``--sizes``, N PostgreSQL and N MariaDB databases with one allowed address each
+  through the lists (four module runs, each timed by bench_timer), then the warm run of all; the per-database
+  cold cost shows how the cost grows with the databases of a host. With ``--baseline`` (a collections path
+  holding another version of the collection) each N runs both, alternating, beside each other.
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -175,6 +180,8 @@ class Servers:
                              " WHERE schema_name LIKE 'cust\\_bench\\_%';"
                              "SELECT CONCAT('DROP USER `', user, '`@`', host, '`;') FROM mysql.user WHERE user LIKE 'cust\\_bench\\_%';")
         self.mdb_sql(drops)
+        self.mdb_sql("DELETE FROM wayscloud.access_owners WHERE user_name LIKE 'cust\\_bench\\_%';"
+                     if self.mdb_sql("SHOW DATABASES LIKE 'wayscloud'").strip() else '')
         shutil.rmtree(state_dir, ignore_errors=True)
 
     def end_state(self):
@@ -353,6 +360,57 @@ def clean_all(books, servers, backend):
     servers.reset(books.state_dir)
 
 
+# ---------------------------------------------------------------------------------------------- scale
+
+def timed_tasks(books, name, plays, path):
+    """{task name: seconds} of one playbook run (bench_timer), and the whole run's seconds; a failed or changed
+    warm run is an error for the caller to judge from the recap."""
+    timer = os.path.join(books.work, 'timings.json')
+    os.environ.update(BENCH_TIMER_FILE=timer, ANSIBLE_CALLBACKS_ENABLED='bench_timer',
+                      ANSIBLE_CALLBACK_PLUGINS=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'callback_plugins'))
+    try:
+        seconds, changed, failed = books.run(name, plays, path)
+    finally:
+        for variable in ('BENCH_TIMER_FILE', 'ANSIBLE_CALLBACKS_ENABLED', 'ANSIBLE_CALLBACK_PLUGINS'):
+            os.environ.pop(variable)
+    if failed:
+        raise RuntimeError('%s: %d failed\n%s' % (name, failed, '\n'.join(books.failures)[:5000]))
+    with open(timer) as handle:
+        return dict(json.load(handle)), seconds, changed
+
+
+SCALE_TASKS = (('PG create', 'Create the postgresql databases'), ('MariaDB create', 'Create the mariadb databases'),
+               ('PG firewall', 'Allow one address to each postgresql database'),
+               ('MariaDB firewall', 'Allow one address to each mariadb database'))
+
+
+def bench_scale(books, servers, sizes, repeat, baseline=None):
+    """Per N: each of the four module runs, the warm run of all, and the cold cost per database (all four runs
+    over 2N databases); ours against ``baseline`` where given."""
+    sides = [('ours', books.ours)] + ([('baseline', baseline)] if baseline else [])
+    for count in sizes:
+        names = ['d%04d' % number for number in range(1, count + 1)]
+        samples = dict((side, collections.defaultdict(list)) for side, dummy in sides)
+        for number in range(repeat):
+            for side, path in (sides if number % 2 == 0 else sides[::-1]):
+                servers.reset(books.state_dir)
+                plays = ours_provision(books, names)
+                tasks, dummy, dummy = timed_tasks(books, 'scale-%s-%d' % (side, count), plays, path)
+                if servers.end_state() != (count,) * 5:
+                    raise RuntimeError('%s at N=%d left %r' % (side, count, servers.end_state()))
+                for label, task in SCALE_TASKS:
+                    samples[side][label].append(tasks[task])
+                samples[side]['cold per database'].append(sum(tasks[task] for dummy, task in SCALE_TASKS) / (2 * count))
+                dummy, seconds, changed = timed_tasks(books, 'scale-%s-%d-warm' % (side, count), plays, path)
+                if changed:
+                    raise RuntimeError('%s at N=%d: changed=%d on the warm run' % (side, count, changed))
+                samples[side]['warm run (all)'].append(seconds)
+        for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
+            row('N=%d: %s (%d + %d databases, lists, host, firewall_driver none)' % (count, label, count, count),
+                samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
+    servers.reset(books.state_dir)
+
+
 # ---------------------------------------------------------------------------------------------- memory
 
 def peak_rss_mb(module, args, pythonpath):
@@ -404,6 +462,8 @@ def main():
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--count', type=int, default=20)
     parser.add_argument('--api-tasks', type=int, default=40)
+    parser.add_argument('--sizes', default='50,200,1000', help='N of the scale part, comma-separated')
+    parser.add_argument('--baseline', help='scale: a collections path holding the version to compare with')
     parser.add_argument('--work', required=True)
     parser.add_argument('--ours', required=True, help='collections path holding wayscloud.databases')
     parser.add_argument('--community', required=True, help='collections path of the PyPI package ansible')
@@ -421,6 +481,8 @@ def main():
             bench_concurrency(books, servers, args.repeat)
         if 'memory' in parts:
             bench_memory(books, servers, args.repeat)
+        if 'scale' in parts:
+            bench_scale(books, servers, [int(size) for size in args.sizes.split(',')], args.repeat, args.baseline)
     finally:
         servers.reset(books.state_dir)
         shutil.rmtree(work, ignore_errors=True)

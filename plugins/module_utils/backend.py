@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import contextlib
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import database_missing
 
@@ -41,6 +42,11 @@ class Databases(abc.ABC):
     @abc.abstractmethod
     def sibling(self, db_type):
         """This backend for another engine (itself for its own); the caller closes a new one."""
+
+    def batch(self):
+        """A context in which a task's ``databases`` list runs: a backend may gather the list's writes there and make
+        them at its end (the host writes each firewall layer once). Through the API each request stands alone."""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def credentials(self):

@@ -359,11 +359,15 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
     results = []
     with closing(open_backend(module, logins, vault)) as backend:
         try:
-            for params, found in zip(every, checked):
-                results.append(plan(backend, params, found).carry_out(module.check_mode, module.warn))
+            with backend.batch():
+                for params, found in zip(every, checked):
+                    results.append(plan(backend, params, found).carry_out(module.check_mode, module.warn))
         except WaysCloudError as exc:
             if items is None or isinstance(exc, MissingLibrary):
                 raise
+            if len(results) == len(every):  # the batch's writes at the end failed: they concern every item
+                raise WaysCloudError('the list\'s changes could not all be made: %s' % exc,
+                                     result=dict(listed(results), **(dict(queries=list(backend.queries)) if with_queries else {})))
             raise unfinished_list(exc, every, results, dict(queries=list(backend.queries)) if with_queries else {})
         finally:
             for warning in backend.warnings:

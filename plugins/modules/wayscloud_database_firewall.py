@@ -104,6 +104,10 @@ options:
       - An item's options left out take the task's, so rules common to all are written once.
       - Every item is checked before any rule is touched. The result lists each database under
         RV(databases), in the items' order. O(rule_id) acts on one database and is refused with a list.
+      - On a host the list's changes are made together at its end - each layer read once, written once
+        (one reload of C(pg_hba.conf)) and read back once - so a list costs in proportion to its length,
+        however many databases the host has. A rule is stored once both layers show it; when that final
+        write fails, the task fails and no rule of the list is stored.
     type: list
     elements: dict
     version_added: 0.1.0

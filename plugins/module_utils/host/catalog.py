@@ -393,15 +393,15 @@ class _FirewallRecords(_Core):
         """Firewall rules, of one engine or one database, oldest first."""
         return self._select('firewall_rules', 'created_at, rule_id', db_type=db_type, db_name=db_name)
 
-    def save_rule(self, rule):
-        """Insert or update a rule; its port stays guarded by the nftables driver from then on."""
+    def change_rules(self, saved, deleted=()):
+        """Insert or update the rules ``saved`` (their ports stay guarded by the nftables driver from then on) and
+        delete those whose ids are ``deleted``, in one transaction."""
         with self.transaction() as conn:
-            self._insert(conn, 'firewall_rules', self._RULE_FIELDS, rule)
-            conn.execute('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)', (rule['port'],))
-
-    def delete_rules(self, rule_ids):
-        with self.transaction() as conn:
-            conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in rule_ids])
+            for rule in saved:
+                self._insert(conn, 'firewall_rules', self._RULE_FIELDS, rule)
+            conn.executemany('INSERT OR IGNORE INTO guarded_ports (port) VALUES (?)',
+                             sorted(set((rule['port'],) for rule in saved)))
+            conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in deleted])
 
     def guarded_ports(self):
         return [row[0] for row in self._rows('SELECT port FROM guarded_ports ORDER BY port')]

@@ -51,6 +51,7 @@ class HostDatabases(backend.Databases):
         self.run = run
         self.schedule = schedule
         self.logins = logins or {}
+        self._firewall = None
 
     def credentials(self):
         return HostCredentials(self)
@@ -58,7 +59,13 @@ class HostDatabases(backend.Databases):
     def firewall(self):
         if self.network is None:
             raise BackendError('firewall rules need a packet-filter driver (firewall_driver)')
-        return HostFirewall(self)
+        if self._firewall is None:  # one, so that a batch spans every item of a list
+            self._firewall = HostFirewall(self)
+        return self._firewall
+
+    def batch(self):
+        """A list's firewall changes, each layer written once at its end (HostFirewall.batch)."""
+        return self.firewall().batch() if self.network is not None else super(HostDatabases, self).batch()
 
     def snapshots(self):
         if self.run is None:

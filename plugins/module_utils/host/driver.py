@@ -28,6 +28,16 @@ LOADER_PREFIX = 'wcl_'
 Access = collections.namedtuple('Access', 'owner problems')
 
 
+def remembered(store, key, read):
+    """``read()``, kept in ``store`` (a dict) under ``key`` for the next call; read afresh each time when ``store`` is
+    None. A batch of firewall changes keeps what it read of each layer so, one read per layer however many databases."""
+    if store is None:
+        return read()
+    if key not in store:
+        store[key] = read()
+    return store[key]
+
+
 def loader_of(scratch):
     """The short-lived login that fills scratch database ``scratch``."""
     return LOADER_PREFIX + scratch[len(SCRATCH_PREFIX):]
@@ -66,6 +76,7 @@ class Driver:
         self.warnings = []
         self._conn = None
         self._access_locked = False
+        self.reads = None  # while a batch of firewall changes runs: what was read of the access layer (remembered)
 
     def _connect(self, db_name=None):
         """A new administrator connection (to ``db_name``, else the server's maintenance database)."""
@@ -95,8 +106,11 @@ class Driver:
     def execute(self, query, params=None, log=True, conn=None):
         """Run one statement with bound parameters (on ``conn``, else the main connection); return all rows."""
         conn = conn or self.conn
+        text = query if isinstance(query, str) else query.as_string(conn)
         if log:
-            self.queries.append(query if isinstance(query, str) else query.as_string(conn))
+            self.queries.append(text)
+        if not text.lstrip().upper().startswith(('SELECT', 'SHOW')):
+            self.forget_reads()  # a statement that may change accounts or grants
         try:
             with conn.cursor() as cursor:
                 cursor.execute(query, params)
@@ -122,6 +136,11 @@ class Driver:
                 self._unlock_access()
             except BackendError:
                 pass  # the session is lost, and its lock with it
+
+    def forget_reads(self):
+        """After a write of the access layer: what a batch remembered of it is stale."""
+        if self.reads is not None:
+            self.reads.clear()
 
     def _lock_access(self):
         raise NotImplementedError

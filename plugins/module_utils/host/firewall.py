@@ -8,10 +8,12 @@ Two layers must both allow a connection:
 - network (host/network.py): the address may open TCP to the engine's port;
 - database: PostgreSQL's pg_hba.conf block has ``host <db> <user> <cidr> scram-sha-256``; MariaDB
   has an account ``<user>@<cidr>`` with the same password and grants.
-The catalog holds the rules. A write reads each layer of the one database it is about, rewrites that
-database's part of each from its rules (and nothing of another database's), and reads it back: a rule is
-stored only once both layers show it, and forgotten only once both show it gone. What a layer has wrong
-besides (an edit by hand) is repaired on the way, and ``drift`` names it beforehand.
+The catalog holds the rules. A write reads each layer, rewrites the part of each that belongs to the databases it
+is about from their rules (and nothing of another database's), and reads it back: a rule is stored only once both
+layers show it, and forgotten only once both show it gone. What a layer has wrong besides (an edit by hand) is
+repaired on the way, and ``drift`` names it beforehand. A ``batch`` (a task's ``databases`` list) reads each layer
+once, and writes, reloads and reads back each once at its end, however many databases it changes: the cost of a
+list grows with its length, not with its length times the databases of the host.
 
 Several catalogs (state_dirs) may share a server: a database's access that admits a network carries the mark
 of the catalog whose rules it holds, and another catalog is refused it while that one is there (docs/security.md,
@@ -21,6 +23,7 @@ one owner per database); the nftables table has one owner per host.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import contextlib
 
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
@@ -28,6 +31,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import gone
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import remembered
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
@@ -51,6 +55,8 @@ class HostFirewall(Firewall):
         self.catalog = backend.catalog
         self.network = backend.network
         self.db_type = backend.db_type
+        self._queued = None  # while a batch runs: {db_name: Change} to write at its end
+        self._reads = None  # while a batch runs: what was read of the catalog's rules and the packet filter
 
     @staticmethod
     def _result(row):
@@ -58,50 +64,67 @@ class HostFirewall(Firewall):
 
     def list(self, db_name):
         self.backend.existing(db_name)
-        return [self._result(row) for row in self.catalog.rules(self.db_type, db_name)]
+        # In the catalog's order, also while a batch holds rules it has not stored yet.
+        return [self._result(row) for row in sorted(self._rules(db_name), key=lambda rule: (rule['created_at'], rule['rule_id']))]
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Changes made inside are queued and written at the end: each layer once, one reload, one read back, and then
+        the catalog in one transaction. What was queued before an error is written still (its items are done)."""
+        if self._queued is not None:
+            yield
+            return
+        self._queued, self._reads, self.driver.reads = collections.OrderedDict(), {}, {}
+        try:
+            try:
+                yield
+            finally:
+                queued, self._queued = self._queued, None
+                if queued:
+                    self._write(queued)
+        finally:
+            self._queued = self._reads = self.driver.reads = None
 
     def drift(self, db_name, changing=()):
         """What the server's layers have wrong for the database against its rules here, one message each, leaving
         out what concerns the networks in ``changing`` (the task's own additions and removals). One read of each
         layer, nothing changed; a database whose access another catalog owns is refused."""
         username = self.backend.existing(db_name)['username']
-        problems = self._problems(db_name, username, self.catalog.rules(self.db_type, db_name))
+        if self._queued and db_name in self._queued:
+            return []  # rewritten whole and read back at the batch's end
+        problems = self._problems(db_name, username, self._rules(db_name))
         return [message for network, message in problems if network not in changing]
 
     def repair(self, db_name):
         """Make the server's layers say what the database's rules here say; returns what was wrong (nothing: no change)."""
-        with self._locks(db_name):
+        with self.batch():
             username = self.backend.existing(db_name)['username']
-            rules = self.catalog.rules(self.db_type, db_name)
+            rules = self._rules(db_name)
             problems = self._problems(db_name, username, rules)
             if problems:
-                self._enforce(db_name, username, rules)
-                self._verify(db_name, username, rules)
+                self._queue(db_name, username, rules)
         return [message for dummy, message in problems]
 
     def add(self, db_name, ip_address, description=None):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed). A rule that exists already
         is no change unless its layers needed a repair."""
         naming.check_description(description)  # checked here too: the API server hands it over unchecked
-        with self._locks(db_name):
+        with self.batch():
             username = self.backend.existing(db_name)['username']
             if username != db_name and self.driver.access_follows_user:
                 raise Conflict('%s is a restored copy reached by user %s: on %s an address reaches all of'
                                ' a user\'s databases through one account, so give the rule to %s instead'
                                % (db_name, username, self.driver.label, username))
-            rules = self.catalog.rules(self.db_type, db_name)
+            rules = self._rules(db_name)
             problems = self._problems(db_name, username, rules)
-            for rule in rules:
-                if rule['ip_address'] == ip_address:
-                    if problems:
-                        self._enforce(db_name, username, rules)
-                        self._verify(db_name, username, rules)
-                    return self._result(rule), bool(problems)
+            rule = next((rule for rule in rules if rule['ip_address'] == ip_address), None)
+            if rule is not None:
+                if problems:
+                    self._queue(db_name, username, rules)
+                return self._result(rule), bool(problems)
             rule = dict(rule_id=new_rule_id(), db_type=self.db_type, db_name=db_name, ip_address=ip_address,
                         port=self.driver.port, description=description, created_at=utc_now())
-            self._enforce(db_name, username, rules + [rule])
-            self._verify(db_name, username, rules + [rule])
-            self.catalog.save_rule(rule)
+            self._queue(db_name, username, rules + [rule], saved=[rule])
         return self._result(rule), True
 
     def describe(self, db_name, rule, description):
@@ -109,31 +132,30 @@ class HostFirewall(Firewall):
         naming.check_description(description)
         rule = dict(rule, description=description)
         with self.catalog.lock('firewall', 'host'):
-            self.catalog.save_rule(dict(rule, db_type=self.db_type))
+            self.catalog.change_rules([dict(rule, db_type=self.db_type)])
+        if self._reads is not None:  # a batch's copies of the rules say the old description
+            self._reads.pop('rules', None)
+            self._reads.pop('by_database', None)
+        if self._queued and db_name in self._queued:
+            change = self._queued[db_name]
+            self._queued[db_name] = change._replace(rules=[dict(r, description=description) if r['rule_id'] == rule['rule_id']
+                                                           else r for r in change.rules])
         return self._result(rule)
 
     def remove(self, db_name, rule_id):
         """Remove one rule of ``db_name`` from both layers, verified, then from the catalog."""
-        with self._locks(db_name):
-            rules = self.catalog.rules(self.db_type, db_name)
+        with self.batch():
+            rules = self._rules(db_name)
             rule = next((r for r in rules if r['rule_id'] == rule_id), None)
             if rule is None:
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule_id, self.db_type, db_name))
             remaining = [r for r in rules if r['rule_id'] != rule_id]
             database = self.backend.get(db_name)
             if database is None:  # dropped outside the collection: its access would outlive it
-                self.driver.drop_access(db_name)
-                self._sync_network(db_name, remaining, self.catalog.identity(create=True))
-                self.catalog.delete_rules([rule_id])
-                return self._result(rule)
-            username = database['username']
-            self._problems(db_name, username, rules)
-            self._enforce(db_name, username, remaining)
-            self._verify(db_name, username, remaining, gone=rule)
-            # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
-            self.driver.terminate_disallowed_sessions(db_name, username, rule['ip_address'],
-                                                      [r['ip_address'] for r in remaining])
-            self.catalog.delete_rules([rule_id])
+                self._queue(db_name, None, remaining, gone=[rule])
+            else:
+                self._problems(db_name, database['username'], rules)
+                self._queue(db_name, database['username'], remaining, gone=[rule])
         return self._result(rule)
 
     def owner_of(self, rule_id):
@@ -142,24 +164,36 @@ class HostFirewall(Firewall):
 
     def forget_database(self, db_name):
         """After a database is dropped: take its rules out of both layers and the catalog."""
-        with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
-            gone_rules = self.catalog.rules(self.db_type, db_name)
+        with self.batch():
+            gone_rules = self._rules(db_name)
             if gone_rules:
-                self.driver.drop_access(db_name)
-                self._sync_network(db_name, [], self.catalog.identity(create=True))
-                self.catalog.delete_rules([r['rule_id'] for r in gone_rules])
+                self._queue(db_name, None, [], gone=gone_rules)
         return len(gone_rules)
 
-    @contextlib.contextmanager
-    def _locks(self, db_name):
-        """The database's lock, this catalog's firewall lock, then the server's access lock (every catalog's), in that
-        order everywhere."""
-        with self.catalog.lock(self.db_type, db_name), self.catalog.lock('firewall', 'host'), self.driver.access_lock():
-            yield
+    def _rules(self, db_name):
+        """The database's rules: the catalog's, as a batch has changed them so far."""
+        if self._queued and db_name in self._queued:
+            return self._queued[db_name].rules
+        return self._by_database().get(db_name, [])
 
-    def _own_layer(self, db_name, username):
-        """Whether the database has access of its own (a MariaDB copy's is its user's, which the original's rules make)."""
-        return username == db_name or not self.driver.access_follows_user
+    def _all_rules(self):
+        return remembered(self._reads, 'rules', self.catalog.rules)
+
+    def _by_database(self):
+        """{db_name: its rules} of this engine, from one read of the catalog."""
+        def group():
+            grouped = {}
+            for rule in self._all_rules():
+                if rule['db_type'] == self.db_type:
+                    grouped.setdefault(rule['db_name'], []).append(rule)
+            return grouped
+        return remembered(self._reads, 'by_database', group)
+
+    def _queue(self, db_name, username, rules, saved=(), gone=()):
+        """Have the batch make ``rules`` (all of the database's) hold at its end, storing ``saved`` and forgetting
+        ``gone``; ``username`` None: the database is gone, so is its access."""
+        change = self._queued.get(db_name) or Change(username, rules, [], [])
+        self._queued[db_name] = change._replace(rules=rules, saved=change.saved + list(saved), gone=change.gone + list(gone))
 
     def _problems(self, db_name, username, rules):
         """[(network or None, message)]: how each layer differs from ``rules`` (this database's), after refusing a
@@ -174,7 +208,7 @@ class HostFirewall(Firewall):
             problems += self._marks(what, access.owner, identity, bool(networks))
             problems += access.problems
         # A database without rules has nothing in a shared packet filter to compare; a table of one owner is checked.
-        state = self.network.read(identity, self._rule_ids()) if rules or not self.network.shared else None
+        state = self._network_state(identity) if rules or not self.network.shared else None
         if state is not None:
             what = 'nftables table inet wayscloud of this host'
             self._refuse_foreign(what, state.owner, identity, MOVE_TABLE)
@@ -184,6 +218,13 @@ class HostFirewall(Firewall):
             problems += [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'], rule['port']))
                          for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
         return problems
+
+    def _network_state(self, identity):
+        return remembered(self._reads, 'network', lambda: self.network.read(identity, self._rule_ids()))
+
+    def _own_layer(self, db_name, username):
+        """Whether the database has access of its own (a MariaDB copy's is its user's, which the original's rules make)."""
+        return username == db_name or not self.driver.access_follows_user
 
     def _refuse_foreign(self, what, owner, identity, move=MOVE_RULES):
         """A mark of another catalog that is still there: what it marks is that catalog's to change, not this task's."""
@@ -205,39 +246,81 @@ class HostFirewall(Firewall):
         return []
 
     def _rule_ids(self):
-        return set(rule['rule_id'] for rule in self.catalog.rules())
+        return set(rule['rule_id'] for rule in self._all_rules())
 
-    def _enforce(self, db_name, username, rules):
-        """Rewrite the database's part of both layers so that exactly ``rules`` (all of this database's) hold."""
-        recorded = self.catalog.setting('firewall_driver')
-        if recorded not in (None, self.network.name) and self.catalog.rules():
-            raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
-                               ' %s); this task says %s: use %s, or remove every rule before switching'
-                               % (recorded, self.catalog.state_dir, self.network.name, recorded))
-        identity = self.catalog.identity(create=True)
-        self.network.check()
-        if self._own_layer(db_name, username):
-            self.driver.set_access(db_name, username, [rule['ip_address'] for rule in rules], identity)
-        self._sync_network(db_name, rules, identity)
-        self.catalog.set_setting('firewall_driver', self.network.name)
+    def _write(self, queued):
+        """Carry out a batch's changes ({db_name: Change}): under the locks, refuse what another catalog holds, rewrite
+        each layer once, read each back once, and only then store and forget the rules."""
+        with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
+            self._forget_reads()
+            recorded = self.catalog.setting('firewall_driver')
+            if recorded not in (None, self.network.name) and self._all_rules():
+                raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
+                                   ' %s); this task says %s: use %s, or remove every rule before switching'
+                                   % (recorded, self.catalog.state_dir, self.network.name, recorded))
+            present = set(database['db_name'] for database in self.driver.list_databases('cust_'))
+            for db_name, change in list(queued.items()):
+                # From the rules as they are now (another process may have changed them meanwhile), this batch's changes.
+                gone = set(rule['rule_id'] for rule in change.gone)
+                now = [rule for rule in self._rules(db_name) if rule['rule_id'] not in gone]
+                saved = [rule for rule in change.saved if rule['rule_id'] not in gone
+                         and rule['ip_address'] not in set(r['ip_address'] for r in now)]
+                change = queued[db_name] = change._replace(rules=now + saved, saved=saved)
+                if change.username is not None:
+                    if db_name not in present:
+                        raise BackendError('%s database %s was dropped while its firewall rules were being changed'
+                                           % (self.db_type, db_name))
+                    self._problems(db_name, change.username, change.rules)
+            identity = self.catalog.identity(create=True)
+            self.network.check()
+            self.driver.set_accesses(dict(
+                (db_name, None if change.username is None else (change.username, [r['ip_address'] for r in change.rules]))
+                for db_name, change in queued.items() if change.username is None or self._own_layer(db_name, change.username)),
+                identity)
+            gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
+            kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
+                    and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
+            wanted = kept + [rule for change in queued.values() for rule in change.rules]
+            self._sync_network(wanted, identity)
+            self._forget_reads()
+            needed = [(rule['ip_address'], rule['port']) for rule in wanted]
+            for db_name, change in queued.items():
+                if change.username is not None:
+                    self._verify(db_name, change.username, change.rules, change.gone, needed)
+            for db_name, change in queued.items():
+                # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
+                for rule in change.gone if change.username is not None else ():
+                    self.driver.terminate_disallowed_sessions(db_name, change.username, rule['ip_address'],
+                                                              [r['ip_address'] for r in change.rules])
+            self.catalog.change_rules([rule for change in queued.values() for rule in change.saved], sorted(gone))
+            self.catalog.set_setting('firewall_driver', self.network.name)
+            self._forget_reads()
 
-    def _sync_network(self, db_name, rules, identity):
-        """The packet filter from this catalog's rules, with ``rules`` for the database's."""
-        others = [r for r in self.catalog.rules() if (r['db_type'], r['db_name']) != (self.db_type, db_name)]
+    def _forget_reads(self):
+        self._reads.clear()
+        self.driver.forget_reads()
+
+    def _sync_network(self, rules, identity):
+        """The packet filter from ``rules`` (all of this catalog's as they are to be)."""
         pairs = {}
-        for rule in others + rules:
+        for rule in rules:
             pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
-        self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity, self._rule_ids())
+        self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity,
+                          self._rule_ids() | set(rule['rule_id'] for rule in rules))
 
-    def _verify(self, db_name, username, rules, gone=None):
+    def _verify(self, db_name, username, rules, gone, needed):
         """Read both layers back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may leave
-        its pair in the packet filter only while another rule of this catalog needs it."""
+        its pair in the packet filter only while a rule of this catalog still needs it (``needed``: their pairs)."""
         left = self._problems(db_name, username, rules)
         if left:
             raise BackendError('%s after the change' % left[0][1])
-        if gone is not None:
-            state = self.network.read(self.catalog.identity(), self._rule_ids())
-            pair = (gone['ip_address'], gone['port'])
-            needed = [(r['ip_address'], r['port']) for r in self.catalog.rules() if r['rule_id'] != gone['rule_id']]
-            if state is not None and self.network.admits(state.mine, *pair) and not self.network.admits(needed, *pair):
+        state = self._network_state(self.catalog.identity()) if gone else None
+        for rule in gone if state is not None else ():
+            pair = (rule['ip_address'], rule['port'])
+            if self.network.admits(state.mine, *pair) and not self.network.admits(needed, *pair):
                 raise BackendError('%s still lets %s to port %s after the change' % (self.network.name, pair[0], pair[1]))
+
+
+# A database's queued change: its user (None: the database is gone), all its rules as they are to be, the rules to store
+# and those to forget once both layers show them.
+Change = collections.namedtuple('Change', 'username rules saved gone')

@@ -15,7 +15,7 @@ import re
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Access, Driver, first_line
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Access, Driver, first_line, remembered
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import mysql_native_password_hash
 
 DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
@@ -109,9 +109,11 @@ class MariaDBDriver(Driver):
         return import_pymysql().Error
 
     # The user is named like its database; its primary (localhost) account carries the connection limit.
-    # information_schema compares without regard to case: BINARY keeps cust_abc_* and cust_ABC_* apart.
+    # information_schema compares without regard to case: BINARY keeps cust_abc_* and cust_ABC_* apart. The plain
+    # comparisons beside it let the server look one schema and one account up instead of reading them all.
     _DATABASES = ('SELECT s.SCHEMA_NAME, u.User, u.max_user_connections FROM information_schema.SCHEMATA s'
-                  ' LEFT JOIN mysql.user u ON BINARY u.User = BINARY s.SCHEMA_NAME AND u.Host = %s')
+                  ' LEFT JOIN mysql.user u ON u.User = s.SCHEMA_NAME AND BINARY u.User = BINARY s.SCHEMA_NAME'
+                  ' AND u.Host = %s')
 
     @staticmethod
     def _database_row(row):
@@ -119,7 +121,8 @@ class MariaDBDriver(Driver):
         return dict(db_name=name, owner=owner, connection_limit=connection_limit(limit), comment=None)
 
     def read_database(self, db_name):
-        rows = self.execute(self._DATABASES + ' WHERE BINARY s.SCHEMA_NAME = %s', (PRIMARY_HOST, db_name))
+        rows = self.execute(self._DATABASES + ' WHERE s.SCHEMA_NAME = %s AND BINARY s.SCHEMA_NAME = %s',
+                            (PRIMARY_HOST, db_name, db_name))
         return self._database_row(rows[0]) if rows else None
 
     def list_databases(self, prefix):
@@ -161,7 +164,7 @@ class MariaDBDriver(Driver):
         return self.execute('SELECT VERSION()')[0][0]
 
     def user_exists(self, username):
-        return bool(self.user_hosts(username))
+        return bool(self._accounts_of(username))
 
     def create_database(self, db_name, username, password, connection_limit, description):
         """The database, then its user's local accounts with rights on it alone; undone again if they fail."""
@@ -169,21 +172,20 @@ class MariaDBDriver(Driver):
             self.warnings.append('MariaDB has symbolic links on: a tenant can put table files anywhere the server may'
                                  ' write (CREATE TABLE ... DATA DIRECTORY); set symbolic-links = 0 (the db_server role'
                                  ' does)')
+        existing = self.user_hosts(username)
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
-        created_user = not self.user_exists(username)
         try:
             password_hash = mysql_native_password_hash(password)
-            existing = self.user_hosts(username)
             for host in LOCAL_HOSTS:
                 if host not in existing:
                     self._create_account(db_name, username, host, password_hash, connection_limit)
-            if existing:  # a kept user's grants went with its old database
+            if existing:  # a kept user: its grants went with its old database, its accounts keep an old password
                 self.set_owner(db_name, username)
-            self.set_password(username, password)
-            self.set_connection_limit(db_name, username, connection_limit)
+                self.set_password(username, password)
+                self.set_connection_limit(db_name, username, connection_limit)
         except BackendError:
             self.drop_database(db_name)
-            if created_user:
+            if not existing:
                 self.drop_user(username)
             raise
 
@@ -196,25 +198,26 @@ class MariaDBDriver(Driver):
         """The user's accounts against the ones ``networks`` call for (one per allowed network, with the password hash
         and max_user_connections of its primary account and its grant on the database), and the catalog the
         collection's table of owners names: an Access."""
-        return Access(self._recorded_owner(user),
+        return Access(self._owners().get(user),
                       [(network, message) for network, message, dummy in self._account_changes(db_name, user, networks)])
 
-    def set_access(self, db_name, user, networks, owner):
-        """Make the user's accounts what ``networks`` call for, recorded as ``owner``'s while there are any."""
-        self._record_owner(user, owner if networks else None)
-        for dummy, dummy, action in self._account_changes(db_name, user, networks):
+    def set_accesses(self, accesses, owner):
+        """Make the accounts of each database's user in ``accesses`` ({db_name: (user, networks)}, or None for a
+        database that is gone: no network accounts for the user named like it) what its networks call for, recorded
+        as ``owner``'s while there are any."""
+        recorded, marks, actions = self._owners(), {}, []  # all read first: each statement makes what was read stale
+        for db_name, access in sorted(accesses.items()):
+            user, networks = access or (db_name, ())
+            marks[user] = owner if networks else None
+            actions += [action for dummy, dummy, action in self._account_changes(db_name, user, networks)]
+        self._record_owners(dict((user, mark) for user, mark in marks.items() if recorded.get(user) != mark))
+        for action in actions:
             action()
-
-    def drop_access(self, db_name):
-        """Drop the network accounts of the user named like a database whose rules are gone, and its owner's record."""
-        self.set_access(db_name, db_name, (), None)
 
     def _account_changes(self, db_name, user, networks):
         """[(network, message, action)]: what makes the user's accounts differ from what ``networks`` call for, and
         the statement that repairs each."""
-        accounts = dict((row[0], row[1:]) for row in self.execute(
-            'SELECT Host, authentication_string, plugin, max_user_connections FROM mysql.user WHERE BINARY User = %s',
-            (user,)))
+        accounts = self._accounts_of(user)
         if not accounts:
             return []
         primary = accounts.get(PRIMARY_HOST) or accounts[sorted(accounts)[0]]
@@ -245,7 +248,7 @@ class MariaDBDriver(Driver):
                 changes.append((network, '%s has max_user_connections %s, not %s' % (account(host), accounts[host][2], limit),
                                 functools.partial(self.execute, 'ALTER USER %s@%s WITH MAX_USER_CONNECTIONS %s',
                                                   (user, host, limit))))
-            if not any(row[0].startswith(grant) for row in self.execute('SHOW GRANTS FOR %s@%s', (user, host))):
+            if 'N' in self._privileges(user, db_name).get(host, 'N'):
                 changes.append((network, '%s lacks ALL PRIVILEGES on %s' % (account(host), db_name),
                                 functools.partial(self.execute, grant + '%s@%s', (user, host))))
         return changes
@@ -256,31 +259,74 @@ class MariaDBDriver(Driver):
                                % (user, PRIMARY_HOST))
         self.execute('ALTER USER %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin, (user, host, password_hash))
 
-    def _recorded_owner(self, user):
-        """The catalog the collection's table of owners names for the user's accounts (None: no row, or no table)."""
-        try:
-            rows = self.execute('SELECT catalog_id, state_dir FROM %s WHERE user_name = %%s' % OWNERS_TABLE, (user,))
-        except BackendError as exc:
-            if exc.code in _NO_TABLE:
-                return None
-            raise
-        return Owner(*rows[0]) if rows else None
+    def _accounts(self):
+        """{user: {host: (password hash, plugin, max_user_connections)}} of every account, in one read."""
+        def read():
+            accounts = {}
+            for user, host, password_hash, plugin, limit in self.execute(
+                    'SELECT User, Host, authentication_string, plugin, max_user_connections FROM mysql.user'):
+                accounts.setdefault(user, {})[host] = (password_hash, plugin, limit)
+            return accounts
+        return remembered(self.reads, 'accounts', read)
 
-    def _record_owner(self, user, owner):
-        """Write (``owner`` None: delete) the user's row in the table of owners, made on first use: a schema of the
-        collection's own, which no customer database's user has any right on."""
-        if owner is None:
+    def _accounts_of(self, user):
+        """{host: (password hash, plugin, max_user_connections)} of the user's accounts: in a batch from its one read of
+        every account, else in a query of its own."""
+        if self.reads is not None:
+            return self._accounts().get(user, {})
+        return dict((row[0], tuple(row[1:])) for row in self.execute(
+            'SELECT Host, authentication_string, plugin, max_user_connections FROM mysql.user WHERE User = %s', (user,)))
+
+    def _privileges(self, user, db_name):
+        """{host: 'Y'/'N' for each of _privilege_columns} of the user's accounts' rows in mysql.db for the database
+        (ALL PRIVILEGES is all 'Y'): in a batch from its one read of every row, else in a query of its own."""
+        query = 'SELECT User, Db, Host, %s FROM mysql.db' % ', '.join(quote_identifier(c) for c in self._privilege_columns())
+        escaped = quote_grant_database(db_name)[1:-1]
+
+        def read_all():
+            rows = {}
+            for row in self.execute(query):
+                rows.setdefault(tuple(row[:2]), {})[row[2]] = ''.join('Y' if value == 'Y' else 'N' for value in row[3:])
+            return rows
+        if self.reads is None:
+            return dict((row[2], ''.join('Y' if value == 'Y' else 'N' for value in row[3:]))
+                        for row in self.execute(query + ' WHERE User = %s AND Db = %s', (user, escaped)))
+        return remembered(self.reads, 'privileges', read_all).get((user, escaped), {})
+
+    def _privilege_columns(self):
+        """The columns of mysql.db that together make ALL PRIVILEGES on a database (GRANT OPTION is not one)."""
+        return remembered(self.reads, 'columns', lambda: [
+            row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'") if row[0] != 'Grant_priv'])
+
+    def _owners(self):
+        """{user: Owner} the collection's table of owners names for each user's accounts (none while it has no table)."""
+        def read():
+            try:
+                rows = self.execute('SELECT user_name, catalog_id, state_dir FROM %s' % OWNERS_TABLE)
+            except BackendError as exc:
+                if exc.code in _NO_TABLE:
+                    return {}
+                raise
+            return dict((user, Owner(catalog_id, state_dir)) for user, catalog_id, state_dir in rows)
+        return remembered(self.reads, 'owners', read)
+
+    def _record_owners(self, owners):
+        """Write the rows of the users in ``owners`` ({user: Owner, or None to delete its row}) in the table of owners,
+        made on first use: a schema of the collection's own, which no customer database's user has any right on."""
+        if any(owner is not None for owner in owners.values()):
+            self.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4' % quote_identifier(OWNERS_SCHEMA))
+            self.execute('CREATE TABLE IF NOT EXISTS %s (user_name VARCHAR(128) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,'
+                         ' catalog_id VARCHAR(64) NOT NULL, state_dir TEXT NOT NULL)' % OWNERS_TABLE)
+        for user, owner in sorted(owners.items()):
+            if owner is not None:
+                self.execute('REPLACE INTO %s (user_name, catalog_id, state_dir) VALUES (%%s, %%s, %%s)' % OWNERS_TABLE,
+                             (user, owner.catalog_id, owner.state_dir))
+                continue
             try:
                 self.execute('DELETE FROM %s WHERE user_name = %%s' % OWNERS_TABLE, (user,))
             except BackendError as exc:
                 if exc.code not in _NO_TABLE:
                     raise
-            return
-        self.execute('CREATE DATABASE IF NOT EXISTS %s CHARACTER SET utf8mb4' % quote_identifier(OWNERS_SCHEMA))
-        self.execute('CREATE TABLE IF NOT EXISTS %s (user_name VARCHAR(128) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,'
-                     ' catalog_id VARCHAR(64) NOT NULL, state_dir TEXT NOT NULL)' % OWNERS_TABLE)
-        self.execute('REPLACE INTO %s (user_name, catalog_id, state_dir) VALUES (%%s, %%s, %%s)' % OWNERS_TABLE,
-                     (user, owner.catalog_id, owner.state_dir))
 
     def _lock_access(self):
         if self.execute('SELECT GET_LOCK(%s, %s)', (ACCESS_LOCK, self.login.connect_timeout * 6))[0][0] != 1:
@@ -297,25 +343,20 @@ class MariaDBDriver(Driver):
     def kept_settings(self, db_name):
         """Where the server keeps a database's settings, {field: {place: value}}: its connection limit on every account
         of the user named like it (as set_connection_limit sets them). MariaDB keeps no description."""
-        rows = self.execute('SELECT Host, max_user_connections FROM mysql.user WHERE User = %s', (db_name,))
-        return dict(connection_limit=dict(("account '%s'@'%s'" % (db_name, host), connection_limit(limit))
-                                          for host, limit in rows))
+        return dict(connection_limit=dict(("account '%s'@'%s'" % (db_name, host), connection_limit(account[2]))
+                                          for host, account in sorted(self._accounts_of(db_name).items())))
 
     def owner_drift(self, db_name, username):
         """{place: as found} of ``username``'s accounts that lack a privilege of ALL PRIVILEGES on the database (the
         grants are what makes it the database's owner); empty when none does."""
-        columns = [row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'")
-                   if row[0] != 'Grant_priv']
-        rows = self.execute('SELECT u.Host, %s FROM mysql.user u LEFT JOIN mysql.db d ON d.User = u.User'
-                            ' AND d.Host = u.Host AND BINARY d.Db = %%s WHERE u.User = %%s ORDER BY u.Host'
-                            % ', '.join('d.' + quote_identifier(column) for column in columns),
-                            (quote_grant_database(db_name)[1:-1], username))
+        columns = self._privilege_columns()
+        privileges = self._privileges(username, db_name)
         drift = {}
-        for row in rows:
-            lacking = [column[:-len('_priv')].replace('_', ' ').lower() for column, value in zip(columns, row[1:])
-                       if value != 'Y']
+        for host in sorted(self._accounts_of(username)):
+            lacking = [column[:-len('_priv')].replace('_', ' ').lower()
+                       for column, value in zip(columns, privileges.get(host, 'N' * len(columns))) if value != 'Y']
             if lacking:
-                drift["privileges of '%s'@'%s' on %s" % (username, row[0], db_name)] = (
+                drift["privileges of '%s'@'%s' on %s" % (username, host, db_name)] = (
                     'none' if len(lacking) == len(columns) else 'lacks ' + ', '.join(lacking))
         return drift
 
@@ -413,4 +454,4 @@ class MariaDBDriver(Driver):
     def drop_user(self, username):
         for host in self.user_hosts(username):
             self.execute('DROP USER %s@%s', (username, host))
-        self._record_owner(username, None)
+        self._record_owners({username: None})

@@ -17,7 +17,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
-    SCRATCH_PREFIX, Access, Driver, first_line)
+    SCRATCH_PREFIX, Access, Driver, first_line, remembered)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_matches, scram_sha_256_verifier
 
 DEFAULT_SOCKET_DIR = '/var/run/postgresql'
@@ -146,6 +146,12 @@ def write_block(path, lines):
     return current
 
 
+def signature(path):
+    """What changes whenever a file is written: a replaced file has a new inode, an edited one a new time or size."""
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def replace_file(path, lines):
     """Atomically replace a file's lines, keeping its owner and mode (a fresh temporary file, never a
     predictable name the folder's owner could have prepared)."""
@@ -172,6 +178,7 @@ class PostgreSQLDriver(Driver):
     new_database_needs_access_lines = True  # its pg_hba lines (local addresses, reject the rest) come at creation
     access_label = 'pg_hba lines'
     access_follows_user = False
+    _written = None  # (the file's signature, its block's groups) as this driver's last write left them
 
     def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
@@ -361,7 +368,7 @@ class PostgreSQLDriver(Driver):
         """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
         local lines, administrator lines and rejects), and the block's closing lines: an Access, from one read of the
         file."""
-        groups, closing = block_groups(read_block(self._hba_file()))
+        groups, closing = remembered(self.reads, 'block', lambda: block_groups(read_block(self._hba_file())))
         mark, found = groups.get(db_name, (None, []))
         wanted = self._database_lines(db_name, user, networks)
         problems = [(line_network(line), 'pg_hba: %s missing' % line) for line in wanted if line not in found]
@@ -373,17 +380,19 @@ class PostgreSQLDriver(Driver):
                                    ' written' % TENANT_GROUP))
         return Access(parse_mark(mark), problems)
 
-    def set_access(self, db_name, user, networks, owner):
-        """Rewrite the database's lines, marked as ``owner``'s while they admit ``networks``, and the closing lines;
-        every other line stays as it is."""
+    def set_accesses(self, accesses, owner):
+        """Rewrite the lines of the databases in ``accesses`` ({db_name: (user, networks)}, or None for a database that
+        is gone, whose lines would outlive it), each marked as ``owner``'s while it admits networks, and the closing
+        lines, in one write and one reload; every other line stays as it is."""
         def change(groups):
-            groups[db_name] = (mark_line(owner, db_name) if networks else None,
-                               self._database_lines(db_name, user, networks))
+            for db_name, access in accesses.items():
+                if access is None:
+                    groups.pop(db_name, None)
+                else:
+                    user, networks = access
+                    groups[db_name] = (mark_line(owner, db_name) if networks else None,
+                                       self._database_lines(db_name, user, networks))
         self._write(change)
-
-    def drop_access(self, db_name):
-        """Take a database's lines out of the block (it is gone: they would outlive it)."""
-        self.change_access(remove=[db_name])
 
     def change_access(self, add=None, remove=()):
         """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave every
@@ -422,7 +431,7 @@ class PostgreSQLDriver(Driver):
         return ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
 
     def _hba_file(self):
-        return self.execute('SHOW hba_file')[0][0]
+        return remembered(self.reads, 'hba_file', lambda: self.execute('SHOW hba_file')[0][0])
 
     def _write(self, change):
         """Let ``change`` edit the block's groups ({db_name: (mark, lines)}, in order), then write them with the closing
@@ -430,7 +439,12 @@ class PostgreSQLDriver(Driver):
         Reloads always: an earlier run may have written the file and died before the reload."""
         with self.access_lock():
             path = self._hba_file()
-            groups = block_groups(read_block(path))[0]
+            # Each of a list's new databases writes its lines: the block is parsed again only when someone else wrote.
+            written, self._written = self._written, None
+            if written is not None and written[0] == signature(path):
+                groups = collections.OrderedDict(written[1])
+            else:
+                groups = block_groups(read_block(path))[0]
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
             previous = write_block(path, lines + self._closing_lines())
@@ -439,7 +453,9 @@ class PostgreSQLDriver(Driver):
                 if errors:
                     replace_file(path, previous)
                     raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+            self._written = (signature(path), groups)
             self.execute('SELECT pg_reload_conf()')
+            self.forget_reads()
 
     def _lock_access(self):
         self.execute('SELECT pg_advisory_lock(%s)', (ACCESS_LOCK,))

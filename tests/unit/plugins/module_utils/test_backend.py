@@ -38,7 +38,7 @@ PAIRS = [
 # What the host engine itself uses beyond the contract (the backup job, deletion, restores, the quota module).
 HOST_EXTRAS = {
     HostDatabases: {'catalog_record', 'change_access'},
-    HostFirewall: {'forget_database'},
+    HostFirewall: {'batch', 'forget_database'},
     HostSnapshots: {'create_automated', 'last_automated', 'prune', 'settle', 'verify'},
     HostBackupPolicy: {'files', 'schedule_files', 'forget'},
     HostOverview: {'limits', 'set_quota'},

@@ -106,8 +106,10 @@ options:
         RV(databases), in the items' order. O(rule_id) acts on one database and is refused with a list.
       - On a host the list's changes are made together at its end - each layer read once, written once
         (one reload of C(pg_hba.conf)) and read back once - so a list costs in proportion to its length,
-        however many databases the host has. A rule is stored once both layers show it; when that final
-        write fails, the task fails and no rule of the list is stored.
+        however many databases the host has. What can be refused (another catalog's access, a MariaDB
+        user without a password hash) fails its own item. A rule is stored once both layers show it; when
+        a database's layers do not show its changes at the end, the task fails naming it, its rules stay
+        as they were, and the other databases' are stored.
     type: list
     elements: dict
     version_added: 0.1.0

@@ -403,6 +403,10 @@ class _FirewallRecords(_Core):
                              sorted(set((rule['port'],) for rule in saved)))
             conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in deleted])
 
+    def describe_rule(self, rule_id, description):
+        """Change a stored rule's description; returns whether there was one (a rule is never made here)."""
+        return self._write('UPDATE firewall_rules SET description = ? WHERE rule_id = ?', (description, rule_id)) > 0
+
     def guarded_ports(self):
         return [row[0] for row in self._rows('SELECT port FROM guarded_ports ORDER BY port')]
 

@@ -29,7 +29,7 @@ import contextlib
 from ansible_collections.wayscloud.databases.plugins.module_utils import naming
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import new_rule_id
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound, WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import gone
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import remembered
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
@@ -78,10 +78,19 @@ class HostFirewall(Firewall):
         try:
             try:
                 yield
-            finally:
+            except Exception as exc:  # what was queued before it is written still; the item's error stays the error
                 queued, self._queued = self._queued, None
-                if queued:
-                    self._write(queued)
+                try:
+                    if queued:
+                        self._write(queued)
+                except WaysCloudError as late:
+                    if not isinstance(exc, WaysCloudError):
+                        raise
+                    exc.args = ('%s; then the changes queued before it could not all be made either: %s' % (exc, late),)
+                raise exc
+            queued, self._queued = self._queued, None
+            if queued:
+                self._write(queued)
         finally:
             self._queued = self._reads = self.driver.reads = None
 
@@ -109,6 +118,7 @@ class HostFirewall(Firewall):
         """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed). A rule that exists already
         is no change unless its layers needed a repair."""
         naming.check_description(description)  # checked here too: the API server hands it over unchecked
+        alone = self._queued is None  # written at this call's end, not a list's
         with self.batch():
             username = self.backend.existing(db_name)['username']
             if username != db_name and self.driver.access_follows_user:
@@ -116,30 +126,40 @@ class HostFirewall(Firewall):
                                ' a user\'s databases through one account, so give the rule to %s instead'
                                % (db_name, username, self.driver.label, username))
             rules = self._rules(db_name)
-            problems = self._problems(db_name, username, rules)
             rule = next((rule for rule in rules if rule['ip_address'] == ip_address), None)
             if rule is not None:
+                problems = self._problems(db_name, username, rules)
                 if problems:
                     self._queue(db_name, username, rules)
                 return self._result(rule), bool(problems)
             rule = dict(rule_id=new_rule_id(), db_type=self.db_type, db_name=db_name, ip_address=ip_address,
                         port=self.driver.port, description=description, created_at=utc_now())
+            # Refused here what the write could not do (another catalog's access, a MariaDB user without a password
+            # hash), so that a list fails at this item and not at its end.
+            self._problems(db_name, username, rules + [rule])
             self._queue(db_name, username, rules + [rule], saved=[rule])
+        if alone:  # written: another process may have stored a rule for the address first, and it is the one kept
+            rule = next((r for r in self.catalog.rules(self.db_type, db_name) if r['ip_address'] == ip_address), rule)
         return self._result(rule), True
 
     def describe(self, db_name, rule, description):
         """Change a rule's description (nothing to enforce); returns the rule."""
         naming.check_description(description)
         rule = dict(rule, description=description)
+        change = self._queued.get(db_name) if self._queued else None
+
+        def described(rules):
+            return [dict(r, description=description) if r['rule_id'] == rule['rule_id'] else r for r in rules]
+        if change is not None:
+            self._queued[db_name] = change._replace(rules=described(change.rules), saved=described(change.saved))
+            if any(r['rule_id'] == rule['rule_id'] for r in change.saved):
+                return self._result(rule)  # stored with the rule, once its layers show it
         with self.catalog.lock('firewall', 'host'):
-            self.catalog.change_rules([dict(rule, db_type=self.db_type)])
+            if not self.catalog.describe_rule(rule['rule_id'], description):
+                raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule['rule_id'], self.db_type, db_name))
         if self._reads is not None:  # a batch's copies of the rules say the old description
             self._reads.pop('rules', None)
             self._reads.pop('by_database', None)
-        if self._queued and db_name in self._queued:
-            change = self._queued[db_name]
-            self._queued[db_name] = change._replace(rules=[dict(r, description=description) if r['rule_id'] == rule['rule_id']
-                                                           else r for r in change.rules])
         return self._result(rule)
 
     def remove(self, db_name, rule_id):
@@ -193,7 +213,8 @@ class HostFirewall(Firewall):
         """Have the batch make ``rules`` (all of the database's) hold at its end, storing ``saved`` and forgetting
         ``gone``; ``username`` None: the database is gone, so is its access."""
         change = self._queued.get(db_name) or Change(username, rules, [], [])
-        self._queued[db_name] = change._replace(rules=rules, saved=change.saved + list(saved), gone=change.gone + list(gone))
+        self._queued[db_name] = change._replace(username=username, rules=rules, saved=change.saved + list(saved),
+                                                gone=change.gone + list(gone))
 
     def _problems(self, db_name, username, rules):
         """[(network or None, message)]: how each layer differs from ``rules`` (this database's), after refusing a
@@ -250,7 +271,8 @@ class HostFirewall(Firewall):
 
     def _write(self, queued):
         """Carry out a batch's changes ({db_name: Change}): under the locks, refuse what another catalog holds, rewrite
-        each layer once, read each back once, and only then store and forget the rules."""
+        each layer once, read each back once, and then store and forget the rules of each database whose layers show
+        them; the others are named in the error, their rules left as they were."""
         with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
             self._forget_reads()
             recorded = self.catalog.setting('firewall_driver')
@@ -259,24 +281,26 @@ class HostFirewall(Firewall):
                                    ' %s); this task says %s: use %s, or remove every rule before switching'
                                    % (recorded, self.catalog.state_dir, self.network.name, recorded))
             present = set(database['db_name'] for database in self.driver.list_databases('cust_'))
+            accesses = {}
             for db_name, change in list(queued.items()):
-                # From the rules as they are now (another process may have changed them meanwhile), this batch's changes.
-                gone = set(rule['rule_id'] for rule in change.gone)
-                now = [rule for rule in self._rules(db_name) if rule['rule_id'] not in gone]
-                saved = [rule for rule in change.saved if rule['rule_id'] not in gone
-                         and rule['ip_address'] not in set(r['ip_address'] for r in now)]
-                change = queued[db_name] = change._replace(rules=now + saved, saved=saved)
-                if change.username is not None:
-                    if db_name not in present:
-                        raise BackendError('%s database %s was dropped while its firewall rules were being changed'
-                                           % (self.db_type, db_name))
-                    self._problems(db_name, change.username, change.rules)
+                change = queued[db_name] = self._now(db_name, change, db_name in present)
+                if change.username is None:
+                    if db_name not in present:  # its access would outlive it; one made again meanwhile keeps its own
+                        accesses[db_name] = None
+                    continue
+                if db_name not in present:
+                    raise BackendError('%s database %s was dropped while its firewall rules were being changed'
+                                       % (self.db_type, db_name))
+                self._problems(db_name, change.username, change.rules)
+                if self._own_layer(db_name, change.username):
+                    accesses[db_name] = (change.username, [rule['ip_address'] for rule in change.rules])
             identity = self.catalog.identity(create=True)
             self.network.check()
-            self.driver.set_accesses(dict(
-                (db_name, None if change.username is None else (change.username, [r['ip_address'] for r in change.rules]))
-                for db_name, change in queued.items() if change.username is None or self._own_layer(db_name, change.username)),
-                identity)
+            failed = []
+            try:
+                self.driver.set_accesses(accesses, identity)
+            except BackendError as exc:  # what it did write is read back below, database by database
+                failed.append(exc)
             gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
             kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
                     and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
@@ -284,17 +308,38 @@ class HostFirewall(Firewall):
             self._sync_network(wanted, identity)
             self._forget_reads()
             needed = [(rule['ip_address'], rule['port']) for rule in wanted]
+            done, failing = [], []
             for db_name, change in queued.items():
                 if change.username is not None:
-                    self._verify(db_name, change.username, change.rules, change.gone, needed)
-            for db_name, change in queued.items():
-                # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
-                for rule in change.gone if change.username is not None else ():
-                    self.driver.terminate_disallowed_sessions(db_name, change.username, rule['ip_address'],
-                                                              [r['ip_address'] for r in change.rules])
-            self.catalog.change_rules([rule for change in queued.values() for rule in change.saved], sorted(gone))
+                    try:
+                        self._verify(db_name, change.username, change.rules, change.gone, needed)
+                    except BackendError as exc:
+                        failed.append(exc)
+                        failing.append(db_name)
+                        continue
+                    # Established connections outlive a packet-filter rule: end the ones no remaining rule allows.
+                    for rule in change.gone:
+                        self.driver.terminate_disallowed_sessions(db_name, change.username, rule['ip_address'],
+                                                                  [r['ip_address'] for r in change.rules])
+                done.append(change)
+            self.catalog.change_rules([rule for change in done for rule in change.saved],
+                                      sorted(rule['rule_id'] for change in done for rule in change.gone))
             self.catalog.set_setting('firewall_driver', self.network.name)
             self._forget_reads()
+        if failed:
+            raise BackendError('%s%s' % ('the firewall rules of %s database %s are not changed: ' % (
+                self.db_type, ', '.join(failing)) if failing else '', failed[0]))
+
+    def _now(self, db_name, change, present):
+        """A queued change made from the database's rules as they are now (another process may have changed them
+        since the batch read them): a database that is gone takes every rule it has now with it."""
+        forgotten = set(rule['rule_id'] for rule in change.gone)
+        now = [rule for rule in self._rules(db_name) if rule['rule_id'] not in forgotten]
+        if change.username is None and not present:
+            return change._replace(rules=[], saved=[], gone=change.gone + now)
+        saved = [rule for rule in change.saved if rule['rule_id'] not in forgotten
+                 and rule['ip_address'] not in set(r['ip_address'] for r in now)]
+        return change._replace(rules=now + saved, saved=saved)
 
     def _forget_reads(self):
         self._reads.clear()

@@ -228,13 +228,14 @@ class MariaDBDriver(Driver):
         def account(host):
             return "MariaDB account '%s'@'%s'" % (user, host)
 
-        def create(host):
-            if not password_hash or plugin != 'mysql_native_password':
-                raise Conflict('MariaDB user %s has no password hash to give a network account (plugin %s):'
-                               ' rotate its credentials first' % (user, plugin))
-            self._create_account(db_name, user, host, password_hash, limit)
-        changes = [(network, '%s missing' % account(host), functools.partial(create, host))
-                   for host, network in sorted(wanted.items()) if host not in accounts]
+        missing = [(host, network) for host, network in sorted(wanted.items()) if host not in accounts]
+        if missing and (not password_hash or plugin != 'mysql_native_password'):
+            # Refused when the access is checked, before a list's write: the item that asks for it fails, not the list.
+            raise Conflict('MariaDB user %s has no password hash to give a network account (plugin %s):'
+                           ' rotate its credentials first' % (user, plugin))
+        changes = [(network, '%s missing' % account(host),
+                    functools.partial(self._create_account, db_name, user, host, password_hash, limit))
+                   for host, network in missing]
         changes += [(network_of_host(host), '%s not declared' % account(host),
                      functools.partial(self.execute, 'DROP USER %s@%s', (user, host)))
                     for host in sorted(accounts) if host not in wanted and host not in LOCAL_HOSTS]

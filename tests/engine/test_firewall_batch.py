@@ -169,3 +169,16 @@ def test_a_hand_edit_that_keeps_size_and_time_is_read(two):
     databases.made.append(fourth)
     with open(path) as handle:
         assert line.replace('127.0.0.1/32', '127.0.0.2/32') in handle.read()
+
+
+def test_a_database_dropped_before_the_list_ends_is_named(two):
+    """Another process drops a database the list gave a rule: the list's other rules are stored, the error names it."""
+    databases, other, (first, second) = two
+    firewall = databases.firewall()
+    with pytest.raises(Exception, match='rules of %s database %s are not changed: .*dropped' % (databases.db_type, second)):
+        with databases.batch():
+            firewall.add(first, FIRST)
+            firewall.add(second, FIRST)
+            other.delete(second)
+    assert stored(databases, first) == [(FIRST, None)] and stored(databases, second) == []
+    assert admits(databases, first, FIRST)

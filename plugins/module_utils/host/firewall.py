@@ -281,7 +281,7 @@ class HostFirewall(Firewall):
                                    ' %s); this task says %s: use %s, or remove every rule before switching'
                                    % (recorded, self.catalog.state_dir, self.network.name, recorded))
             present = set(database['db_name'] for database in self.driver.list_databases('cust_'))
-            accesses = {}
+            accesses, failed, failing = {}, [], []
             for db_name, change in list(queued.items()):
                 change = queued[db_name] = self._now(db_name, change, db_name in present)
                 if change.username is None:
@@ -289,14 +289,16 @@ class HostFirewall(Firewall):
                         accesses[db_name] = None
                     continue
                 if db_name not in present:
-                    raise BackendError('%s database %s was dropped while its firewall rules were being changed'
-                                       % (self.db_type, db_name))
+                    del queued[db_name]
+                    failing.append(db_name)
+                    failed.append(BackendError('%s database %s was dropped while its firewall rules were being changed'
+                                               % (self.db_type, db_name)))
+                    continue
                 self._problems(db_name, change.username, change.rules)
                 if self._own_layer(db_name, change.username):
                     accesses[db_name] = (change.username, [rule['ip_address'] for rule in change.rules])
             identity = self.catalog.identity(create=True)
             self.network.check()
-            failed = []
             try:
                 self.driver.set_accesses(accesses, identity)
             except BackendError as exc:  # what it did write is read back below, database by database
@@ -308,7 +310,7 @@ class HostFirewall(Firewall):
             self._sync_network(wanted, identity)
             self._forget_reads()
             needed = [(rule['ip_address'], rule['port']) for rule in wanted]
-            done, failing = [], []
+            done = []
             for db_name, change in queued.items():
                 if change.username is not None:
                     try:

@@ -239,9 +239,9 @@ EXAMPLES = r'''
   register: reports
   no_log: true  # a new database's password comes back once, in the result
 
-- name: Raise the connection limit of an existing MariaDB database, addressed by its technical name
+- name: Raise the connection limit of that database, addressed by its technical name (through the API that made it)
   wayscloud.databases.wayscloud_database:
-    backend: host
+    api_key: "{{ wayscloud_internal_key }}"
     db_type: mariadb
     name: cust_6dd1d906_mdb_reports
     connection_limit: 200
@@ -255,7 +255,7 @@ EXAMPLES = r'''
 
 - name: Delete a database but keep its user
   wayscloud.databases.wayscloud_database:
-    backend: host
+    api_key: "{{ wayscloud_internal_key }}"
     db_type: mariadb
     name: cust_6dd1d906_mdb_reports
     state: absent

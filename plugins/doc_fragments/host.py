@@ -99,3 +99,17 @@ notes:
     work does not use (it ignores them), so that one C(module_defaults) block of the group
     C(wayscloud.databases.all) can hold them all for both backends and both engines.
 '''
+
+    # The backend of a module that acts on a database host alone (module.py HOST_ONLY_OPTIONS). Listed before the
+    # DOCUMENTATION above, whose backend option it replaces (a fragment merged later never overrides an option).
+    HOST_ONLY = r'''
+options:
+  backend:
+    description:
+      - Where the task acts - V(host) only, the database host the task runs on (or is delegated to).
+      - V(api) is refused with a message that says why; it is a choice only so that a C(module_defaults) block of the
+        group C(wayscloud.databases.all) naming it gets that message.
+    type: str
+    choices: [api, host]
+    default: host
+'''

@@ -35,7 +35,7 @@ requirements:
   - With O(backend=host), C(systemctl) (systemd) or C(cron) on the database host, as O(schedule_driver) says
   - Linux C(/proc) on the host the database servers run on, for their CPU and memory figures (the task runs there)
 extends_documentation_fragment:
-  - wayscloud.databases.host_only
+  - wayscloud.databases.host.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault

@@ -25,7 +25,7 @@ requirements:
   - With O(backend=host), for the Python that runs the module on the database host - C(psycopg2) (or C(psycopg2-binary))
     to manage PostgreSQL, C(PyMySQL) to manage MariaDB; each only for an engine the task reaches
 extends_documentation_fragment:
-  - wayscloud.databases.host_only
+  - wayscloud.databases.host.host_only
   - wayscloud.databases.api
   - wayscloud.databases.host
   - wayscloud.databases.vault

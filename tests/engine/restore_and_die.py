@@ -6,7 +6,8 @@
 
 Points, in the order a restore reaches them: 1 before the scratch database is made, 2 while the
 restore tool runs (the tool is left running, orphaned), 3 before the swap is prepared, 4 right before
-the swap, 5 right after the swap (before the old contents are dropped), 6 in the middle of finishing.
+the swap, 5 right after the swap (before the old contents are dropped), 6 in the middle of finishing,
+7 (MariaDB tablespaces) once the files are placed in the scratch schema, before they are imported.
 POINT 0 lets the restore finish.
 """
 
@@ -39,7 +40,10 @@ def main(db_type, db_name, state_dir, snapshot_id, point):
             subprocess.Popen(argv, env=dict(os.environ, **(env or {})), start_new_session=True)
             time.sleep(0.3)
             die()
-        return run(argv, stdin=stdin, env=env)
+        output = run(argv, stdin=stdin, env=env)
+        if point == 7 and argv[0] == 'zstd' and '-d' in argv:
+            die()
+        return output
 
     databases = HostDatabases(db_type, login, state_dir, run=runner)
     snapshots = databases.snapshots()

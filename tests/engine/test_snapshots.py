@@ -144,9 +144,11 @@ def test_restore_ends_connected_sessions(filled):
     connect_as(databases, db_name, password, db_name).close()
 
 
-@pytest.mark.parametrize('point', [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize('point', [1, 2, 3, 4, 5, 6, 7])
 def test_restore_killed_at_any_point_leaves_original_or_snapshot_whole(filled, point):
     databases, snapshots, db_name, password = filled
+    if point == 7 and databases.db_type != 'mariadb':
+        pytest.skip('only MariaDB imports tablespace files')
     wanted = fingerprint(databases, db_name)
     snapshot = snapshots.create(db_name)
     change(databases, db_name)
@@ -162,7 +164,7 @@ def test_restore_killed_at_any_point_leaves_original_or_snapshot_whole(filled, p
     with databases.catalog.lock(databases.db_type, db_name):
         settled.settle(db_name)
     assert databases.catalog.restores(databases.db_type) == []
-    assert fingerprint(databases, db_name) == (original if point <= 4 else wanted)
+    assert fingerprint(databases, db_name) == (wanted if point in (5, 6) else original)
     time.sleep(0.5)  # an orphaned restore tool ends once its scratch database is gone
     assert [name for name in server_databases(databases) if name.startswith(('wcr_', 'wco_'))] == []
     connect_as(databases, db_name, password, db_name).close()
@@ -368,6 +370,9 @@ def test_an_administrator_password_never_reaches_argv_files_or_the_catalog(engin
     for command in commands:
         in_argv = any(admin_password in part for part in command['argv'])
         assert not in_argv, command['argv'][0]  # booleans only: pytest would print a compared password
+        if command['argv'][0] == 'zstd':  # tablespace files are compressed and placed without a login
+            assert not command['defaults'] and admin_password not in ''.join(command['env'].values())
+            continue
         # The administrator's tools carry its password; a restore's loader login carries its own.
         loader = any(part.startswith(('--username=wcl_', '--user=wcl_')) for part in command['argv'])
         if databases.db_type == 'postgresql':

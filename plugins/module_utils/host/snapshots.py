@@ -217,7 +217,9 @@ class HostSnapshots(Snapshots):
             os.mkdir(partial, 0o700)
             try:
                 properties = self.engine.properties(db_name)
-                self.engine.dump(db_name, partial, jobs)
+                properties.update(self.engine.dump(db_name, partial, jobs))
+                if properties.get('note'):
+                    self.backend.warnings.append(properties['note'])
                 manifest = build_manifest(partial, sync=True)
                 final = os.path.join(parent, snapshot_id)
                 os.rename(partial, final)

@@ -11,6 +11,7 @@ import functools
 import ipaddress
 import os
 import re
+import time
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
@@ -24,6 +25,9 @@ DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 PRIMARY_HOST = LOCAL_HOSTS[0]
 _UNKNOWN_THREAD = 1094
+# InnoDB answers DROP with this for a moment after a table's tablespace was discarded and another's imported.
+_LOCK_WAIT_TIMEOUT = 1205
+_DROP_ATTEMPTS = 10
 # An authentication plugin's name, put into ALTER USER as a word (it cannot be a bound value).
 _PLUGIN = re.compile(r'[a-z0-9_]+')
 # Which catalog each user's network accounts belong to (docs/security.md, one owner per database): MariaDB accounts
@@ -447,7 +451,14 @@ class MariaDBDriver(Driver):
     def drop_database(self, db_name):
         """The schema, and the grants on it (MariaDB keeps those, ready for any later schema of that name)."""
         self.terminate_sessions(db_name)
-        self.execute('DROP DATABASE IF EXISTS %s' % quote_identifier(db_name))
+        for attempt in range(_DROP_ATTEMPTS):
+            try:
+                self.execute('DROP DATABASE IF EXISTS %s' % quote_identifier(db_name))
+                break
+            except BackendError as exc:
+                if exc.code != _LOCK_WAIT_TIMEOUT or attempt == _DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
         escaped = quote_grant_database(db_name)[1:-1]
         for user, host in self.execute('SELECT User, Host FROM mysql.db WHERE BINARY Db = %s', (escaped,)):
             self.execute('REVOKE ALL PRIVILEGES ON %s.* FROM %%s@%%s' % quote_grant_database(db_name), (user, host))

@@ -15,6 +15,10 @@ Nothing a tenant wrote runs with more than the tenant's rights:
   each (no statement can smuggle another), with the tenant's own account as their DEFINER whatever the
   snapshot said, so a tenant can never gain an object that runs as someone else.
 
+InnoDB tables in files of their own are not dumped but copied as tablespace files (host/mariadb/tablespaces.py)
+and imported into the scratch schema; the other tables are dumped as above while those are frozen, so both parts
+are of one moment.
+
 MariaDB cannot rename a schema, so the swap moves tables: one RENAME TABLE statement (atomic since
 10.6) renames the original's tables aside inside their schema and moves the scratch tables in. That
 statement is the single moment the original changes. The objects come after the swap, in ``finish``,
@@ -37,6 +41,8 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog i
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import LOADER_PREFIX, loader_of
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import (
     DEFAULT_SOCKET, PRIMARY_HOST, quote_grant_database, quote_identifier)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.tablespaces import (
+    DDL, Tablespaces, Unavailable)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import (
     generate_password, mysql_native_password_hash)
 
@@ -44,6 +50,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets i
 _DUMP = 'set -o pipefail; tool="$1"; out="$2"; shift 2; "$tool" "$@" | zstd -q -1 -T0 -f -o "$out"'
 _LOAD = 'set -o pipefail; tool="$1"; source="$2"; shift 2; zstd -q -dc "$source" | "$tool" "$@"'
 FORMAT = 'mariadb-dump tables (single transaction, zstd 1) and objects.json'
+PHYSICAL_FORMAT = 'InnoDB tablespaces and mariadb-dump tables (zstd 1), objects.json'
 OBJECTS = 'objects.json'
 # What each login may do in its one schema: read the tables for a dump; make and fill them for a restore.
 _DUMP_RIGHTS = 'SELECT, LOCK TABLES'
@@ -81,6 +88,7 @@ class MariaDBSnapshotEngine:
         self.driver = driver
         self.run = run
         self.scratch_root = scratch_root
+        self.tablespaces = Tablespaces(driver, run)
 
     def _tool(self, *names):
         for name in names:
@@ -140,20 +148,41 @@ class MariaDBSnapshotEngine:
         charset, collation = rows[0]
         database = self.driver.read_database(db_name)
         return dict(server_version=self.driver.server_version(), charset=charset, collation=collation,
-                    owner=db_name, connection_limit=database['connection_limit'], format=FORMAT)
+                    owner=db_name, connection_limit=database['connection_limit'])
 
     def dump(self, db_name, folder, jobs):
-        """The objects first (as the server describes them), then the tables and rows in one transaction
-        (--single-transaction: a consistent view of InnoDB tables while the database is written to)."""
+        """The objects first (as the server describes them), then the tables: InnoDB ones as tablespace files
+        while they are frozen, the others meanwhile in one transaction (--single-transaction: a consistent view
+        while the database is written to). Returns what the snapshot's properties record of it, with a ``note``
+        naming the tables that were dumped as SQL, and why."""
         with open(os.path.join(folder, OBJECTS), 'w') as handle:
             json.dump(self._objects(db_name), handle, sort_keys=True)
+        split = self.tablespaces.split(db_name)
+        try:
+            with self.tablespaces.exported(db_name, split.physical, folder) as frozen:
+                if split.logical:
+                    self._dump_tables(db_name, folder, split.physical)
+        except Unavailable as exc:
+            self._dump_tables(db_name, folder, [])
+            return dict(format=FORMAT, note='%s: every table was dumped as SQL, not copied as InnoDB files: %s'
+                        % (db_name, exc))
+        if not split.physical:
+            return dict(format=FORMAT)
+        why = ', '.join('%s (%s)' % (table, split.reasons[table]) for table in split.logical[:5])
+        return dict(format=PHYSICAL_FORMAT, tablespaces=split.physical, tables_locked_seconds=frozen[0],
+                    default_row_format=self.tablespaces.default_row_format(),
+                    note='%s: %s dumped as SQL, not copied as InnoDB files' % (db_name, why) if why else None)
+
+    def _dump_tables(self, db_name, folder, copied):
+        """The schema's tables but the views and those ``copied`` as files; every name goes in one option of its own
+        (a tenant's table name never reaches argv as an argument of its own)."""
         views = [row[0] for row in self.driver.execute(_KINDS[2][1], (db_name,))]
         with self._loader(dump_login(db_name), db_name, _DUMP_RIGHTS) as login:
             self.run(['bash', '-c', _DUMP, 'wayscloud-dump', self._tool('mariadb-dump', 'mysqldump'),
                       os.path.join(folder, self.data_name)] + login
                      + ['--single-transaction', '--skip-triggers', '--skip-routines', '--skip-events', '--no-tablespaces',
                         '--hex-blob', '--default-character-set=utf8mb4', '--skip-dump-date', '--skip-comments']
-                     + ['--ignore-table=%s.%s' % (db_name, view) for view in views] + [db_name])
+                     + ['--ignore-table=%s.%s' % (db_name, name) for name in views + copied] + [db_name])
 
     def _objects(self, db_name):
         """[{kind, name, statement, sql_mode, time_zone}] of the schema's routines, views, triggers and events,
@@ -174,17 +203,25 @@ class MariaDBSnapshotEngine:
         return login + ['--batch', '--sandbox', '--default-character-set=utf8mb4', '--database=%s' % db_name]
 
     def restore_into(self, scratch, folder, properties, owner, jobs):
-        """Create ``scratch`` and load the tables as its loader; the client stops at the first error and fails."""
-        if properties.get('format') != FORMAT:
+        """Create ``scratch`` and load the tables as its loader (the client stops at the first error and fails),
+        then import the tablespace files into those made empty for them."""
+        if properties.get('format') not in (FORMAT, PHYSICAL_FORMAT):
             raise Conflict('this snapshot was taken by an earlier version of the collection, whose dump holds'
                            ' triggers, routines and views that would load with foreign DEFINERs: it is not'
                            ' restored; take a new snapshot')
+        tablespaces = properties.get('tablespaces', [])
+        if tablespaces:
+            self.tablespaces.check_restorable(properties)
         self.driver.execute('CREATE DATABASE %s CHARACTER SET %s COLLATE %s' % (
             quote_identifier(scratch), quote_identifier(properties['charset']),
             quote_identifier(properties['collation'])))
+        dumps = [name for name in (DDL + '.zst', self.data_name) if os.path.exists(os.path.join(folder, name))]
         with self._loader(loader_of(scratch), scratch, _LOAD_RIGHTS) as login:
-            self.run(['bash', '-c', _LOAD, 'wayscloud-load', self._tool('mariadb', 'mysql'),
-                      os.path.join(folder, self.data_name)] + self._client(login, scratch))
+            for name in dumps:
+                self.run(['bash', '-c', _LOAD, 'wayscloud-load', self._tool('mariadb', 'mysql'),
+                          os.path.join(folder, name)] + self._client(login, scratch))
+        if tablespaces:
+            self.tablespaces.imported(scratch, folder, tablespaces)
 
     def apply_settings(self, scratch, connection_limit, description):
         """Limits and descriptions belong to the user and the catalog on MariaDB, not to the schema."""

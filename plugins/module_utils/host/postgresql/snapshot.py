@@ -110,13 +110,15 @@ class PostgreSQLSnapshotEngine:
                                    (db_name,))
         encoding, collate, ctype, owner, limit = rows[0]
         return dict(server_version=self.driver.server_version(), encoding=encoding, collate=collate, ctype=ctype,
-                    owner=owner, connection_limit=None if limit < 0 else limit, format='pg_dump directory, gzip 1')
+                    owner=owner, connection_limit=None if limit < 0 else limit)
 
     def dump(self, db_name, folder, jobs):
-        """pg_dump's own snapshot keeps every worker on one consistent view of the database."""
+        """pg_dump's own snapshot keeps every worker on one consistent view of the database. Returns what the
+        snapshot's properties record of it."""
         self.run([self._pg_dump(), '--format=directory', '--compress=1', '--jobs=%d' % jobs,
                   '--file=%s' % os.path.join(folder, self.data_name)] + self._connection_args() + [db_name],
                  env=self._env())
+        return dict(format='pg_dump directory, gzip 1')
 
     def restore_into(self, scratch, folder, properties, owner, jobs):
         """Create ``scratch`` and fill it as its owner through the loader; any error (ignored ones included)

@@ -21,9 +21,17 @@ description:
     C(RENAME TABLE)). A restore that fails, or whose process is killed, before that step leaves the
     original exactly as it was; the next snapshot task on the database cleans up after a killed one.
   - With O(backend=host) the snapshot is C(pg_dump) in directory format (parallel with O(jobs),
-    gzip level 1), or the tables of C(mariadb-dump --single-transaction) compressed with C(zstd) and
-    the routines, views, triggers and events as the server describes them (C(objects.json)),
-    consistent while the database is being written to. Files live under
+    gzip level 1). On MariaDB, InnoDB tables in files of their own are copied as those files
+    (C(FLUSH TABLES ... FOR EXPORT), compressed with C(zstd)) and imported again with
+    C(ALTER TABLE ... IMPORT TABLESPACE), at disk speed; writers of those tables wait while their files
+    are copied (readers do not). The other tables (other engines, sequences, partitioned or
+    system-versioned tables, FULLTEXT indexes, names beyond letters, digits and C(_)) go through
+    C(mariadb-dump --single-transaction) while the InnoDB ones are held, so both parts are of one
+    moment, and the task warns which tables went that way and why; when a session holds a table for more
+    than 10 seconds, every table is dumped that way. The routines, views, triggers and events are kept as
+    the server describes them (C(objects.json)). A snapshot with InnoDB files restores on MariaDB of the
+    same version or newer, with the same C(innodb_default_row_format); anything else is refused before
+    anything is touched. Files live under
     O(state_dir)C(/snapshots/<db_type>/<db_name>/<snapshot_id>/) (folders 0700, files 0600); the
     catalog keeps their size and SHA-256, and every file is checked before a restore, so a damaged
     snapshot is refused before anything is touched. Passwords reach the tools in the environment or

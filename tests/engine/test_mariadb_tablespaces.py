@@ -208,3 +208,36 @@ def test_writers_wait_only_while_the_files_are_copied(mariadb):
     locked = properties(mariadb, snapshot)['tables_locked_seconds']
     assert max(waits['write']) <= locked + 1.0
     assert max(waits['read']) < 1.0
+
+
+@pytest.mark.parametrize('change', ['ALTER TABLE audit ENGINE=MyISAM', 'RENAME TABLE audit TO audit2',
+                                    'CREATE TABLE late (x int) ENGINE=InnoDB'])
+def test_a_tenant_changing_its_tables_as_the_snapshot_begins_gets_a_whole_snapshot(mariadb, monkeypatch, change):
+    """Between choosing the tables and freezing them, the tenant changes one: the snapshot still holds every table
+    as it was when frozen (the logical way when the chosen ones cannot be frozen as chosen)."""
+    db_name = create(mariadb, 'race')[0]['db_name']
+    populate(mariadb, db_name)
+    split = tablespaces.Tablespaces.split
+    calls = []
+
+    def split_then_change(self, schema):
+        found = split(self, schema)
+        if not calls:
+            conn = admin(mariadb, db_name)
+            try:
+                execute(conn, change)
+            finally:
+                conn.close()
+        calls.append(found)
+        return found
+    monkeypatch.setattr(tablespaces.Tablespaces, 'split', split_then_change)
+    snapshot = mariadb.snapshots().create(db_name)
+    monkeypatch.setattr(tablespaces.Tablespaces, 'split', split)
+    wanted = fingerprint(mariadb, db_name)
+    conn = admin(mariadb, db_name)
+    try:
+        execute(conn, 'DELETE FROM accounts')
+    finally:
+        conn.close()
+    assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
+    assert fingerprint(mariadb, db_name) == wanted

@@ -108,11 +108,13 @@ class Tablespaces:
                 self.driver.execute('FLUSH TABLES %s FOR EXPORT' % ', '.join(quote_identifier(t) for t in tables),
                                     conn=conn)
             except BackendError as exc:
-                if exc.code != _LOCK_WAIT_TIMEOUT:
-                    raise
-                raise Unavailable('a session held a lock on its tables for more than %d s' % _LOCK_WAIT)
+                if exc.code == _LOCK_WAIT_TIMEOUT:
+                    raise Unavailable('a session held a lock on its tables for more than %d s' % _LOCK_WAIT)
+                raise Unavailable('its tables changed as the snapshot began (%s)' % exc)
             started = time.monotonic()
             try:
+                if self.split(db_name).physical != tables:
+                    raise Unavailable('its tables changed as the snapshot began')
                 if not all(_regular(os.path.join(folder, table + '.cfg')) for table in tables):
                     raise Unavailable("the server's files are not on this host (%s)" % folder)
                 os.mkdir(os.path.join(dest, FOLDER), 0o700)

@@ -21,6 +21,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.backup_po
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.schedule import Schedule
 
 from commands import run
+from snapshot_fixtures import populate
 from test_databases import create
 
 POLICY = dict(enabled=True, frequency='daily', retention_days=7, time_of_day='02:00')
@@ -82,8 +83,11 @@ def test_schedule_runs_due_backups_and_prunes_expired_ones(scheduled):
                      (old['snapshot_id'], manual['snapshot_id']))
         conn.execute("UPDATE backup_policies SET enabled_at = '2026-01-01T00:00:00Z'")
     # A slot is due: one snapshot taken, the expired automated one pruned, the manual one kept.
+    populate(databases, db_name)
     summary = run_as_cron(argv, '2026-11-27T02:00:00Z')
     assert [item['db_name'] for item in summary['taken']] == [db_name]
+    assert summary['taken'][0].get('warnings') == (None if databases.db_type == 'postgresql' else [
+        '%s: invoice_numbers (sequence) dumped as SQL, not copied as InnoDB files' % db_name])
     assert [item['snapshot_id'] for item in summary['pruned']] == [old['snapshot_id']]
     ids = [snapshot['snapshot_id'] for snapshot in snapshots.list(db_name)]
     assert manual['snapshot_id'] in ids and old['snapshot_id'] not in ids and len(ids) == 2

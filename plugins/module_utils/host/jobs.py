@@ -98,8 +98,11 @@ def _back_up(backend, policy, now, summary):
             snapshot = snapshots.create_automated(policy['db_name'], 'Automated %s backup' % policy['frequency'])
             backend.catalog.set_last_slot(policy['db_type'], policy['db_name'],
                                           format_time(backup_rules.latest_slot(policy, now)))
-            summary['taken'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],
-                                         snapshot_id=snapshot['snapshot_id'], size_mb=snapshot['size_mb']))
+            taken = dict(db_type=policy['db_type'], db_name=policy['db_name'], snapshot_id=snapshot['snapshot_id'],
+                         size_mb=snapshot['size_mb'])
+            if backend.warnings:  # what a task would warn of (tables a MariaDB snapshot dumped as SQL, say)
+                taken['warnings'] = list(backend.warnings)
+            summary['taken'].append(taken)
         cutoff = format_time(now - datetime.timedelta(days=policy['retention_days']))
         for snapshot_id in snapshots.prune(policy['db_name'], cutoff):
             summary['pruned'].append(dict(db_type=policy['db_type'], db_name=policy['db_name'],

@@ -21,7 +21,8 @@ comparison alternates the sides, ``--repeat`` times, and the table shows medians
 - scale: for each N of ``--sizes``, N PostgreSQL and N MariaDB databases with one allowed address each
   through the lists (four module runs, each timed by bench_timer), then the warm run of all; the per-database
   cold cost shows how the cost grows with the databases of a host. With ``--baseline`` (a collections path
-  holding another version of the collection) each N runs both, alternating, beside each other.
+  holding another version of the collection) each N runs both, alternating, beside each other. Then what one
+  API firewall request costs the host at that N (the API server has no list form: each request is a batch of one).
 """
 
 import argparse
@@ -38,6 +39,14 @@ import tempfile
 import time
 
 from table import row, timed
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'api_server'))
+
+from commands import run  # noqa: E402  (the API server's runner)
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases  # noqa: E402
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin  # noqa: E402
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS  # noqa: E402
 
 PY = sys.executable
 BIN = os.path.dirname(PY)
@@ -405,10 +414,38 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                 if changed:
                     raise RuntimeError('%s at N=%d: changed=%d on the warm run' % (side, count, changed))
                 samples[side]['warm run (all)'].append(seconds)
+                if side == 'ours':
+                    samples[side]['one API request'].extend(request_work(books, names[:5]))
         for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
             row('N=%d: %s (%d + %d databases, lists, host, firewall_driver none)' % (count, label, count, count),
                 samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
+        row('N=%d: one API request\'s firewall work, a rule added or removed (host engine, no HTTP)' % count,
+            samples['ours']['one API request'], [])
     servers.reset(books.state_dir)
+
+
+def request_work(books, names):
+    """Seconds of what the API server does on the host for one firewall request (a fresh engine, a batch of one) on
+    this host as the scale run left it: a rule added to each of ``names``, then removed, on each engine."""
+    seconds = []
+    for db_type, tag, socket, port in (('postgresql', 'pg', 'WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT'),
+                                       ('mariadb', 'mdb', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT')):
+        login = ServerLogin(unix_socket=books.env[socket], port=int(books.env[port]), public_host='127.0.0.1')
+        for name in names:
+            db_name = 'cust_bench_%s_%s' % (tag, name)
+            rule = None
+            for step in ('add', 'remove'):
+                start = time.monotonic()
+                databases = HostDatabases(db_type, login, books.state_dir, network=NETWORKS['none'](run), run=run)
+                try:
+                    if step == 'add':
+                        rule = databases.firewall().add(db_name, '198.51.100.9/32')[0]
+                    else:
+                        databases.firewall().remove(db_name, rule['rule_id'])
+                finally:
+                    databases.close()
+                seconds.append(time.monotonic() - start)
+    return seconds
 
 
 # ---------------------------------------------------------------------------------------------- memory

@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -24,6 +26,8 @@ from commands import run
 
 from snapshot_fixtures import admin, execute, fingerprint, populate, query
 from test_databases import create
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Tables that cannot be copied as files, each for its reason, next to two that can (one referencing the other).
 MIXED = """
@@ -241,3 +245,31 @@ def test_a_tenant_changing_its_tables_as_the_snapshot_begins_gets_a_whole_snapsh
         conn.close()
     assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
     assert fingerprint(mariadb, db_name) == wanted
+
+
+@pytest.mark.parametrize('point', ['copy', 'compress'])
+def test_a_snapshot_killed_while_it_copies_lets_the_tables_go_and_leaves_nothing(mariadb, point):
+    """Killed with the tables frozen or just after: writers go on at once, the server's export files are gone,
+    no snapshot is listed, and the next snapshot clears what the killed one left."""
+    db_name = create(mariadb, 'killed')[0]['db_name']
+    populate(mariadb, db_name)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, os.path.join(HERE, 'snapshot_and_die.py'), db_name,
+                           mariadb.catalog.state_dir, point], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == -9, done.stderr
+    conn = admin(mariadb, db_name)
+    try:
+        execute(conn, 'SET SESSION lock_wait_timeout = 2;\nINSERT INTO audit (account) VALUES (7)')
+    finally:
+        conn.close()
+    folder = os.path.join(mariadb.driver.execute('SELECT @@datadir')[0][0], db_name)
+    assert [name for name in os.listdir(folder) if name.endswith('.cfg')] == []
+    snapshots = mariadb.snapshots()
+    assert snapshots.list(db_name) == []
+    parent = os.path.join(mariadb.catalog.state_dir, 'snapshots', 'mariadb', db_name)
+    assert [name for name in os.listdir(parent) if name.endswith('.partial')]
+    before = fingerprint(mariadb, db_name)
+    snapshot = snapshots.create(db_name)
+    assert os.listdir(parent) == [snapshot['snapshot_id']]
+    assert snapshots.restore(db_name, snapshot['snapshot_id']) == (db_name, True)
+    assert fingerprint(mariadb, db_name) == before

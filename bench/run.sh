@@ -50,5 +50,6 @@ if [ -n "$ANSIBLE_PARTS" ]; then
     --sizes "$SIZES" ${BASELINE:+--baseline "$BASELINE"} --ours "$WORK/collections" --community "$WORK/community"
 fi
 if echo ",$ONLY," | grep -q ',snapshots,'; then
-  "$SRC/.venv/bin/python" bench/snapshots.py --scale "$SCALE" --repeat "$REPEAT" --work "$WORK"
+  "$SRC/.venv/bin/python" bench/snapshots.py --scale "$SCALE" --repeat "$REPEAT" --work "$WORK" \
+    --ours "$WORK/collections" --community "$WORK/community"
 fi

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -128,6 +129,34 @@ def test_deleting_a_database_keeps_its_user_for_the_copies_restored_from_it(fill
     with pytest.raises(Conflict, match='user %s of snapshot %s no longer exists .*: create database %s again'
                        % (db_name, snapshot['snapshot_id'], db_name)):
         snapshots.restore(db_name, snapshot['snapshot_id'], 'snap_again')
+
+
+def test_postgresql_loader_sessions_load_with_the_collections_settings(filled):
+    """The loader's sessions commit asynchronously with at least the server's maintenance_work_mem, whatever the
+    owner set for its role; a tenant's CHECK function fails the restore with what the loader's session had."""
+    databases, snapshots, db_name, password = filled
+    if databases.db_type != 'postgresql':
+        pytest.skip('PostgreSQL session settings')
+    conn = admin(databases, db_name)
+    try:
+        execute(conn, "CREATE FUNCTION public.note() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN"
+                      " IF session_user LIKE 'wcl\\_%' THEN RAISE EXCEPTION 'loaded with sync=% memory=%',"
+                      " current_setting('synchronous_commit'), pg_size_bytes(current_setting('maintenance_work_mem'));"
+                      " END IF; RETURN true; END $$;\n"
+                      "CREATE TABLE public.watched (x int CHECK (public.note()));\n"
+                      "INSERT INTO public.watched VALUES (1);\n"
+                      + "ALTER ROLE \"%s\" SET maintenance_work_mem = '1MB';\n"
+                      "ALTER ROLE \"%s\" SET synchronous_commit = on" % (db_name, db_name))
+    finally:
+        conn.close()
+    snapshot = snapshots.create(db_name)
+    before = fingerprint(databases, db_name)
+    server = databases.driver.execute("SELECT pg_size_bytes(current_setting('maintenance_work_mem'))")[0][0]
+    with pytest.raises(BackendError) as failed:
+        snapshots.restore(db_name, snapshot['snapshot_id'])
+    seen = re.search(r'loaded with sync=(\w+) memory=(\d+)', str(failed.value))
+    assert seen and seen.group(1) == 'off' and int(seen.group(2)) >= server, str(failed.value)[-2000:]
+    assert fingerprint(databases, db_name) == before
 
 
 def test_restore_ends_connected_sessions(filled):

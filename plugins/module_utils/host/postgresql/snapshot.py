@@ -35,6 +35,9 @@ _SWAP_ATTEMPTS = 10
 # for a view while it ran and have its own function called (CVE-2024-7348). Majors not listed here are fixed.
 _PG_DUMP_FIXED = {12: (12, 20), 13: (13, 16), 14: (14, 13), 15: (15, 8), 16: (16, 4)}
 _LOGIN_WAIT = 10.0  # seconds for the server to load the pg_hba lines that admit a loader (a reload is asynchronous)
+# Each pg_restore session builds indexes and checks foreign keys with up to this much memory: the server's own
+# maintenance_work_mem, raised to at most its shared_buffers and never above 256 MB (a job each at once).
+_LOAD_MEMORY_CAP = 256 * 1048576
 
 
 class PostgreSQLSnapshotEngine:
@@ -138,8 +141,19 @@ class PostgreSQLSnapshotEngine:
         # --exit-on-error: the first error stops it with a failure, so no error is ever "ignored" and passed.
         self.run([self._tool('pg_restore'), '--exit-on-error', '--no-owner', '--role=%s' % owner, '--no-tablespaces',
                   '--no-subscriptions', '--jobs=%d' % jobs, '--dbname=%s' % scratch]
-                 + self._connection_args(loader) + [os.path.join(folder, self.data_name)], env=self._env(password))
+                 + self._connection_args(loader) + [os.path.join(folder, self.data_name)],
+                 env=dict(self._env(password), PGOPTIONS=self._load_options()))
         self._drop_loader(scratch, scratch, owner)
+
+    def _load_options(self):
+        """The loader's session settings, after SESSION_OPTIONS, from the administrator's view of the server (no
+        tenant sets them; given at connection time, they outrank the loader's and the scratch database's own).
+        synchronous_commit=off: a crash during the load loses the scratch database anyway, and the swap's
+        commit (synchronous, the administrator's session) flushes the WAL of everything loaded before it."""
+        current, buffers = self.driver.execute("SELECT pg_size_bytes(current_setting('maintenance_work_mem')),"
+                                               " pg_size_bytes(current_setting('shared_buffers'))")[0]
+        memory = max(int(current), min(int(buffers), _LOAD_MEMORY_CAP))
+        return '%s -c synchronous_commit=off -c maintenance_work_mem=%dkB' % (SESSION_OPTIONS, memory // 1024)
 
     def _await_login(self, scratch, loader, password):
         """Wait until the server admits the loader (it reloads pg_hba.conf in its own time after the signal)."""

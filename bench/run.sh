@@ -2,6 +2,7 @@
 # `make bench`: every benchmark in one table, on throwaway servers with fsync on (docs/benchmarks.md).
 #   bench/run.sh [--only provision,api,concurrency,memory,scale,snapshots] [--repeat 3] [--count 20] [--scale 70]
 #                [--sizes 50,200,1000] [--baseline COLLECTIONS_PATH]
+#                [--engines postgresql,mariadb]
 # The other side of each comparison comes from the PyPI package `ansible` (community.postgresql,
 # community.mysql), installed into the work folder, never into the collection's own venv.
 set -euo pipefail
@@ -10,11 +11,11 @@ SRC=$(pwd)
 WORK=${WAYSCLOUD_BENCH_WORK:-$SRC/.work/bench}
 COMMUNITY_VERSION=${WAYSCLOUD_BENCH_ANSIBLE:-12.3.0}  # the release of the PyPI package built on our ansible-core 2.19
 
-ONLY=provision,api,concurrency,memory,scale,snapshots REPEAT=3 COUNT=20 SCALE=70 SIZES=50,200,1000 BASELINE=
+ONLY=provision,api,concurrency,memory,scale,snapshots REPEAT=3 COUNT=20 SCALE=70 SIZES=50,200,1000 BASELINE= ENGINES=postgresql,mariadb
 while [ $# -gt 0 ]; do
   case $1 in
     --only) ONLY=$2 ;; --repeat) REPEAT=$2 ;; --count) COUNT=$2 ;; --scale) SCALE=$2 ;;
-    --sizes) SIZES=$2 ;; --baseline) BASELINE=$2 ;;
+    --sizes) SIZES=$2 ;; --baseline) BASELINE=$2 ;; --engines) ENGINES=$2 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -50,6 +51,6 @@ if [ -n "$ANSIBLE_PARTS" ]; then
     --sizes "$SIZES" ${BASELINE:+--baseline "$BASELINE"} --ours "$WORK/collections" --community "$WORK/community"
 fi
 if echo ",$ONLY," | grep -q ',snapshots,'; then
-  "$SRC/.venv/bin/python" bench/snapshots.py --scale "$SCALE" --repeat "$REPEAT" --work "$WORK" \
+  "$SRC/.venv/bin/python" bench/snapshots.py --scale "$SCALE" --repeat "$REPEAT" --engines "$ENGINES" --work "$WORK" \
     --ours "$WORK/collections" --community "$WORK/community"
 fi

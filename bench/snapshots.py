@@ -13,7 +13,9 @@ measurement alternates ours and theirs, ``--repeat`` times; the table shows medi
 - PostgreSQL: a shop's database (bench/shop_schema.py: five tables of different sizes, secondary
   indexes, foreign keys) and a pgbench database (one big table), each about 15 MB per unit of
   ``--scale`` (70 is about 1 GB).
-- MariaDB: an accounts table shaped like pgbench's (``--scale`` x 100,000 rows, about the same size).
+- MariaDB: an accounts table shaped like pgbench's (``--scale`` x 100,000 rows, about the same size) and a
+  history table with a secondary index (``--scale`` x 20,000 rows); the snapshot row notes how long writers
+  of the tables copied as InnoDB files waited (the snapshot's ``tables_locked_seconds``).
 - raw: the engine's snapshot and in-place restore, called in-process, against the tools with the
   same settings. PostgreSQL ``pg_dump -Fd -Z1 -jN`` and ``createdb`` + ``pg_restore -jN`` into a new
   database; MariaDB ``mariadb-dump --single-transaction ... | zstd -1 -T0`` and ``zstd -dc | mariadb``.
@@ -28,6 +30,7 @@ measurement alternates ours and theirs, ``--repeat`` times; the table shows medi
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -119,7 +122,13 @@ class MariaDBSide:
         for start in range(0, scale * 100000, 1000000):
             self.sql(db_name, 'INSERT INTO accounts SELECT seq, seq DIV 100000 + 1, 0, REPEAT(" ", 84)'
                               ' FROM seq_%d_to_%d' % (start + 1, min(start + 1000000, scale * 100000)))
-        self.sql(db_name, 'ANALYZE TABLE accounts')  # fresh statistics, so the size column is right
+        self.sql(db_name, 'CREATE TABLE history (hid int PRIMARY KEY, aid int NOT NULL, delta int NOT NULL,'
+                          ' mtime datetime NOT NULL, filler char(22), KEY history_aid (aid)) ENGINE=InnoDB')
+        for start in range(0, scale * 20000, 1000000):
+            self.sql(db_name, 'INSERT INTO history SELECT seq, seq * 7 MOD %d + 1, seq MOD 1000 - 500,'
+                              ' NOW() - INTERVAL seq SECOND, REPEAT(" ", 22) FROM seq_%d_to_%d'
+                              % (scale * 100000, start + 1, min(start + 1000000, scale * 20000)))
+        self.sql(db_name, 'ANALYZE TABLE accounts, history')  # fresh statistics, so the size column is right
 
     def raw_dump(self, db_name, folder, jobs):
         shell('"$1" "${@:3}" | zstd -q -1 -T0 -f -o "$2"', 'mariadb-dump', os.path.join(folder, 'dump.sql.zst'),
@@ -149,7 +158,7 @@ def measure_raw(db_type, side, databases, db_name, repeat, jobs_list, work):
     snapshots = databases.snapshots()
     rows = []
     for jobs in jobs_list:
-        ours_dump, theirs_dump, ours_restore, theirs_restore = [], [], [], []
+        ours_dump, theirs_dump, ours_restore, theirs_restore, locked = [], [], [], [], []
         for dummy in range(repeat):
             raw_folder = tempfile.mkdtemp(dir=work)
             side.settle()
@@ -157,6 +166,7 @@ def measure_raw(db_type, side, databases, db_name, repeat, jobs_list, work):
             start = time.monotonic()
             snapshot_id = snapshots.create(db_name, jobs=jobs)['snapshot_id']
             ours_dump.append(time.monotonic() - start)
+            locked.append(json.loads(databases.catalog.snapshot(snapshot_id)['properties']).get('tables_locked_seconds'))
             side.settle()
             theirs_restore.append(timed(side.raw_restore, raw_folder, 'bench_raw_copy', jobs))
             side.drop('bench_raw_copy')
@@ -165,7 +175,9 @@ def measure_raw(db_type, side, databases, db_name, repeat, jobs_list, work):
             snapshots.delete(db_name, snapshot_id)
             shutil.rmtree(raw_folder)
         label = '' if db_type == 'mariadb' else ' -j%d' % jobs
-        rows.append(('%s snapshot%s' % (db_type, label), ours_dump, theirs_dump, RAW['snapshot'][db_type], ''))
+        waited = [seconds for seconds in locked if seconds is not None]
+        rows.append(('%s snapshot%s' % (db_type, label), ours_dump, theirs_dump, RAW['snapshot'][db_type],
+                     'writers waited %.2f s' % statistics.median(waited) if waited else ''))
         rows.append(('%s restore%s' % (db_type, label), ours_restore, theirs_restore, RAW['restore'][db_type], ''))
     return rows
 

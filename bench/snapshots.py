@@ -125,7 +125,7 @@ class MariaDBSide:
         self.sql(db_name, 'CREATE TABLE history (hid int PRIMARY KEY, aid int NOT NULL, delta int NOT NULL,'
                           ' mtime datetime NOT NULL, filler char(22), KEY history_aid (aid)) ENGINE=InnoDB')
         for start in range(0, scale * 20000, 1000000):
-            self.sql(db_name, 'INSERT INTO history SELECT seq, seq * 7 MOD %d + 1, seq MOD 1000 - 500,'
+            self.sql(db_name, 'INSERT INTO history SELECT seq, seq * 7 MOD %d + 1, CAST(seq MOD 1000 AS SIGNED) - 500,'
                               ' NOW() - INTERVAL seq SECOND, REPEAT(" ", 22) FROM seq_%d_to_%d'
                               % (scale * 100000, start + 1, min(start + 1000000, scale * 20000)))
         self.sql(db_name, 'ANALYZE TABLE accounts, history')  # fresh statistics, so the size column is right

@@ -104,7 +104,7 @@ class PostgreSQLSide:
 
 class MariaDBSide:
     module = 'community.mysql.mysql_db'
-    schema = 'accounts'
+    schema = 'accounts, history'
 
     def __init__(self, env, schema=None):
         self.socket = env['WAYSCLOUD_MDB_SOCKET']

@@ -343,6 +343,7 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
     changed, and one diff keyed by database. An item that fails ends the list with an error that carries the
     results of the items before it (unfinished_list).
     """
+    logins = engine_logins(module)  # first: it hides a password misplaced in logins from any failure's output
     items = None if item_options is None else module.params['databases']  # the quota module's is a number
     every = [module.params] if items is None else [
         dict(module.params, **dict((key, value) for key, value in item.items() if value is not None))
@@ -355,7 +356,6 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
             if items is None:
                 raise
             raise ValidationError('databases[%d]: %s' % (index, exc))
-    logins = engine_logins(module)
     results = []
     with closing(open_backend(module, logins, vault)) as backend:
         try:

@@ -23,7 +23,7 @@ def test_a_password_misplaced_in_logins_stays_hidden_when_another_option_fails_f
         logins={'postgresql': {'login_password': SECRET}})}))
     done = subprocess.run([sys.executable, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.'
                            'wayscloud_database_info', str(path)], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ))
+                          env=dict(os.environ), check=False)
     result = json.loads(done.stdout)
     assert result.get('failed') and 'Traceback' not in done.stderr, result
     assert SECRET not in done.stdout + done.stderr
@@ -37,7 +37,7 @@ def test_a_secret_misplaced_in_an_item_of_databases_stays_hidden(tmp_path):
         databases=[dict(requested_name='a', login_password=SECRET)])}))
     done = subprocess.run([sys.executable, '-m', 'ansible_collections.wayscloud.databases.plugins.modules.'
                            'wayscloud_database', str(path)], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ))
+                          env=dict(os.environ), check=False)
     result = json.loads(done.stdout)
     assert result.get('failed') and 'an item has no option login_password' in result['msg'], result
     assert SECRET not in done.stdout + done.stderr

@@ -196,7 +196,8 @@ class VaultStore:
         if cas is not None:
             kwargs['cas'] = cas
         answer = self._call('write', db_type, db_name, self._kv.create_or_update_secret, **kwargs)
-        if not answer:  # a 404 on a write: no KV version 2 engine there (a read of it finds nothing, so check passes)
+        if not isinstance(answer, dict) or not isinstance(answer.get('data'), dict):
+            # A 404 (no engine there) or a bare 204 (KV version 1): a read of the path finds nothing, so check passed.
             raise BackendError('Vault failed to write %s: no KV version 2 secrets engine at %s (check vault_mount and'
                                ' vault_namespace)' % (self.where(db_type, db_name), self.mount))
         return answer['data']['version'], answer['data']['created_time']

@@ -180,7 +180,7 @@ class VaultStore:
                             raise_on_deleted_version=True)
         if not answer:
             return None, None, None
-        metadata = answer['data']['metadata']
+        metadata = self._kv2('read', db_type, db_name, answer, 'metadata')
         return answer['data']['data'], metadata['version'], vault_time(metadata.get('created_time'))
 
     def first_created(self, db_type, db_name):
@@ -196,11 +196,18 @@ class VaultStore:
         if cas is not None:
             kwargs['cas'] = cas
         answer = self._call('write', db_type, db_name, self._kv.create_or_update_secret, **kwargs)
-        if not isinstance(answer, dict) or not isinstance(answer.get('data'), dict):
-            # A 404 (no engine there) or a bare 204 (KV version 1): a read of the path finds nothing, so check passed.
-            raise BackendError('Vault failed to write %s: no KV version 2 secrets engine at %s (check vault_mount and'
-                               ' vault_namespace)' % (self.where(db_type, db_name), self.mount))
-        return answer['data']['version'], answer['data']['created_time']
+        written = self._kv2('write', db_type, db_name, answer)
+        return written['version'], written['created_time']
+
+    def _kv2(self, what, db_type, db_name, answer, part=None):
+        """The ``data`` (or its ``part``) of a KV version 2 answer. Else the mount is no such engine: a write there
+        answers 404 (no engine) or a bare 204 (KV version 1), a read finds nothing or a version 1 secret."""
+        data = answer.get('data') if isinstance(answer, dict) else None
+        found = data.get(part) if part and isinstance(data, dict) else data
+        if not isinstance(found, dict):
+            raise BackendError('Vault failed to %s %s: no KV version 2 secrets engine at %s (check vault_mount and'
+                               ' vault_namespace)' % (what, self.where(db_type, db_name), self.mount))
+        return found
 
     def delete(self, db_type, db_name):
         self._call('delete', db_type, db_name, self._kv.delete_metadata_and_all_versions)

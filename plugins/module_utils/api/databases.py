@@ -202,14 +202,19 @@ class ApiDatabases(backend.Databases):
         return False
 
     def delete(self, db_name, drop_user=True):
-        """True when this call deleted it. With the user goes the secret in the caller's Vault (checked before
-        anything is deleted)."""
+        """True when this call deleted it. With the user goes its secret in the caller's Vault (checked before
+        anything is deleted), once no database lists that user: the API keeps a user for the copies restored from
+        the database's snapshots, and a copy's user is its source's (as on a host, host/databases.py delete)."""
         forget = drop_user and self.vault
+        username = db_name
         if forget:
-            self.vault.check(self.db_type, db_name)
+            username = (self.get(db_name) or {}).get('username') or db_name
+            self.vault.check(self.db_type, username)
         deleted = self._drop(db_name, drop_user)
-        if deleted and forget:
-            self.vault.delete(self.db_type, db_name)
+        if deleted and forget and not any(
+                database['username'] == username
+                for database in self.list(naming.parse_technical_name(self.db_type, db_name)[0])):
+            self.vault.delete(self.db_type, username)
         return deleted
 
     def _drop(self, db_name, drop_user=True):

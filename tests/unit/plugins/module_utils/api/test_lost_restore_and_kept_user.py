@@ -1,9 +1,15 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review finding (issue 20 review): a restore whose answer is lost, against an API shaped like the contract
-(/work/shared/api/databases-api.md), whose snapshot list has no last_restore_* fields (only the reference server adds
-them). The server DID restore (HTTP 200 with a truncated body); follow_up cannot see it and, after operation_timeout,
-says it "was not done ... run the task again" - a second in-place restore would overwrite what was written since."""
+"""Two things the API backend cannot read from the contract's answers alone.
+
+A restore whose answer is lost, on an API shaped like the contract (/work/shared/api/databases-api.md), whose
+snapshot list has no last_restore_* fields (only the reference server adds them): the server may have restored, so
+the task must not say "not done ... run the task again" (a second in-place restore would overwrite what was written
+since); it fails at once, without reading for operation_timeout.
+
+Deleting a database whose user the API keeps for restored copies keeps that user's secret in the caller's Vault; the
+last copy going takes it.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -83,18 +89,37 @@ class RecordingVault:
         self.deleted.append(db_name)
 
 
-def test_deleting_through_the_api_keeps_the_secret_of_a_user_the_api_kept(monkeypatch):
-    """Review finding 2: the API answers that the user stays (a copy restored from the database's snapshots still
-    uses it, tests/api_server/README.md); the secret in the caller's Vault is that user's password, which the copy's
-    clients need (backend host keeps it, host/databases.py delete). ApiDatabases.delete destroys it all the same."""
+def api_keeping_the_user(listed):
+    """An API that deleted DB but keeps its user for a copy; ``listed``: the databases it lists (as it holds them)."""
     message = ('database %s deleted; user %s stays: cust_rv1_pg_copy (restored from snapshots of %s) still use it;'
                ' it is dropped with the last of them' % (DB, DB, DB))
 
     def api(url, method=None, **kwargs):
+        if method == 'GET' and '/v1/databases/postgresql' in url:
+            return Response(json.dumps({'databases': [
+                {'db_name': db_name, 'username': DB, 'customer_id': 'rv1', 'connection_limit': None}
+                for db_name in listed]}).encode())
         assert method == 'DELETE', url
-        return Response(json.dumps({'success': True, 'message': message}).encode())
-    monkeypatch.setattr(client_module, 'open_url', api)
+        listed.remove(url.split('?')[0].rsplit('/', 1)[1])
+        return Response(json.dumps({'success': True, 'message': message if listed else 'deleted'}).encode())
+    return api
+
+
+def test_deleting_through_the_api_keeps_the_secret_of_a_user_the_api_kept(monkeypatch):
+    """The API answers that the user stays (a copy restored from the database's snapshots still uses it,
+    tests/api_server/README.md); the secret in the caller's Vault is that user's password, which the copy's clients
+    need (backend host keeps it, host/databases.py delete)."""
+    monkeypatch.setattr(client_module, 'open_url', api_keeping_the_user([DB, 'cust_rv1_pg_copy']))
     vault = RecordingVault()
     backend = ApiDatabases('postgresql', ApiClient(url='http://api.test', key='k'), vault=vault)
     assert backend.delete(DB) is True
     assert backend.warnings and vault.deleted == [], vault.deleted
+
+
+def test_deleting_the_last_copy_through_the_api_takes_the_secret_of_its_user(monkeypatch):
+    """The copy's user is its source's: when no database uses it any more, its secret goes, as on a host."""
+    monkeypatch.setattr(client_module, 'open_url', api_keeping_the_user(['cust_rv1_pg_copy']))
+    vault = RecordingVault()
+    backend = ApiDatabases('postgresql', ApiClient(url='http://api.test', key='k'), vault=vault)
+    assert backend.delete('cust_rv1_pg_copy') is True
+    assert vault.deleted == [DB]

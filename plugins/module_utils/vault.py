@@ -24,7 +24,7 @@ import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_service_url
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
-from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError, check_db_type
 
 DEFAULT_MOUNT = 'secret'
 DEFAULT_PREFIX = 'wayscloud/databases'
@@ -149,6 +149,11 @@ class VaultStore:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
     def path(self, db_type, db_name):
+        """The secret's path; ``db_name`` may come from an API's answer, so it must be one plain path part."""
+        check_db_type(db_type)
+        if not isinstance(db_name, str) or not _PATH_PART.fullmatch(db_name):
+            raise ValidationError('a database name for a Vault path must be letters, digits, _ . or -, not starting'
+                                  ' with . (got %r)' % (db_name,))
         return '%s/%s/%s' % (self.prefix, db_type, db_name)
 
     def where(self, db_type, db_name):
@@ -170,9 +175,18 @@ class VaultStore:
         except self._requests_errors.RequestException as exc:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
-    def check(self, db_type, db_name):
-        """Fail now, before anything changes, when Vault is unreachable or the token may not read the path."""
-        self.read(db_type, db_name)
+    def check(self, db_type, db_name, write=False):
+        """Fail now, before anything changes, when Vault is unreachable or the token may not read the path; with
+        ``write``, also when it may not write it (asked of Vault: before a change that cannot be taken back)."""
+        data = self.read(db_type, db_name)[0]
+        if not write:
+            return
+        needed = 'update' if data is not None else 'create'
+        answer = self._call('check the right to write', db_type, db_name, lambda path, mount_point: (
+            self._client.sys.get_capabilities(paths=['%s/data/%s' % (mount_point, path)])))
+        if not set(('root', needed)) & set((answer or {}).get('capabilities') or ()):
+            raise BackendError('Vault refused to write %s: permission denied (the policy of the token or AppRole'
+                               ' lacks %s; check it and vault_namespace)' % (self.where(db_type, db_name), needed))
 
     def read(self, db_type, db_name, version=None):
         """(data, version, when that version was written) of the secret, or (None, None, None)."""

@@ -105,3 +105,36 @@ def test_vault_skip_verify_counts_only_when_validate_certs_is_not_given(tls):
         store_from(options, {}).read('postgresql', 'cust_vt_pg_one')
     with pytest.raises(BackendError, match='unreachable'):
         store_from(dict(options, vault_validate_certs=True), dict(VAULT_SKIP_VERIFY='1')).read('postgresql', 'x_pg_y')
+
+
+def test_the_check_before_a_change_that_cannot_be_undone_asks_for_the_right_to_write():
+    """A token that may read but not write passes the check of reading; before a change the caller cannot take back
+    (an API rotation: the API has changed the password before Vault is asked to store it) the check asks Vault for
+    the token's rights on the path, so such a token stops the change first."""
+    prefix = openbao.unique('vtro')
+    role = openbao.read_only_approle(prefix)
+    read_only = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), role_id=role['role_id'], secret_id=role['secret_id'],
+                           prefix=prefix)
+    read_only.check('postgresql', 'cust_vt_pg_one')
+    with pytest.raises(BackendError, match='Vault refused to write .*permission denied') as refused:
+        read_only.check('postgresql', 'cust_vt_pg_one', write=True)
+    assert role['secret_id'] not in str(refused.value)
+    role = openbao.approle(prefix, mount='approle-vt')
+    writer = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), role_id=role['role_id'], secret_id=role['secret_id'],
+                        auth_mount='approle-vt', prefix=prefix)
+    writer.check('postgresql', 'cust_vt_pg_one', write=True)  # create: no secret yet
+    round_trip(writer)
+    writer.check('postgresql', 'cust_vt_pg_one', write=True)  # update
+    VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), setting('WAYSCLOUD_VAULT_TOKEN'), prefix=prefix).check(
+        'postgresql', 'cust_vt_pg_one', write=True)  # the root token
+
+
+@pytest.mark.parametrize('db_type, db_name', [
+    ('postgresql', '../../other/secret'), ('postgresql', 'cust_a_pg_b/c'), ('postgresql', '..'),
+    ('postgresql', ''), ('../sys', 'cust_a_pg_b')])
+def test_a_secret_path_is_made_only_of_a_database_type_and_one_plain_name(db_type, db_name):
+    """The API backend builds the path from the name the API answered: a name that is no plain path part would
+    reach another secret."""
+    store = VaultStore('http://127.0.0.1:9', 'x')
+    with pytest.raises(ValidationError):
+        store.path(db_type, db_name)

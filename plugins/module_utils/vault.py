@@ -175,6 +175,14 @@ class VaultStore:
         except self._requests_errors.RequestException as exc:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
+    def reach(self):
+        """Fail now when Vault is unreachable: the check before a change whose secret's name is not known yet (its
+        health answer, whatever it says, is not an error here: a namespace's is 400)."""
+        try:
+            self._client.sys.read_health_status(method='GET')
+        except self._requests_errors.RequestException as exc:
+            raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
+
     def check(self, db_type, db_name, write=False):
         """Fail now, before anything changes, when Vault is unreachable or the token may not read the path; with
         ``write``, also when it may not write it (asked of Vault: before a change that cannot be taken back)."""

@@ -168,11 +168,12 @@ def test_provision_through_ansible_runner_with_the_awx_vault_credential(tls, tmp
         assert removed.returncode == 0, removed.stdout[-2000:]
 
 
-def api_backend(db_type, vault):
+def api_backend(db_type, vault, customer_id='itest1'):
+    """The customer key's backend; ``customer_id`` None as a playbook gives it: the key implies the customer."""
     from ansible_collections.wayscloud.databases.plugins.module_utils.api.client import ApiClient
     from ansible_collections.wayscloud.databases.plugins.module_utils.api.databases import ApiDatabases
     return ApiDatabases(db_type, ApiClient(setting('WAYSCLOUD_API_URL'), setting('WAYSCLOUD_TEST_KEY_CUSTOMER'), retries=0),
-                        customer_id='itest1', vault=vault)
+                        customer_id=customer_id, vault=vault)
 
 
 @pytest.mark.parametrize('db_type', ['postgresql', 'mariadb'])
@@ -211,4 +212,7 @@ def test_a_vault_that_will_not_take_the_password_leaves_none_unknown(db_type):
     assert writer.vault.read(db_type, db_name)[0] is None
     with pytest.raises(BackendError, match='unreachable'):
         unreachable.create('itest1', requested)
-    assert writer.get(db_name) is None
+    blind = api_backend(db_type, unreachable.vault, customer_id=None)  # the name is the API's to tell
+    with pytest.raises(BackendError, match='unreachable'):
+        blind.create(None, requested)
+    assert blind.client.requests == [] and writer.get(db_name) is None

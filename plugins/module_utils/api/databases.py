@@ -124,6 +124,8 @@ class ApiDatabases(backend.Databases):
             body['customer_id'] = customer_id or self.customer_id
             if self.vault:  # an unreachable Vault or a token that may not read the path fails before creating
                 self.vault.check(self.db_type, naming.technical_name(self.db_type, body['customer_id'], requested_name))
+        elif self.vault:  # the key implies the customer, so the name comes with the answer: Vault must be there
+            self.vault.reach()
         created = self.client.request('POST', '/v1/databases', body=body, idempotent=True)
         db_name = created['db_name']
         if body.get('customer_id') and db_name != naming.technical_name(self.db_type, body['customer_id'], requested_name):

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault client as community.hashi_vault users know it, against the test servers' real OpenBao: a token or an
-AppRole, a namespace, a CA bundle, VAULT_SKIP_VERIFY; failures name what to check and never a secret."""
+AppRole, a namespace, a CA bundle, VAULT_SKIP_VERIFY; failures name what to check and never a secret. The checks
+before a change (the right to write, where a change cannot be taken back), the paths secrets may have, and a mount
+that is no KV version 2 engine."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -9,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError, technical_name
 from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore, auth_method_of, store_from
 from ansible_collections.wayscloud.databases.tests import openbao
 from ansible_collections.wayscloud.databases.tests.environment import setting
@@ -138,3 +140,22 @@ def test_a_secret_path_is_made_only_of_a_database_type_and_one_plain_name(db_typ
     store = VaultStore('http://127.0.0.1:9', 'x')
     with pytest.raises(ValidationError):
         store.path(db_type, db_name)
+
+
+@pytest.mark.parametrize('mount', ['nosuchmount', 'rvkv1'])
+def test_a_vault_mount_that_is_no_kv2_engine_fails_cleanly_and_leaves_no_database(engine, mount):
+    """No engine at the mount (404), or a KV version 1 engine (its write answers 204, no version): the check before
+    creating passes (there is nothing to read), so the write must fail as a BackendError for creation to roll back;
+    a TypeError would leave the database with a password nobody got."""
+    databases, state_dir = engine
+    if mount == 'rvkv1' and 'rvkv1/' not in openbao.admin().sys.list_mounted_secrets_engines()['data']:
+        openbao.admin().sys.enable_secrets_engine('kv', path='rvkv1', options={'version': '1'})
+    db_name = technical_name(databases.db_type, 'engtest', 'rvmount')
+    databases.made.append(db_name)
+    databases.vault = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), setting('WAYSCLOUD_VAULT_TOKEN'), mount=mount)
+    try:
+        with pytest.raises(BackendError, match='no KV version 2 secrets engine at %s' % mount):
+            databases.create('engtest', 'rvmount')
+    finally:
+        databases.vault = None
+    assert databases.get(db_name) is None, 'created, its password in no result and in no Vault'

@@ -44,7 +44,7 @@ options:
         seconds for up to this long again, since the server may still be at work. It then reports the snapshot or
         the restore (a change, with a warning that the answer was lost), or fails saying it was not done in that time.
       - On an API whose list of snapshots does not show the last restore, a restore whose answer was lost fails at
-        once, saying it may have been carried out: check the database before running the task again.
+        once, saying it may have been carried out (check the database before running the task again).
     type: int
     default: 3600
   api_retries:

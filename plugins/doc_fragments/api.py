@@ -40,10 +40,11 @@ options:
       - Such a request is never sent twice. When its answer does not come in time or is lost (a dropped connection,
         a gateway error, a broken body), the task reads what the server did - the database's snapshots for a new
         snapshot (one it did not list before, with the task's description), the snapshot's last restore for a
-        restore (C(last_restore_id) in the list of snapshots of the reference server; a database restored into a
-        new name also carries its description) - at once and then every few seconds for up to this long again, since
-        the server may still be at work. It then reports the snapshot or the restore (a change, with a warning that
-        the answer was lost), or fails saying it was not done in that time.
+        restore (C(last_restore_id) in the list of snapshots of the reference server) - at once and then every few
+        seconds for up to this long again, since the server may still be at work. It then reports the snapshot or
+        the restore (a change, with a warning that the answer was lost), or fails saying it was not done in that time.
+      - On an API whose list of snapshots does not show the last restore, a restore whose answer was lost fails at
+        once, saying it may have been carried out (check the database before running the task again).
     type: int
     default: 3600
   api_retries:

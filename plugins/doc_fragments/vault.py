@@ -98,7 +98,10 @@ notes:
     is the database's C(created_at) in info.
   - With O(backend=api) and Vault configured, creating a database writes version 1 of its secret from the API's
     answer and each rotation through the module a new version; deleting the database with its user destroys the
-    secret. When the write fails after the API created the database, the database is deleted again; after a
-    rotation, the error carries the new password (in the result unless O(return_password=false)); rotate again.
+    secret once no database uses that user (a user the API keeps for copies restored from the database's snapshots
+    keeps its secret; the last copy takes it). Vault is asked before each change (an unreachable Vault stops it,
+    and a rotation also needs the token's right to write the secret). When the write fails all the same after the
+    API created the database, the database is deleted again; after a rotation, the error carries the new password
+    (in the result unless O(return_password=false)); rotate again.
   - The C(hvac) Python library is needed where the module runs only when O(vault_url) is set.
 '''

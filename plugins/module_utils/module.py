@@ -278,8 +278,9 @@ def databases_option():
     return dict(databases=dict(type='list', elements='dict'))
 
 
-def checked_items(items, item_options):
-    """Each item of ``databases`` validated and converted like sub-options, with every option (None if absent)."""
+def checked_items(items, item_options, hide):
+    """Each item of ``databases`` validated and converted like sub-options, with every option (None if absent).
+    ``hide`` takes the values of options an item does not take (a password put there), as engine_logins does."""
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
     spec = dict((key, value) for key, value in ADDRESS_OPTIONS.items() if key != 'db_type')
     spec.update(item_options)
@@ -289,6 +290,7 @@ def checked_items(items, item_options):
         outcome = validator.validate(item)
         unknown = sorted(found if isinstance(found, str) else found[0] for found in outcome.unsupported_parameters)
         if unknown:
+            hide(str(item[key]) for key in unknown if key in item and item[key] not in (None, ''))
             raise ValidationError('databases[%d]: an item has no option %s (it takes %s)'
                                   % (index, ', '.join(unknown), ', '.join(sorted(spec))))
         if outcome.error_messages:
@@ -343,10 +345,11 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
     changed, and one diff keyed by database. An item that fails ends the list with an error that carries the
     results of the items before it (unfinished_list).
     """
+    logins = engine_logins(module)  # first: it hides a password misplaced in logins from any failure's output
     items = None if item_options is None else module.params['databases']  # the quota module's is a number
     every = [module.params] if items is None else [
         dict(module.params, **dict((key, value) for key, value in item.items() if value is not None))
-        for item in checked_items(items, item_options)]
+        for item in checked_items(items, item_options, module.no_log_values.update)]
     checked = []
     for index, params in enumerate(every):
         try:
@@ -355,7 +358,6 @@ def _each_database(module, check, plan, item_options, with_queries, vault):
             if items is None:
                 raise
             raise ValidationError('databases[%d]: %s' % (index, exc))
-    logins = engine_logins(module)
     results = []
     with closing(open_backend(module, logins, vault)) as backend:
         try:

@@ -24,7 +24,7 @@ import re
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import check_service_url
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, MissingLibrary
-from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError, check_db_type
 
 DEFAULT_MOUNT = 'secret'
 DEFAULT_PREFIX = 'wayscloud/databases'
@@ -149,6 +149,11 @@ class VaultStore:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
     def path(self, db_type, db_name):
+        """The secret's path; ``db_name`` may come from an API's answer, so it must be one plain path part."""
+        check_db_type(db_type)
+        if not isinstance(db_name, str) or not _PATH_PART.fullmatch(db_name):
+            raise ValidationError('a database name for a Vault path must be letters, digits, _ . or -, not starting'
+                                  ' with . (got %r)' % (db_name,))
         return '%s/%s/%s' % (self.prefix, db_type, db_name)
 
     def where(self, db_type, db_name):
@@ -170,9 +175,26 @@ class VaultStore:
         except self._requests_errors.RequestException as exc:
             raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
 
-    def check(self, db_type, db_name):
-        """Fail now, before anything changes, when Vault is unreachable or the token may not read the path."""
-        self.read(db_type, db_name)
+    def reach(self):
+        """Fail now when Vault is unreachable: the check before a change whose secret's name is not known yet (its
+        health answer, whatever it says, is not an error here: a namespace's is 400)."""
+        try:
+            self._client.sys.read_health_status(method='GET')
+        except self._requests_errors.RequestException as exc:
+            raise BackendError('Vault at %s is unreachable (%s)' % (self.url, exc.__class__.__name__))
+
+    def check(self, db_type, db_name, write=False):
+        """Fail now, before anything changes, when Vault is unreachable or the token may not read the path; with
+        ``write``, also when it may not write it (asked of Vault: before a change that cannot be taken back)."""
+        data = self.read(db_type, db_name)[0]
+        if not write:
+            return
+        needed = 'update' if data is not None else 'create'
+        answer = self._call('check the right to write', db_type, db_name, lambda path, mount_point: (
+            self._client.sys.get_capabilities(paths=['%s/data/%s' % (mount_point, path)])))
+        if not set(('root', needed)) & set((answer or {}).get('capabilities') or ()):
+            raise BackendError('Vault refused to write %s: permission denied (the policy of the token or AppRole'
+                               ' lacks %s; check it and vault_namespace)' % (self.where(db_type, db_name), needed))
 
     def read(self, db_type, db_name, version=None):
         """(data, version, when that version was written) of the secret, or (None, None, None)."""
@@ -180,7 +202,7 @@ class VaultStore:
                             raise_on_deleted_version=True)
         if not answer:
             return None, None, None
-        metadata = answer['data']['metadata']
+        metadata = self._kv2('read', db_type, db_name, answer, 'metadata')
         return answer['data']['data'], metadata['version'], vault_time(metadata.get('created_time'))
 
     def first_created(self, db_type, db_name):
@@ -196,7 +218,18 @@ class VaultStore:
         if cas is not None:
             kwargs['cas'] = cas
         answer = self._call('write', db_type, db_name, self._kv.create_or_update_secret, **kwargs)
-        return answer['data']['version'], answer['data']['created_time']
+        written = self._kv2('write', db_type, db_name, answer)
+        return written['version'], written['created_time']
+
+    def _kv2(self, what, db_type, db_name, answer, part=None):
+        """The ``data`` (or its ``part``) of a KV version 2 answer. Else the mount is no such engine: a write there
+        answers 404 (no engine) or a bare 204 (KV version 1), a read finds nothing or a version 1 secret."""
+        data = answer.get('data') if isinstance(answer, dict) else None
+        found = data.get(part) if part and isinstance(data, dict) else data
+        if not isinstance(found, dict):
+            raise BackendError('Vault failed to %s %s: no KV version 2 secrets engine at %s (check vault_mount and'
+                               ' vault_namespace)' % (what, self.where(db_type, db_name), self.mount))
+        return found
 
     def delete(self, db_type, db_name):
         self._call('delete', db_type, db_name, self._kv.delete_metadata_and_all_versions)

@@ -20,10 +20,10 @@ description:
   - Deletes a database and, unless told otherwise, its user.
   - Works through the WaysCloud Databases API (O(backend=api), the default) or directly on the
     database host (O(backend=host)), with the same result either way.
-  - The generated password is returned only by the task that created the database. With O(backend=host)
-    and Vault, the recommended form is O(return_password=false) - the password is kept in Vault alone, the
-    result holds no secret, and the task needs no C(no_log) (so C(--diff) shows it all). Otherwise register
-    the result with C(no_log) and store the password.
+  - The generated password is returned only by the task that created the database. With Vault (either backend;
+    through the API, the module stores the password the API answered), the recommended form is
+    O(return_password=false) - the password is kept in Vault alone, the result holds no secret, and the task needs
+    no C(no_log) (so C(--diff) shows it all). Otherwise register the result with C(no_log) and store the password.
 author:
   - WaysCloud Databases developers (@wayscloud)
 requirements:
@@ -149,9 +149,9 @@ notes:
     result (registered even though the task fails) has RV(databases) with one entry per item handled
     before the failed one, in order, each as on success (RV(databases[].password) for a database this task
     created), and C(changed). Items after the failed one are not touched. Register the task under
-    C(no_log) and read the passwords in a C(rescue) block (see the examples). With O(backend=host) and
-    Vault configured, each database's password is stored in Vault as it is created, before the next item
-    starts; with O(backend=api), where the API server keeps credentials.
+    C(no_log) and read the passwords in a C(rescue) block (see the examples). With Vault configured, each
+    database's password is stored in Vault as it is created, before the next item starts, with either backend
+    (with O(backend=api), the API server may keep credentials of its own as well).
   - The message names the failed item and never holds a password; a password reaches the result only in
     RV(password) and RV(databases[].password), and with O(return_password=false) not at all (the message then
     says the passwords are in Vault).

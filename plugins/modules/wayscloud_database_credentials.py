@@ -69,10 +69,11 @@ notes:
     tests/api_server, puts the old one back as the host backend does). When the answer is lost
     (a timeout, a reset connection, a body that is not JSON) the request is not repeated and the message
     says the server may have carried it out; rotate again to get a password that is known.
-  - With O(backend=api) and Vault, Vault is read before the request (an unreachable Vault or a refused login
-    fails before anything changes) and the new password the API answers is written as the secret's next
-    version. When that write fails the task fails with the new password in RV(password) (left out with
-    O(return_password=false)) and Vault still holds the old one; rotate again once Vault takes it.
+  - With O(backend=api) and Vault, Vault is read before the request and asked whether the token may write the
+    secret (an unreachable Vault, a refused login or a policy without that right fails before anything changes),
+    and the new password the API answers is written as the secret's next version. When that write fails all the
+    same the task fails with the new password in RV(password) (left out with O(return_password=false)) and Vault
+    still holds the old one; rotate again once Vault takes it.
 seealso:
   - plugin: wayscloud.databases.credentials
     plugin_type: lookup

@@ -18,6 +18,7 @@ address unless the operator allowed it (allow_any_address).
 import contextlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import datetime
@@ -48,6 +49,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.snapshot_rules
     check_snapshot_id, tagged_description, target_name)
 
 PERMISSIONS = ('database:create', 'database:read', 'database:update', 'database:delete')
+LOG = logging.getLogger('wayscloud.api_server')
 
 
 class Frequency(str, Enum):
@@ -528,10 +530,17 @@ def _delete(key, cfg, db_type, db_name, username):
         if username is not None and username != db_name:
             raise HTTPException(status_code=400, detail='username %s is not the user of %s' % (username, db_name))
         databases.delete(db_name, drop_user=username is not None)
-        kept = list(databases.warnings)
-    # A user kept for copies restored from the database's snapshots is said after '; ' (api/databases.py reads it).
-    return DeleteResponse(success=True, message='; '.join(['database %s deleted%s' % (
-        db_name, ' with its user' if username and not kept else '')] + kept))
+        return DeleteResponse(success=True, message=delete_message(db_name, username, databases.warnings))
+
+
+def delete_message(db_name, username, warnings):
+    """A user kept for copies restored from the database's snapshots is said after '; ' (api/databases.py warns of
+    it); the engine's other warnings are the server's own (they may name its files): logged, not answered."""
+    kept = [warning for warning in warnings if warning.startswith('user %s stays: ' % db_name)]
+    for warning in warnings:
+        if warning not in kept:
+            LOG.warning('deleting %s: %s', db_name, warning)
+    return '; '.join(['database %s deleted%s' % (db_name, ' with its user' if username and not kept else '')] + kept)
 
 
 @app.delete('/v1/databases', response_model=DeleteResponse, summary='Delete database')

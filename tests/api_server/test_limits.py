@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'hardening'))
 from conftest import differences, fingerprint, http_json  # noqa: E402  (the hardening suite's fingerprint)
 
-from app import Config  # noqa: E402
+from app import Config, delete_message  # noqa: E402
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Catalog  # noqa: E402
 from ansible_collections.wayscloud.databases.tests.environment import setting  # noqa: E402
 
@@ -302,3 +302,13 @@ def test_deleting_a_database_keeps_the_user_its_copies_use(api, database):
     refused(api, 400, ['user %s of snapshot %s no longer exists' % (db_name, snapshot_id),
                        'create database %s again' % db_name],
             lambda: restore(api, 'owner', db_name, snapshot_id, 'delagain'))
+
+
+def test_a_delete_answers_the_kept_user_and_no_other_warning_of_the_engine():
+    """What follows '; ' in a delete's answer is what the client warns its user of (a user kept for copies); any
+    other warning of the engine is the server's own business (it may name the server's files), so it stays out."""
+    kept = 'user cust_a_pg_b stays: cust_a_pg_c (restored from snapshots of cust_a_pg_b) still use it'
+    internal = 'catalog /var/lib/wayscloud/catalog.sqlite3 was locked; retried'
+    assert delete_message('cust_a_pg_b', 'cust_a_pg_b', [internal, kept]) == 'database cust_a_pg_b deleted; ' + kept
+    assert delete_message('cust_a_pg_b', 'cust_a_pg_b', [internal]) == 'database cust_a_pg_b deleted with its user'
+    assert delete_message('cust_a_pg_b', None, []) == 'database cust_a_pg_b deleted'

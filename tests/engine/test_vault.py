@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Vault client as community.hashi_vault users know it, against the test servers' real OpenBao: a token or an
-AppRole, a namespace, a CA bundle, VAULT_SKIP_VERIFY; failures name what to check and never a secret."""
+AppRole, a namespace, a CA bundle, VAULT_SKIP_VERIFY; failures name what to check and never a secret. The checks
+before a change (the right to write, where a change cannot be taken back), the paths secrets may have, and a mount
+that is no KV version 2 engine."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -9,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
-from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError, technical_name
 from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore, auth_method_of, store_from
 from ansible_collections.wayscloud.databases.tests import openbao
 from ansible_collections.wayscloud.databases.tests.environment import setting
@@ -105,3 +107,55 @@ def test_vault_skip_verify_counts_only_when_validate_certs_is_not_given(tls):
         store_from(options, {}).read('postgresql', 'cust_vt_pg_one')
     with pytest.raises(BackendError, match='unreachable'):
         store_from(dict(options, vault_validate_certs=True), dict(VAULT_SKIP_VERIFY='1')).read('postgresql', 'x_pg_y')
+
+
+def test_the_check_before_a_change_that_cannot_be_undone_asks_for_the_right_to_write():
+    """A token that may read but not write passes the check of reading; before a change the caller cannot take back
+    (an API rotation: the API has changed the password before Vault is asked to store it) the check asks Vault for
+    the token's rights on the path, so such a token stops the change first."""
+    prefix = openbao.unique('vtro')
+    role = openbao.read_only_approle(prefix)
+    read_only = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), role_id=role['role_id'], secret_id=role['secret_id'],
+                           prefix=prefix)
+    read_only.check('postgresql', 'cust_vt_pg_one')
+    with pytest.raises(BackendError, match='Vault refused to write .*permission denied') as refused:
+        read_only.check('postgresql', 'cust_vt_pg_one', write=True)
+    assert role['secret_id'] not in str(refused.value)
+    role = openbao.approle(prefix, mount='approle-vt')
+    writer = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), role_id=role['role_id'], secret_id=role['secret_id'],
+                        auth_mount='approle-vt', prefix=prefix)
+    writer.check('postgresql', 'cust_vt_pg_one', write=True)  # create: no secret yet
+    round_trip(writer)
+    writer.check('postgresql', 'cust_vt_pg_one', write=True)  # update
+    VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), setting('WAYSCLOUD_VAULT_TOKEN'), prefix=prefix).check(
+        'postgresql', 'cust_vt_pg_one', write=True)  # the root token
+
+
+@pytest.mark.parametrize('db_type, db_name', [
+    ('postgresql', '../../other/secret'), ('postgresql', 'cust_a_pg_b/c'), ('postgresql', '..'),
+    ('postgresql', ''), ('../sys', 'cust_a_pg_b')])
+def test_a_secret_path_is_made_only_of_a_database_type_and_one_plain_name(db_type, db_name):
+    """The API backend builds the path from the name the API answered: a name that is no plain path part would
+    reach another secret."""
+    store = VaultStore('http://127.0.0.1:9', 'x')
+    with pytest.raises(ValidationError):
+        store.path(db_type, db_name)
+
+
+@pytest.mark.parametrize('mount', ['nosuchmount', 'rvkv1'])
+def test_a_vault_mount_that_is_no_kv2_engine_fails_cleanly_and_leaves_no_database(engine, mount):
+    """No engine at the mount (404), or a KV version 1 engine (its write answers 204, no version): the check before
+    creating passes (there is nothing to read), so the write must fail as a BackendError for creation to roll back;
+    a TypeError would leave the database with a password nobody got."""
+    databases, state_dir = engine
+    if mount == 'rvkv1' and 'rvkv1/' not in openbao.admin().sys.list_mounted_secrets_engines()['data']:
+        openbao.admin().sys.enable_secrets_engine('kv', path='rvkv1', options={'version': '1'})
+    db_name = technical_name(databases.db_type, 'engtest', 'rvmount')
+    databases.made.append(db_name)
+    databases.vault = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), setting('WAYSCLOUD_VAULT_TOKEN'), mount=mount)
+    try:
+        with pytest.raises(BackendError, match='no KV version 2 secrets engine at %s' % mount):
+            databases.create('engtest', 'rvmount')
+    finally:
+        databases.vault = None
+    assert databases.get(db_name) is None, 'created, its password in no result and in no Vault'

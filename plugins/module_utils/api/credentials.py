@@ -30,9 +30,10 @@ class ApiCredentials(Credentials):
 
     def rotate(self, db_name):
         """Never repeated on an unclear failure: a second rotation would lose the first one's password. With the
-        caller's Vault, the new password becomes the secret's next version (Vault checked before rotating)."""
+        caller's Vault, the new password becomes the secret's next version (Vault checked before rotating, the right
+        to write too: once the API has rotated, a refused write leaves the password only in the result)."""
         if self.vault:
-            self.vault.check(self.db_type, db_name)
+            self.vault.check(self.db_type, db_name, write=True)
         answer = self._request('POST', db_name, 'rotate', idempotent=False)
         credentials = dict((field, answer.get(field)) for field in CREDENTIALS_FIELDS)
         credentials['database'] = answer.get('db_name', db_name)

@@ -124,6 +124,8 @@ class ApiDatabases(backend.Databases):
             body['customer_id'] = customer_id or self.customer_id
             if self.vault:  # an unreachable Vault or a token that may not read the path fails before creating
                 self.vault.check(self.db_type, naming.technical_name(self.db_type, body['customer_id'], requested_name))
+        elif self.vault:  # the key implies the customer, so the name comes with the answer: Vault must be there
+            self.vault.reach()
         created = self.client.request('POST', '/v1/databases', body=body, idempotent=True)
         db_name = created['db_name']
         if body.get('customer_id') and db_name != naming.technical_name(self.db_type, body['customer_id'], requested_name):
@@ -202,14 +204,19 @@ class ApiDatabases(backend.Databases):
         return False
 
     def delete(self, db_name, drop_user=True):
-        """True when this call deleted it. With the user goes the secret in the caller's Vault (checked before
-        anything is deleted)."""
+        """True when this call deleted it. With the user goes its secret in the caller's Vault (checked before
+        anything is deleted), once no database lists that user: the API keeps a user for the copies restored from
+        the database's snapshots, and a copy's user is its source's (as on a host, host/databases.py delete)."""
         forget = drop_user and self.vault
+        username = db_name
         if forget:
-            self.vault.check(self.db_type, db_name)
+            username = (self.get(db_name) or {}).get('username') or db_name
+            self.vault.check(self.db_type, username)
         deleted = self._drop(db_name, drop_user)
-        if deleted and forget:
-            self.vault.delete(self.db_type, db_name)
+        if deleted and forget and not any(
+                database['username'] == username
+                for database in self.list(naming.parse_technical_name(self.db_type, db_name)[0])):
+            self.vault.delete(self.db_type, username)
         return deleted
 
     def _drop(self, db_name, drop_user=True):

@@ -39,13 +39,16 @@ class ApiSnapshots(Snapshots):
 
     def _long(self, db_name, what, done, *parts, **kwargs):
         """A POST of a long operation: its answer, or (after one that did not come or was lost) done()'s reading
-        of what the server did, with a warning."""
+        of what the server did, with a warning. ``done`` None: the API does not show it, so nothing is read."""
         try:
             return self._request('POST', db_name, *parts, idempotent=False, timeout=self.client.operation_timeout,
                                  **kwargs)
         except BackendError as exc:
             if not self.client.last_request_unclear:
                 raise
+            if done is None:
+                raise BackendError('%s; the API does not show whether %s was done: check the database before'
+                                   ' running the task again' % (exc, what))
             found, warning = follow_up(self.client, what, exc, done)
         self.backend.warnings.append(warning)
         return found
@@ -97,15 +100,11 @@ class ApiSnapshots(Snapshots):
         before = self._last_restore(db_name, snapshot_id)
 
         def restored():
-            """The snapshot's last restore is a new one into the target; a new database also says it by its
-            description, on an API that does not list restores."""
+            """The snapshot's last restore is a new one into the target."""
             last = self._last_restore(db_name, snapshot_id)
-            if last != before and last[1] == plan['target']:
-                return last
-            made = plan['new_database'] and self.backend.get(plan['target'])
-            return made if made and made['description'] == restored_marker(snapshot_id, db_name) else None
-        self._long(db_name, 'restoring %s of %s into %s' % (snapshot_id, db_name, plan['target']), restored,
-                   'restore', body=body)
+            return last if last not in (None, before) and last[1] == plan['target'] else None
+        self._long(db_name, 'restoring %s of %s into %s' % (snapshot_id, db_name, plan['target']),
+                   None if before is None else restored, 'restore', body=body)
         if plan['new_database']:
             marker = restored_marker(snapshot_id, db_name)
             restored = self.backend.get(plan['target'])
@@ -114,6 +113,9 @@ class ApiSnapshots(Snapshots):
         return plan['target'], True
 
     def _last_restore(self, db_name, snapshot_id):
-        """(which, into what) the snapshot's last restore was, as the reference API server lists it (else Nones)."""
+        """(which, into what) the snapshot's last restore was, as the reference API server lists it; None when the
+        list does not show restores (the contract's does not), so a lost answer cannot be followed up."""
         item = next((item for item in self._items(db_name) if item['snapshot_id'] == snapshot_id), {})
-        return item.get('last_restore_id'), item.get('last_restored_into')
+        if 'last_restore_id' not in item:
+            return None
+        return item['last_restore_id'], item.get('last_restored_into')

@@ -175,8 +175,12 @@ def gone(owner):
     if not owner.state_dir:
         return False
     path = os.path.join(owner.state_dir, CATALOG_FILE)
-    if not os.path.exists(path):
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return True
+    except OSError:  # a folder this user may not enter (state_dirs are 0700) holds a live catalog as well as any
+        return False
     try:
         conn = sqlite3.connect('file:%s?mode=ro' % quote(path), uri=True, timeout=5)
         try:

@@ -195,3 +195,33 @@ def test_a_new_database_carries_no_mark(engine):
     if databases.db_type == 'postgresql':
         assert layer(databases, db_name)[0] is None
     assert databases.firewall().drift(db_name) == []
+
+
+def test_a_line_of_no_database_in_the_block_is_drift(logins, tmp_path):
+    """The block is the collection's: a line in it that is no existing customer or scratch database's (one added by
+    hand for ``sameuser``, the lines of a database dropped outside the collection) is named by every database's drift,
+    without anything being touched, and the next write of the block takes it out."""
+    databases = HostDatabases('postgresql', logins['postgresql'], str(tmp_path / 'state'), network=NETWORKS['none'](run),
+                              run=run)
+    db_name = technical_name('postgresql', 'lyre', 'fw')
+    hand = ['host sameuser all 0.0.0.0/0 trust', 'host "%s" all 203.0.113.0/24 scram-sha-256'
+            % technical_name('postgresql', 'lyre', 'gone')]
+    databases.delete(db_name)
+    try:
+        databases.create('lyre', 'fw')
+        firewall = databases.firewall()
+        firewall.add(db_name, NETWORK)
+        edit_hba(databases, lambda lines: lines[:1] + hand + lines[1:])
+        edited = open(hba_file(databases)).read()
+        named = ['pg_hba: %s not declared' % line for line in hand]
+        assert firewall.drift(db_name) == named and open(hba_file(databases)).read() == edited
+        assert firewall.repair(db_name) == named
+        assert not set(hand) & set(read_block(hba_file(databases))) and firewall.drift(db_name) == []
+        edit_hba(databases, lambda lines: lines[:1] + hand + lines[1:])
+        firewall.add(db_name, '192.0.2.1/32')  # any write of the block
+        assert not set(hand) & set(read_block(hba_file(databases))) and admits(databases, db_name, NETWORK)
+    finally:
+        edit_hba(databases, lambda lines: [line for line in lines if line not in hand])
+        databases.delete(db_name)
+        databases.close()
+

@@ -367,8 +367,8 @@ class PostgreSQLDriver(Driver):
 
     def check_access(self, db_name, user, networks):
         """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
-        local lines, administrator lines and rejects), and the block's closing lines: an Access, from one read of the
-        file."""
+        local lines, administrator lines and rejects), the block's closing lines, and lines in it that are no customer
+        or scratch database's (the next write takes them out): an Access, from one read of the file."""
         groups, closing = remembered(self.reads, 'block', lambda: block_groups(read_block(self._hba_file())))
         mark, found = groups.get(db_name, (None, []))
         wanted = self._database_lines(db_name, user, networks)
@@ -376,6 +376,8 @@ class PostgreSQLDriver(Driver):
         problems += [(line_network(line), 'pg_hba: %s not declared' % line) for line in found if line not in wanted]
         if not problems and found != wanted:
             problems.append((None, 'pg_hba: the lines of %s are out of order' % db_name))
+        problems += [(None, 'pg_hba: %s not declared' % line) for line in remembered(
+            self.reads, 'strays', lambda: self._strays(groups))]
         if closing != self._closing_lines():
             problems.append((None, 'pg_hba: the closing lines that reject the members of %s over TCP are not as'
                                    ' written' % TENANT_GROUP))
@@ -384,7 +386,7 @@ class PostgreSQLDriver(Driver):
     def set_accesses(self, accesses, owner):
         """Rewrite the lines of the databases in ``accesses`` ({db_name: (user, networks)}, or None for a database that
         is gone, whose lines would outlive it), each marked as ``owner``'s while it admits networks, and the closing
-        lines, in one write and one reload; every other line stays as it is."""
+        lines, in one write and one reload; every other database's lines stay as they are."""
         def change(groups):
             for db_name, access in accesses.items():
                 if access is None:
@@ -397,7 +399,7 @@ class PostgreSQLDriver(Driver):
 
     def change_access(self, add=None, remove=()):
         """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave every
-        other line of the block as it is: a new database, or a restore's scratch database (its user is its loader),
+        other database's lines as they are: a new database, or a restore's scratch database (its user is its loader),
         gets its lines without rules (it has none, so no catalog's mark either) and without any other database's
         lines being recomputed from this task's catalog."""
         add = add or {}
@@ -431,6 +433,19 @@ class PostgreSQLDriver(Driver):
         """The block's last lines: a database made since its own lines were written is closed to its tenant."""
         return ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
 
+    def _kept(self, groups):
+        """The names of the block's ``groups`` it keeps: the customer and scratch databases that exist on the server.
+        Any other line in it (for ``sameuser``, ``replication``, a database dropped outside the collection) is drift."""
+        names = [name for name in groups if name.startswith(('cust_', SCRATCH_PREFIX))]
+        return set(row[0] for row in self.execute(
+            'SELECT datname FROM pg_database WHERE datname = ANY(%s) AND datconnlimit <> -2', (names,))) if names else set()
+
+    def _strays(self, groups):
+        """The block's lines (with their marks) that are no database's it keeps."""
+        kept = self._kept(groups)
+        return [line for name, (mark, lines) in groups.items() if name not in kept
+                for line in ([mark] if mark else []) + lines]
+
     def _hba_file(self):
         return remembered(self.reads, 'hba_file', lambda: self.execute('SHOW hba_file')[0][0])
 
@@ -444,8 +459,10 @@ class PostgreSQLDriver(Driver):
             written, self._written = self._written, None
             if written is not None and written[0] == signature(path):
                 groups = collections.OrderedDict(written[1])
-            else:
+            else:  # what is not a database's goes; the groups this driver wrote last kept only databases' already
                 groups = block_groups(read_block(path))[0]
+                kept = self._kept(groups)
+                groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
             previous = write_block(path, lines + self._closing_lines())

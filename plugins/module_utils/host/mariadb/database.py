@@ -389,6 +389,18 @@ class MariaDBDriver(Driver):
             self.execute('ALTER USER IF EXISTS %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin,
                          (username, host, authentication))
 
+    def user_state(self, username):
+        """What adopting ``username`` for a new database changes of it, as the server keeps it: each account's (host,
+        plugin, authentication string, max_user_connections); None when it has no account."""
+        return self.execute('SELECT Host, plugin, authentication_string, max_user_connections FROM mysql.user'
+                            ' WHERE User = %s', (username,)) or None
+
+    def restore_user_state(self, username, state):
+        """Put back what ``user_state`` read, on each account still there."""
+        self.restore_password(username, [account[:3] for account in state])
+        for host, dummy, dummy, limit in state:
+            self.execute('ALTER USER IF EXISTS %s@%s WITH MAX_USER_CONNECTIONS %s', (username, host, limit))
+
     def password_accounts(self, username, password):
         """(how many of the user's accounts take ``password``, how many it has), compared by hash (no login
         needed)."""

@@ -354,6 +354,16 @@ class PostgreSQLDriver(Driver):
         """Put back what ``stored_password`` read: PostgreSQL keeps a verifier it is given as it is."""
         self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (stored,))
 
+    def user_state(self, username):
+        """What adopting ``username`` for a new database changes of it, as the server keeps it (its password verifier
+        and connection limit); None when there is no such role."""
+        rows = self.execute('SELECT rolpassword, rolconnlimit FROM pg_authid WHERE rolname = %s', (username,))
+        return tuple(rows[0]) if rows else None
+
+    def restore_user_state(self, username, state):
+        """Put back what ``user_state`` read."""
+        self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s CONNECTION LIMIT %s', username), state)
+
     def password_accounts(self, username, password):
         """(how many of the user's accounts take ``password``, how many it has), from the stored SCRAM verifier
         (no login needed): a role is one account."""

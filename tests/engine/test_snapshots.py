@@ -138,7 +138,8 @@ def test_a_failed_creation_that_adopted_a_kept_user_gives_it_back_as_it_was(fill
     """Creating a deleted database again adopts the user kept for its copies (a new password, the new limit). When
     that creation fails afterwards (here Vault refuses the password), only what it did is undone: the database and
     its pg_hba lines go, and the user stays, with the password (the one Vault still holds) and limit it had, so the
-    copy's logins keep working; the error is Vault's."""
+    copy's logins keep working; the error is Vault's. So when the database itself fails (PostgreSQL: its template
+    is in use)."""
     databases, snapshots, db_name, password = filled
     copy = snapshots.restore(db_name, snapshots.create(db_name)['snapshot_id'], 'snap_copy')[0]
     assert databases.delete(db_name) and databases.driver.user_exists(db_name)
@@ -154,6 +155,10 @@ def test_a_failed_creation_that_adopted_a_kept_user_gives_it_back_as_it_was(fill
     assert databases.get(db_name) is None and databases.driver.user_state(db_name) == before
     if databases.db_type == 'postgresql':
         assert db_name not in block_groups(read_block(databases.driver.execute('SHOW hba_file')[0][0]))[0]
+        with databases.driver.session_in('template1'):  # CREATE DATABASE fails, after the role took the new password
+            with pytest.raises(BackendError, match='template1'):
+                databases.create('engtest', 'snap', connection_limit=17)
+        assert databases.get(db_name) is None and databases.driver.user_state(db_name) == before
     connect_as(databases, db_name, password, copy).close()
 
 

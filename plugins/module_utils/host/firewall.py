@@ -206,8 +206,7 @@ class HostFirewall(Firewall):
         holder = self._holder(username)
         target = holder or username
         with self.catalog.lock('firewall', 'host'):
-            moved = [rule for rule in self.catalog.rules(self.db_type) if rule['db_name'] in names
-                     and rule['db_name'] != target]
+            moved = [rule for name in names if name != target for rule in self.catalog.rules(self.db_type, name)]
             self.catalog.move_rules([rule['rule_id'] for rule in moved], target)
         if not moved:
             return

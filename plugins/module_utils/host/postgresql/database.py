@@ -250,13 +250,13 @@ class PostgreSQLDriver(Driver):
         return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))
 
     def create_database(self, db_name, username, password, connection_limit, description):
-        """Owner role (in the tenant group), then the database; a role this call made is dropped again if the
-        database fails."""
+        """Owner role (in the tenant group), then the database; if the database fails, a role this call made is dropped
+        again, and one it adopted (kept for copies) gets back the password and limit it had."""
         limit = -1 if connection_limit is None else connection_limit
         verifier = scram_sha_256_verifier(password)
         self.tenant_group(())
-        created_role = not self.user_exists(username)
-        if created_role:
+        kept = self.user_state(username)
+        if kept is None:
             self.execute(self.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
                                   ' NOREPLICATION CONNECTION LIMIT %s PASSWORD %s IN ROLE {}', username, TENANT_GROUP),
                          (limit, verifier))
@@ -273,8 +273,10 @@ class PostgreSQLDriver(Driver):
         except BackendError:
             if created_database:
                 self.drop_database(db_name)
-            if created_role:
+            if kept is None:
                 self.drop_user(username)
+            else:
+                self.restore_user_state(username, kept)
             raise
 
     def create_closed_database(self, db_name, owner, options, params):

@@ -136,7 +136,7 @@ notes:
     M(wayscloud.databases.wayscloud_database_snapshot)) as they are, and with them the user that reaches them, the
     user of the database they came from. That user is dropped with the last database that uses it, and the task
     warns when it stays. On MariaDB, with O(backend=host), the database's firewall rules then pass to the copy
-    restored first, which stays reachable as it was (see M(wayscloud.databases.wayscloud_database_firewall)).
+    restored first, whose user's accounts keep their addresses (see M(wayscloud.databases.wayscloud_database_firewall)).
     A snapshot whose user is gone is restored into a new name only after the database is created again (the
     refusal says so, HTTP 400 through the API). With O(backend=host), giving a database that is gone already
     O(state=absent) also starts that grace period for its snapshots (a change).

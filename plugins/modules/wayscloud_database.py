@@ -135,16 +135,19 @@ notes:
   - Deleting a database leaves the copies restored from its snapshots (with the C(target_db_name) of
     M(wayscloud.databases.wayscloud_database_snapshot)) as they are, and with them the user that reaches them, the
     user of the database they came from. That user is dropped with the last database that uses it, and the task
-    warns when it stays. A snapshot whose user is gone is restored into a new name only after the database is
-    created again (the refusal says so, HTTP 400 through the API). With O(backend=host), giving a database that is
-    gone already O(state=absent) also starts that grace period for its snapshots (a change).
+    warns when it stays. On MariaDB, with O(backend=host), the database's firewall rules then pass to the copy
+    restored first, whose user's accounts keep their addresses (see M(wayscloud.databases.wayscloud_database_firewall)).
+    A snapshot whose user is gone is restored into a new name only after the database is created again (the
+    refusal says so, HTTP 400 through the API). With O(backend=host), giving a database that is gone already
+    O(state=absent) also starts that grace period for its snapshots (a change).
   - With O(backend=api) and no O(customer_id), O(requested_name) is looked up among the key's own databases.
   - With O(backend=api), check mode makes only read requests; a database it would create has no
     host, port or connection string yet.
   - If the answer to a creation is lost and the retried request finds the database made, the task
     reports a change and warns that the password could not be returned; rotate the credentials.
-  - When the user of a new database already exists (left by a deletion with O(drop_user=false)),
-    it gets a new password, which the task returns.
+  - When the user of a new database already exists (left by a deletion with O(drop_user=false), or kept for
+    copies), it gets a new password, which the task returns; if the creation fails after that, the user gets its
+    old password (and connection limit) back, so the copies' logins keep working.
   - No password is lost when an item of O(databases) fails. Items are handled in order; the failed task's
     result (registered even though the task fails) has RV(databases) with one entry per item handled
     before the failed one, in order, each as on success (RV(databases[].password) for a database this task

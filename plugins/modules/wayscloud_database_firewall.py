@@ -18,6 +18,14 @@ description:
     port, and the database lets it in only for that database and user (PostgreSQL - a line
     C(host <db> <user> <cidr> scram-sha-256) in a block of C(pg_hba.conf) the collection owns,
     then a reload; MariaDB - an account C(<user>@<address>) with the same password and grants).
+  - On MariaDB a copy restored from a snapshot into a new name (the C(target_db_name) of
+    M(wayscloud.databases.wayscloud_database_snapshot)) is reached by the original's user, whose account admits an
+    address to all of the user's databases. So one of them holds the rules - the original while it exists, else the
+    copy restored first that is still there - and a rule for another is refused, naming the database to give it to.
+    Deleting the original hands its rules to that copy (with a warning) - the user's accounts keep their addresses,
+    and each rule opens that copy from then on; creating the original again takes them back.
+  - The C(pg_hba.conf) block holds only the lines of customer databases that exist on the server; any other line in
+    it (added by hand, or left by a database dropped outside the collection) is drift, put right by the next run.
   - A removal is read back from both layers before the rule is forgotten.
   - Every run reads both layers of the database and compares them with its rules; what was changed by hand
     (a C(pg_hba.conf) line, a MariaDB account, its grant, password or limit, a packet-filter rule) is put back

@@ -195,3 +195,78 @@ def test_a_new_database_carries_no_mark(engine):
     if databases.db_type == 'postgresql':
         assert layer(databases, db_name)[0] is None
     assert databases.firewall().drift(db_name) == []
+
+
+def test_a_line_of_no_database_in_the_block_is_drift(logins, tmp_path):
+    """The block is the collection's: a line in it that is no existing customer or scratch database's (one added by
+    hand for ``sameuser``, the lines of a database dropped outside the collection) is named by every database's drift,
+    without anything being touched, and the next write of the block takes it out."""
+    databases = HostDatabases('postgresql', logins['postgresql'], str(tmp_path / 'state'), network=NETWORKS['none'](run),
+                              run=run)
+    db_name = technical_name('postgresql', 'lyre', 'fw')
+    hand = ['host sameuser all 0.0.0.0/0 trust', 'host "%s" all 203.0.113.0/24 scram-sha-256'
+            % technical_name('postgresql', 'lyre', 'gone')]
+    databases.delete(db_name)
+    try:
+        databases.create('lyre', 'fw')
+        firewall = databases.firewall()
+        firewall.add(db_name, NETWORK)
+        edit_hba(databases, lambda lines: lines[:1] + hand + lines[1:])
+        edited = open(hba_file(databases)).read()
+        named = ['pg_hba: %s not declared' % line for line in hand]
+        assert firewall.drift(db_name) == named and open(hba_file(databases)).read() == edited
+        assert firewall.repair(db_name) == named
+        assert not set(hand) & set(read_block(hba_file(databases))) and firewall.drift(db_name) == []
+        edit_hba(databases, lambda lines: lines[:1] + hand + lines[1:])
+        firewall.add(db_name, '192.0.2.1/32')  # any write of the block
+        assert not set(hand) & set(read_block(hba_file(databases))) and admits(databases, db_name, NETWORK)
+    finally:
+        edit_hba(databases, lambda lines: [line for line in lines if line not in hand])
+        databases.delete(db_name)
+        databases.close()
+
+
+def test_a_mariadb_copy_holds_its_users_rules_once_the_original_is_gone(logins, tmp_path):
+    """On MariaDB an address reaches all of a user's databases through one account, so one of the user's databases
+    holds the rules its accounts follow: the original while it exists, else the copy restored first (the others are
+    refused a rule, named the holder). Deleting the original hands its rules to that copy, whose access stays as it
+    was; the copy takes new rules; creating the original again takes them back; the last database of the user,
+    deleted without the user, closes the user's network accounts."""
+    databases = HostDatabases('mariadb', logins['mariadb'], str(tmp_path / 'state'), network=NETWORKS['none'](run),
+                              run=run)
+    db_name, first, second = (technical_name('mariadb', 'lyrd', name) for name in ('fw', 'fw_one', 'fw_two'))
+    firewall = databases.firewall()
+    try:
+        databases.create('lyrd', 'fw')
+        rule = firewall.add(db_name, NETWORK)[0]
+        snapshots = databases.snapshots()
+        snapshot_id = snapshots.create(db_name)['snapshot_id']
+        snapshots.restore(db_name, snapshot_id, 'fw_one')
+        snapshots.restore(db_name, snapshot_id, 'fw_two')
+        with pytest.raises(Conflict, match='whose rules %s holds, so give the rule to %s instead' % (db_name, db_name)):
+            firewall.add(first, '192.0.2.1/32')
+
+        databases.delete(db_name)
+        assert [r['rule_id'] for r in firewall.list(first)] == [rule['rule_id']] and admits(databases, db_name, NETWORK)
+        assert 'the firewall rules of %s (%s) now belong to %s' % (db_name, NETWORK, first) in databases.warnings[-1]
+        assert firewall.drift(first) == []
+        firewall.add(first, '192.0.2.1/32')
+        assert admits(databases, db_name, '192.0.2.1/32')
+        with pytest.raises(Conflict, match='give the rule to %s instead' % first):
+            firewall.add(second, '192.0.2.2/32')
+
+        databases.create('lyrd', 'fw')  # adopts the kept user, and takes its rules back
+        assert sorted(r['ip_address'] for r in firewall.list(db_name)) == ['192.0.2.1/32', NETWORK]
+        assert firewall.list(first) == [] and firewall.drift(db_name) == []
+
+        databases.delete(db_name)
+        databases.delete(first)
+        assert sorted(r['ip_address'] for r in firewall.list(second)) == ['192.0.2.1/32', NETWORK]
+        assert firewall.drift(second) == []
+        databases.delete(second, drop_user=False)
+        assert databases.driver.user_exists(db_name) and not [row for row in databases.driver.access() if row[0] == db_name]
+        assert databases.catalog.rules('mariadb') == []
+    finally:
+        for name in (second, first, db_name):
+            databases.delete(name)
+        databases.close()

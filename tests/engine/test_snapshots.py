@@ -21,8 +21,12 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import block_groups, read_block
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_sha_256_verifier
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
+from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
+from ansible_collections.wayscloud.databases.tests import openbao
+from ansible_collections.wayscloud.databases.tests.environment import setting
 
 from commands import run
 
@@ -157,6 +161,34 @@ def test_postgresql_loader_sessions_load_with_the_collections_settings(filled):
     seen = re.search(r'loaded with sync=(\w+) memory=(\d+)', str(failed.value))
     assert seen and seen.group(1) == 'off' and int(seen.group(2)) >= server, str(failed.value)[-2000:]
     assert fingerprint(databases, db_name) == before
+
+
+def test_a_failed_creation_that_adopted_a_kept_user_gives_it_back_as_it_was(filled):
+    """Creating a deleted database again adopts the user kept for its copies (a new password, the new limit). When
+    that creation fails afterwards (here Vault refuses the password), only what it did is undone: the database and
+    its pg_hba lines go, and the user stays, with the password (the one Vault still holds) and limit it had, so the
+    copy's logins keep working; the error is Vault's. So when the database itself fails (PostgreSQL: its template
+    is in use)."""
+    databases, snapshots, db_name, password = filled
+    copy = snapshots.restore(db_name, snapshots.create(db_name)['snapshot_id'], 'snap_copy')[0]
+    assert databases.delete(db_name) and databases.driver.user_exists(db_name)
+    before = databases.driver.user_state(db_name)
+    prefix = openbao.unique('kept')
+    role = openbao.read_only_approle(prefix)  # reads (the check before creating) but may not write
+    databases.vault = VaultStore(setting('WAYSCLOUD_VAULT_ADDR'), role_id=role['role_id'], secret_id=role['secret_id'],
+                                 prefix=prefix)
+    with pytest.raises(BackendError) as refused:
+        databases.create('engtest', 'snap', connection_limit=17)
+    databases.vault = None
+    assert 'Vault refused to write' in str(refused.value) and 'undoing' not in str(refused.value), str(refused.value)
+    assert databases.get(db_name) is None and databases.driver.user_state(db_name) == before
+    if databases.db_type == 'postgresql':
+        assert db_name not in block_groups(read_block(databases.driver.execute('SHOW hba_file')[0][0]))[0]
+        with databases.driver.session_in('template1'):  # CREATE DATABASE fails, after the role took the new password
+            with pytest.raises(BackendError, match='template1'):
+                databases.create('engtest', 'snap', connection_limit=17)
+        assert databases.get(db_name) is None and databases.driver.user_state(db_name) == before
+    connect_as(databases, db_name, password, copy).close()
 
 
 def test_restore_ends_connected_sessions(filled):

@@ -407,6 +407,14 @@ class _FirewallRecords(_Core):
                              sorted(set((rule['port'],) for rule in saved)))
             conn.executemany('DELETE FROM firewall_rules WHERE rule_id = ?', [(rule_id,) for rule_id in deleted])
 
+    def move_rules(self, rule_ids, db_name):
+        """Give the rules ``rule_ids`` to database ``db_name`` of their engine, in one transaction (where it has a rule
+        for the same address already, that one stays instead)."""
+        with self.transaction() as conn:
+            for rule_id in rule_ids:
+                conn.execute('UPDATE OR IGNORE firewall_rules SET db_name = ? WHERE rule_id = ?', (db_name, rule_id))
+                conn.execute('DELETE FROM firewall_rules WHERE rule_id = ? AND db_name <> ?', (rule_id, db_name))
+
     def describe_rule(self, rule_id, description):
         """Change a stored rule's description; returns whether there was one (a rule is never made here)."""
         return self._write('UPDATE firewall_rules SET description = ? WHERE rule_id = ?', (description, rule_id)) > 0

@@ -203,6 +203,7 @@ class HostDatabases(backend.Databases):
             if self.vault:
                 self.vault.check(self.db_type, db_name)
             password = generate_password()
+            kept = self.driver.user_state(db_name)  # a user kept for copies restored from the database deleted before
             self.driver.create_database(db_name, db_name, password, connection_limit, description)
             record = dict(db_type=self.db_type, db_name=db_name, customer_id=customer_id,
                           requested_name=requested_name, username=db_name, created_at=utc_now(),
@@ -211,14 +212,32 @@ class HostDatabases(backend.Databases):
             try:
                 if self.driver.new_database_needs_access_lines:
                     self.change_access({db_name: db_name})
+                if kept is not None:
+                    self._hand_over(db_name, self._copies(db_name))
                 if self.vault:
                     self.vault.write(self.db_type, db_name, secret_for(database, password))
-            except BackendError:
-                self.driver.drop_database(db_name)
-                self.driver.drop_user(db_name)
+            except BackendError as exc:
+                self._undo_creation(db_name, kept, exc)
                 raise
             self.catalog.record_created(record)
         return database, password, True
+
+    def _undo_creation(self, db_name, kept, exc):
+        """Take back what a creation that failed after its database was made did, and only that: the database, its
+        pg_hba lines, and its user if the creation made it; a user it adopted (kept for copies) gets back the password
+        and limit it had, so the copies' logins (and the secret Vault kept for them) work again, and its copies the
+        rules it took. What cannot be undone is added to ``exc``'s message."""
+        try:
+            self.driver.drop_database(db_name)
+            if self.driver.new_database_needs_access_lines:
+                self.change_access(remove=[db_name])
+            if kept is None:
+                self.driver.drop_user(db_name)
+            else:
+                self.driver.restore_user_state(db_name, kept)
+                self._hand_over(db_name, [db_name])
+        except BackendError as failed:
+            exc.args = ('%s; then undoing the creation of %s failed too: %s' % (exc, db_name, failed),)
 
     def drift(self, database, wanted):
         """What the server holds beyond ``database`` (get's view) that differs from ``wanted``, {field: {place: as
@@ -294,10 +313,23 @@ class HostDatabases(backend.Databases):
         whether it goes). The user is the catalog's (for a copy restored from a snapshot, the snapshot's database's);
         it stays while another database uses it, and is never dropped when it is not one of the customer's."""
         username = self.catalog_record(db_name)['username']
-        others = [other['db_name'] for other in self.catalog.list(self.db_type)
-                  if other['username'] == username and other['db_name'] != db_name]
+        others = [other for other in self.databases_of(username) if other != db_name]
         goes = not others and self._customers_user(db_name, username) and self.driver.user_exists(username)
         return username, others, goes
+
+    def databases_of(self, username):
+        """The databases the catalog says ``username`` reaches (its own, the copies restored from its snapshots), in the
+        order they were made."""
+        return [record['db_name'] for record in sorted(self.catalog.list(self.db_type), key=lambda record: (
+            record['created_at'] or '', record['db_name'])) if record['username'] == username]
+
+    def _copies(self, username):
+        return [db_name for db_name in self.databases_of(username) if db_name != username]
+
+    def _hand_over(self, username, names):
+        """MariaDB: the rules of ``names`` go to the database that holds ``username``'s accounts now (HostFirewall.hand_over)."""
+        if self.network is not None and self.driver.access_follows_user:
+            self.firewall().hand_over(username, names)
 
     def drops_user(self, db_name):
         return self._user_of(self._checked(db_name))[2]
@@ -329,6 +361,8 @@ class HostDatabases(backend.Databases):
                 self.driver.drop_user(user)
                 if self.vault:
                     self.vault.delete(self.db_type, user)
+        if not user:  # the user stays, and with it its accounts
+            self._hand_over(username, [db_name])
         rules = self.firewall().forget_database(db_name) if self.network is not None else 0
         policy = self.run is not None and self.backup_policy().forget(db_name)
         fated = self._expire_snapshots(db_name)

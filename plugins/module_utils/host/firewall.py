@@ -121,10 +121,11 @@ class HostFirewall(Firewall):
         alone = self._queued is None  # written at this call's end, not a list's
         with self.batch():
             username = self.backend.existing(db_name)['username']
-            if username != db_name and self.driver.access_follows_user:
-                raise Conflict('%s is a restored copy reached by user %s: on %s an address reaches all of'
-                               ' a user\'s databases through one account, so give the rule to %s instead'
-                               % (db_name, username, self.driver.label, username))
+            if not self._own_layer(db_name, username):
+                holder = self._holder(username)
+                raise Conflict('%s is a restored copy reached by user %s: on %s an address reaches all of a user\'s'
+                               ' databases through one account, whose rules %s holds, so give the rule to %s instead'
+                               % (db_name, username, self.driver.label, holder, holder))
             rules = self._rules(db_name)
             rule = next((rule for rule in rules if rule['ip_address'] == ip_address), None)
             if rule is not None:
@@ -190,6 +191,37 @@ class HostFirewall(Firewall):
                 self._queue(db_name, None, [], gone=gone_rules)
         return len(gone_rules)
 
+    def _holder(self, username):
+        """MariaDB: the database whose rules make ``username``'s network accounts: the user's own database while it
+        exists, else the copy restored first from its snapshots that is still there; None when none is."""
+        for db_name in [username] + [name for name in self.backend.databases_of(username) if name != username]:
+            if self.driver.read_database(db_name) is not None:
+                return db_name
+        return None
+
+    def hand_over(self, username, names):
+        """MariaDB, when the database that holds a user's accounts changed (it was deleted, or the user's own database
+        was made again): the rules of ``names`` become the holder's, so that the accounts keep the networks they had
+        (with a warning); with no database of the user left they are forgotten, and the accounts closed."""
+        holder = self._holder(username)
+        target = holder or username
+        with self.catalog.lock('firewall', 'host'):
+            moved = [rule for name in names if name != target for rule in self.catalog.rules(self.db_type, name)]
+            self.catalog.move_rules([rule['rule_id'] for rule in moved], target)
+        if not moved:
+            return
+        if self._reads is not None:  # a batch's copies of the rules say where they were
+            self._forget_reads()
+        if holder is None:  # the user's own name takes them, and forgets them as its database's
+            self.forget_database(username)
+            return
+        self.driver.warnings.append(
+            'the firewall rules of %s (%s) now belong to %s: on %s they make the network accounts of user %s, which'
+            ' reach all of its databases, and %s holds them now' % (
+                ', '.join(sorted(set(rule['db_name'] for rule in moved))),
+                ', '.join(rule['ip_address'] for rule in moved), holder, self.driver.label, username, holder))
+        self.repair(holder)
+
     def _rules(self, db_name):
         """The database's rules: the catalog's, as a batch has changed them so far."""
         if self._queued and db_name in self._queued:
@@ -244,8 +276,14 @@ class HostFirewall(Firewall):
         return remembered(self._reads, 'network', lambda: self.network.read(identity, self._rule_ids()))
 
     def _own_layer(self, db_name, username):
-        """Whether the database has access of its own (a MariaDB copy's is its user's, which the original's rules make)."""
-        return username == db_name or not self.driver.access_follows_user
+        """Whether the database has access of its own: on MariaDB a copy's is its user's, which the rules of the user's
+        holder make (the original while it exists)."""
+        return username == db_name or not self.driver.access_follows_user or self._holder(username) == db_name
+
+    def _closes(self, db_name):
+        """Whether a database that is gone takes its access with it: on MariaDB its user's accounts, which stay while a
+        copy restored from it holds them."""
+        return not self.driver.access_follows_user or self._holder(db_name) is None
 
     def _refuse_foreign(self, what, owner, identity, move=MOVE_RULES):
         """A mark of another catalog that is still there: what it marks is that catalog's to change, not this task's."""
@@ -285,7 +323,8 @@ class HostFirewall(Firewall):
             for db_name, change in list(queued.items()):
                 change = queued[db_name] = self._now(db_name, change, db_name in present)
                 if change.username is None:
-                    if db_name not in present:  # its access would outlive it; one made again meanwhile keeps its own
+                    # Its access would outlive it; one made again meanwhile keeps its own.
+                    if db_name not in present and self._closes(db_name):
                         accesses[db_name] = None
                     continue
                 if db_name not in present:

@@ -171,12 +171,14 @@ class MariaDBDriver(Driver):
         return bool(self._accounts_of(username))
 
     def create_database(self, db_name, username, password, connection_limit, description):
-        """The database, then its user's local accounts with rights on it alone; undone again if they fail."""
+        """The database, then its user's local accounts with rights on it alone; undone again if they fail (a user
+        adopted, kept for copies, gets back the password and limits it had)."""
         if self.execute('SELECT @@have_symlink')[0][0] == 'YES':
             self.warnings.append('MariaDB has symbolic links on: a tenant can put table files anywhere the server may'
                                  ' write (CREATE TABLE ... DATA DIRECTORY); set symbolic-links = 0 (the db_server role'
                                  ' does)')
-        existing = self.user_hosts(username)
+        kept = self.user_state(username)
+        existing = [account[0] for account in kept or ()]
         self.execute('CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' % quote_identifier(db_name))
         try:
             password_hash = mysql_native_password_hash(password)
@@ -189,8 +191,10 @@ class MariaDBDriver(Driver):
                 self.set_connection_limit(db_name, username, connection_limit)
         except BackendError:
             self.drop_database(db_name)
-            if not existing:
+            if kept is None:
                 self.drop_user(username)
+            else:
+                self.restore_user_state(username, kept)
             raise
 
     def _create_account(self, db_name, username, host, password_hash, connection_limit):
@@ -393,6 +397,18 @@ class MariaDBDriver(Driver):
                                    ' again' % (username, host))
             self.execute('ALTER USER IF EXISTS %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin,
                          (username, host, authentication))
+
+    def user_state(self, username):
+        """What adopting ``username`` for a new database changes of it, as the server keeps it: each account's (host,
+        plugin, authentication string, max_user_connections); None when it has no account."""
+        return self.execute('SELECT Host, plugin, authentication_string, max_user_connections FROM mysql.user'
+                            ' WHERE User = %s', (username,)) or None
+
+    def restore_user_state(self, username, state):
+        """Put back what ``user_state`` read, on each account still there."""
+        self.restore_password(username, [account[:3] for account in state])
+        for host, dummy, dummy, limit in state:
+            self.execute('ALTER USER IF EXISTS %s@%s WITH MAX_USER_CONNECTIONS %s', (username, host, limit))
 
     def password_accounts(self, username, password):
         """(how many of the user's accounts take ``password``, how many it has), compared by hash (no login

@@ -250,13 +250,13 @@ class PostgreSQLDriver(Driver):
         return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))
 
     def create_database(self, db_name, username, password, connection_limit, description):
-        """Owner role (in the tenant group), then the database; a role this call made is dropped again if the
-        database fails."""
+        """Owner role (in the tenant group), then the database; if the database fails, a role this call made is dropped
+        again, and one it adopted (kept for copies) gets back the password and limit it had."""
         limit = -1 if connection_limit is None else connection_limit
         verifier = scram_sha_256_verifier(password)
         self.tenant_group(())
-        created_role = not self.user_exists(username)
-        if created_role:
+        kept = self.user_state(username)
+        if kept is None:
             self.execute(self.sql('CREATE ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE'
                                   ' NOREPLICATION CONNECTION LIMIT %s PASSWORD %s IN ROLE {}', username, TENANT_GROUP),
                          (limit, verifier))
@@ -273,8 +273,10 @@ class PostgreSQLDriver(Driver):
         except BackendError:
             if created_database:
                 self.drop_database(db_name)
-            if created_role:
+            if kept is None:
                 self.drop_user(username)
+            else:
+                self.restore_user_state(username, kept)
             raise
 
     def create_closed_database(self, db_name, owner, options, params):
@@ -354,6 +356,16 @@ class PostgreSQLDriver(Driver):
         """Put back what ``stored_password`` read: PostgreSQL keeps a verifier it is given as it is."""
         self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s', username), (stored,))
 
+    def user_state(self, username):
+        """What adopting ``username`` for a new database changes of it, as the server keeps it (its password verifier
+        and connection limit); None when there is no such role."""
+        rows = self.execute('SELECT rolpassword, rolconnlimit FROM pg_authid WHERE rolname = %s', (username,))
+        return tuple(rows[0]) if rows else None
+
+    def restore_user_state(self, username, state):
+        """Put back what ``user_state`` read."""
+        self.execute(self.sql('ALTER ROLE {} WITH PASSWORD %s CONNECTION LIMIT %s', username), state)
+
     def password_accounts(self, username, password):
         """(how many of the user's accounts take ``password``, how many it has), from the stored SCRAM verifier
         (no login needed): a role is one account."""
@@ -367,8 +379,8 @@ class PostgreSQLDriver(Driver):
 
     def check_access(self, db_name, user, networks):
         """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
-        local lines, administrator lines and rejects), and the block's closing lines: an Access, from one read of the
-        file."""
+        local lines, administrator lines and rejects), the block's closing lines, and lines in it that are no customer
+        or scratch database's (the next write takes them out): an Access, from one read of the file."""
         groups, closing = remembered(self.reads, 'block', lambda: block_groups(read_block(self._hba_file())))
         mark, found = groups.get(db_name, (None, []))
         wanted = self._database_lines(db_name, user, networks)
@@ -376,6 +388,8 @@ class PostgreSQLDriver(Driver):
         problems += [(line_network(line), 'pg_hba: %s not declared' % line) for line in found if line not in wanted]
         if not problems and found != wanted:
             problems.append((None, 'pg_hba: the lines of %s are out of order' % db_name))
+        problems += [(None, 'pg_hba: %s not declared' % line) for line in remembered(
+            self.reads, 'strays', lambda: self._strays(groups))]
         if closing != self._closing_lines():
             problems.append((None, 'pg_hba: the closing lines that reject the members of %s over TCP are not as'
                                    ' written' % TENANT_GROUP))
@@ -384,7 +398,7 @@ class PostgreSQLDriver(Driver):
     def set_accesses(self, accesses, owner):
         """Rewrite the lines of the databases in ``accesses`` ({db_name: (user, networks)}, or None for a database that
         is gone, whose lines would outlive it), each marked as ``owner``'s while it admits networks, and the closing
-        lines, in one write and one reload; every other line stays as it is."""
+        lines, in one write and one reload; every other database's lines stay as they are."""
         def change(groups):
             for db_name, access in accesses.items():
                 if access is None:
@@ -397,7 +411,7 @@ class PostgreSQLDriver(Driver):
 
     def change_access(self, add=None, remove=()):
         """Rewrite only the lines of the databases in ``add`` ({db_name: its user}) and ``remove``, and leave every
-        other line of the block as it is: a new database, or a restore's scratch database (its user is its loader),
+        other database's lines as they are: a new database, or a restore's scratch database (its user is its loader),
         gets its lines without rules (it has none, so no catalog's mark either) and without any other database's
         lines being recomputed from this task's catalog."""
         add = add or {}
@@ -431,6 +445,19 @@ class PostgreSQLDriver(Driver):
         """The block's last lines: a database made since its own lines were written is closed to its tenant."""
         return ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
 
+    def _kept(self, groups):
+        """The names of the block's ``groups`` it keeps: the customer and scratch databases that exist on the server.
+        Any other line in it (for ``sameuser``, ``replication``, a database dropped outside the collection) is drift."""
+        names = [name for name in groups if name.startswith(('cust_', SCRATCH_PREFIX))]
+        return set(row[0] for row in self.execute(
+            'SELECT datname FROM pg_database WHERE datname = ANY(%s) AND datconnlimit <> -2', (names,))) if names else set()
+
+    def _strays(self, groups):
+        """The block's lines (with their marks) that are no database's it keeps."""
+        kept = self._kept(groups)
+        return [line for name, (mark, lines) in groups.items() if name not in kept
+                for line in ([mark] if mark else []) + lines]
+
     def _hba_file(self):
         return remembered(self.reads, 'hba_file', lambda: self.execute('SHOW hba_file')[0][0])
 
@@ -444,8 +471,10 @@ class PostgreSQLDriver(Driver):
             written, self._written = self._written, None
             if written is not None and written[0] == signature(path):
                 groups = collections.OrderedDict(written[1])
-            else:
+            else:  # what is not a database's goes; the groups this driver wrote last kept only databases' already
                 groups = block_groups(read_block(path))[0]
+                kept = self._kept(groups)
+                groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
             previous = write_block(path, lines + self._closing_lines())

@@ -37,8 +37,8 @@ PAIRS = [
 ]
 # What the host engine itself uses beyond the contract (the backup job, deletion, restores, the quota module).
 HOST_EXTRAS = {
-    HostDatabases: {'catalog_record', 'change_access'},
-    HostFirewall: {'batch', 'forget_database'},
+    HostDatabases: {'catalog_record', 'change_access', 'databases_of'},
+    HostFirewall: {'batch', 'forget_database', 'hand_over'},
     HostSnapshots: {'create_automated', 'last_automated', 'prune', 'settle', 'verify'},
     HostBackupPolicy: {'files', 'schedule_files', 'forget'},
     HostOverview: {'limits', 'set_quota'},

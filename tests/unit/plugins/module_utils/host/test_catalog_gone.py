@@ -1,10 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review finding (issue 20 review): catalog.gone() promises that "whatever cannot be read counts as still there",
-but os.path.exists() answers False for a catalog in a folder this process may not enter (state_dirs are 0700): a
-task run as another user (say postgres, which may write pg_hba.conf) would take over the access of databases another
-catalog (the API server's) still holds. Shown by reading, as an unprivileged user, a live catalog in a root 0700
-folder."""
+"""catalog.gone(): a catalog this process may not read (a 0700 state_dir of another user) counts as still there, so
+a task run as another user (say postgres, which may write pg_hba.conf) never takes over the access of databases that
+catalog holds. Read as an unprivileged user, a live catalog in a root 0700 folder."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

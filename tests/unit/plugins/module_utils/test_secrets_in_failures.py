@@ -1,9 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review finding (issue 20 review): a password put in ``logins`` (where no_log does not reach) is hidden only once
-engine_logins has run; when the task fails earlier (a bad name, checked first), the failure's invocation shows it.
-module.py engine_logins' docstring promises it is hidden "as no_log options are". No server is needed: the module
-fails before it connects."""
+"""A secret put where no_log does not reach (in ``logins``, or under a key an item of ``databases`` does not take)
+stays out of the failure's output, also when another option fails first. No server is needed: the modules fail
+before they connect."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -11,7 +11,7 @@ SRC=$(pwd)
 WORK=${WAYSCLOUD_BENCH_WORK:-$SRC/.work/bench}
 COMMUNITY_VERSION=${WAYSCLOUD_BENCH_ANSIBLE:-12.3.0}  # the release of the PyPI package built on our ansible-core 2.19
 
-ONLY=provision,api,concurrency,memory,scale,snapshots REPEAT=3 COUNT=20 SCALE=70 SIZES=50,200,1000 BASELINE= ENGINES=postgresql,mariadb
+ONLY=provision,api,concurrency,memory,scale,snapshots REPEAT=3 COUNT=20 SCALE=70 SIZES=50,200,1000 BASELINE="" ENGINES=postgresql,mariadb
 while [ $# -gt 0 ]; do
   case $1 in
     --only) ONLY=$2 ;; --repeat) REPEAT=$2 ;; --count) COUNT=$2 ;; --scale) SCALE=$2 ;;

@@ -73,7 +73,7 @@ class Tablespaces:
         fulltext = set(row[0] for row in self.driver.execute(
             'SELECT DISTINCT TABLE_NAME FROM information_schema.STATISTICS WHERE BINARY TABLE_SCHEMA = %s'
             " AND INDEX_TYPE = 'FULLTEXT'", (db_name,)))
-        folder = self._folder(db_name) if _NAME.match(db_name) else None
+        folder = self._folder(db_name)  # a technical name is made of [A-Za-z0-9_]: its folder is named as it
         reasons = {}
         for name, kind, engine, options in rows:
             if kind != 'BASE TABLE':
@@ -84,7 +84,7 @@ class Tablespaces:
                 reasons[name] = 'partitioned'
             elif name in fulltext:
                 reasons[name] = 'FULLTEXT index'
-            elif not _NAME.match(name) or folder is None:
+            elif not _NAME.match(name):
                 reasons[name] = 'name outside [A-Za-z0-9_]'
             elif not _regular(os.path.join(folder, name + '.ibd')):
                 reasons[name] = 'no file of its own under the datadir'

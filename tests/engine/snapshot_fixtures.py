@@ -67,17 +67,23 @@ def query(conn, sql, params=None):
         return [tuple(str(value) for value in row) for row in cursor.fetchall()]
 
 
+def run_script(databases, db_name, script):
+    """Run ``script`` (statements separated by ';\n') in the database on an administrator's connection of its own."""
+    conn = admin(databases, db_name)
+    try:
+        execute(conn, script)
+    finally:
+        conn.close()
+
+
 def populate(databases, db_name):
     """The schema, made as the tenant would make it: every object is its user's (a restore brings back only what
     the tenant could have made itself)."""
-    conn = admin(databases, db_name)
-    try:
-        if databases.db_type == 'postgresql':
-            execute(conn, 'SET ROLE %s;\n%s;\nGRANT SELECT ON public.audit TO PUBLIC' % (db_name, POSTGRESQL_SCHEMA))
-        else:
-            execute(conn, MARIADB_SCHEMA)
-    finally:
-        conn.close()
+    if databases.db_type == 'postgresql':
+        run_script(databases, db_name, 'SET ROLE %s;\n%s;\nGRANT SELECT ON public.audit TO PUBLIC'
+                   % (db_name, POSTGRESQL_SCHEMA))
+    else:
+        run_script(databases, db_name, MARIADB_SCHEMA)
 
 
 def fingerprint(databases, db_name, user=None):

@@ -24,7 +24,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb i
 
 from commands import run
 
-from snapshot_fixtures import admin, execute, fingerprint, populate, query
+from snapshot_fixtures import admin, execute, fingerprint, populate, query, run_script
 from test_databases import create
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,15 +60,6 @@ def mariadb(logins, tmp_path):
     databases.close()
 
 
-def sql(databases, db_name, script):
-    """Run ``script`` in the database as the administrator (the tenant's changes, made quickly)."""
-    conn = admin(databases, db_name)
-    try:
-        execute(conn, script)
-    finally:
-        conn.close()
-
-
 def properties(databases, snapshot):
     return json.loads(databases.catalog.snapshot(snapshot['snapshot_id'])['properties'])
 
@@ -90,7 +81,7 @@ def test_innodb_tables_are_copied_as_files_and_the_sequence_dumped(mariadb):
     assert recorded['tablespaces'] == ['accounts', 'audit']
     assert 0 <= recorded['tables_locked_seconds'] < 5
     assert mariadb.warnings == ['%s: invoice_numbers (sequence) dumped as SQL, not copied as InnoDB files' % db_name]
-    sql(mariadb, db_name, 'DELETE FROM accounts WHERE id > 10;\nINSERT INTO audit (account) VALUES (1)')
+    run_script(mariadb, db_name, 'DELETE FROM accounts WHERE id > 10;\nINSERT INTO audit (account) VALUES (1)')
     assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
     assert fingerprint(mariadb, db_name) == before
     folder = os.path.join(mariadb.driver.execute('SELECT @@datadir')[0][0], db_name)
@@ -113,7 +104,7 @@ def test_tables_that_are_not_innodb_files_are_dumped_as_sql_and_named(mariadb):
                    'plain_aria (Aria engine)', 'plain_myisam (MyISAM engine)'):
         assert reason in note
     wanted = contents(mariadb, db_name, tables)
-    sql(mariadb, db_name, 'DELETE FROM child;\nDELETE FROM parent;\nDELETE FROM plain_myisam;\nDELETE FROM texts')
+    run_script(mariadb, db_name, 'DELETE FROM child;\nDELETE FROM parent;\nDELETE FROM plain_myisam;\nDELETE FROM texts')
     assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
     assert contents(mariadb, db_name, tables) == wanted
     conn = admin(mariadb, db_name)
@@ -149,7 +140,7 @@ def test_a_held_lock_makes_the_snapshot_go_the_logical_way(mariadb, monkeypatch)
     assert files(mariadb, db_name, snapshot) == ['dump.sql.zst', 'objects.json']
     assert mariadb.warnings == ['%s: every table was dumped as SQL, not copied as InnoDB files: a session held a'
                                 ' lock on its tables for more than 1 s' % db_name]
-    sql(mariadb, db_name, 'DELETE FROM accounts')
+    run_script(mariadb, db_name, 'DELETE FROM accounts')
     assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
     assert fingerprint(mariadb, db_name) == before
 
@@ -162,7 +153,7 @@ def test_files_this_server_cannot_take_are_refused_before_anything_is_touched(ma
     db_name = create(mariadb, 'refused')[0]['db_name']
     populate(mariadb, db_name)
     snapshot = mariadb.snapshots().create(db_name)
-    sql(mariadb, db_name, 'DELETE FROM accounts WHERE id < 10')
+    run_script(mariadb, db_name, 'DELETE FROM accounts WHERE id < 10')
     current = fingerprint(mariadb, db_name)
     row = mariadb.catalog.snapshot(snapshot['snapshot_id'])
     changed = dict(json.loads(row['properties']), **{field: value})
@@ -220,14 +211,14 @@ def test_a_tenant_changing_its_tables_as_the_snapshot_begins_gets_a_whole_snapsh
     def split_then_change(self, schema):
         found = split(self, schema)
         if not calls:
-            sql(mariadb, db_name, change)
+            run_script(mariadb, db_name, change)
         calls.append(found)
         return found
     monkeypatch.setattr(tablespaces.Tablespaces, 'split', split_then_change)
     snapshot = mariadb.snapshots().create(db_name)
     monkeypatch.setattr(tablespaces.Tablespaces, 'split', split)
     wanted = fingerprint(mariadb, db_name)
-    sql(mariadb, db_name, 'DELETE FROM accounts')
+    run_script(mariadb, db_name, 'DELETE FROM accounts')
     assert mariadb.snapshots().restore(db_name, snapshot['snapshot_id']) == (db_name, True)
     assert fingerprint(mariadb, db_name) == wanted
 
@@ -242,7 +233,7 @@ def test_a_snapshot_killed_while_it_copies_lets_the_tables_go_and_leaves_nothing
     done = subprocess.run([sys.executable, os.path.join(HERE, 'snapshot_and_die.py'), db_name,
                            mariadb.catalog.state_dir, point], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == -9, done.stderr
-    sql(mariadb, db_name, 'SET SESSION lock_wait_timeout = 2;\nINSERT INTO audit (account) VALUES (7)')
+    run_script(mariadb, db_name, 'SET SESSION lock_wait_timeout = 2;\nINSERT INTO audit (account) VALUES (7)')
     folder = os.path.join(mariadb.driver.execute('SELECT @@datadir')[0][0], db_name)
     assert [name for name in os.listdir(folder) if name.endswith('.cfg')] == []
     snapshots = mariadb.snapshots()

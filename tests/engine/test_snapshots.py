@@ -30,7 +30,7 @@ from ansible_collections.wayscloud.databases.tests.environment import setting
 
 from commands import run
 
-from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, populate, query
+from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, populate, query, run_script
 from test_databases import connect_as, create
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,16 +50,12 @@ def filled(engine):
 
 def change(databases, db_name):
     """Make the database differ from its snapshot in rows, schema and sequences."""
-    conn = admin(databases, db_name)
-    try:
-        if databases.db_type == 'postgresql':
-            execute(conn, "DELETE FROM public.accounts WHERE id < 100;\nCREATE TABLE public.extra (x int);\n"
-                          "SELECT nextval('public.invoice_numbers')")
-        else:
-            execute(conn, 'DELETE FROM accounts WHERE id < 100;\nCREATE TABLE extra (x int);\n'
-                          'SELECT NEXTVAL(invoice_numbers)')
-    finally:
-        conn.close()
+    if databases.db_type == 'postgresql':
+        run_script(databases, db_name, "DELETE FROM public.accounts WHERE id < 100;\nCREATE TABLE public.extra (x int);\n"
+                                       "SELECT nextval('public.invoice_numbers')")
+    else:
+        run_script(databases, db_name, 'DELETE FROM accounts WHERE id < 100;\nCREATE TABLE extra (x int);\n'
+                                       'SELECT NEXTVAL(invoice_numbers)')
 
 
 def server_databases(databases):

@@ -49,6 +49,16 @@ def admits(databases, db_name, network):
     return (db_name, db_name, network) in databases.driver.access()
 
 
+def added_first_before_the_write(monkeypatch, firewall, other, db_name):
+    """Have ``other`` give ``db_name`` a rule for FIRST just before ``firewall`` writes its batch."""
+    write = firewall._write
+
+    def racing(queued):
+        other.firewall().add(db_name, FIRST)
+        write(queued)
+    monkeypatch.setattr(firewall, '_write', racing)
+
+
 def test_a_user_without_a_password_hash_fails_at_its_own_item(two):
     """A MariaDB user a network account cannot copy fails the item that asks for it; the items before it are stored."""
     databases, dummy, (first, second) = two
@@ -113,14 +123,22 @@ def test_add_returns_the_rule_stored(two, monkeypatch):
     """Another process adding the same address first: add answers with that rule, the one stored."""
     databases, other, (first, dummy) = two
     firewall = databases.firewall()
-    write = firewall._write
-
-    def racing(queued):
-        other.firewall().add(first, FIRST)
-        write(queued)
-    monkeypatch.setattr(firewall, '_write', racing)
+    added_first_before_the_write(monkeypatch, firewall, other, first)
     rule, dummy = firewall.add(first, FIRST)
     assert [r['rule_id'] for r in databases.catalog.rules(db_name=first)] == [rule['rule_id']]
+
+
+def test_a_list_answers_with_the_rules_stored(two, monkeypatch):
+    """In a list too: another process adding the same address before the list's write, what the list handed out (the
+    item's rules, as the module reports them) names the rule stored, not the one this list made and never stored."""
+    databases, other, (first, dummy) = two
+    firewall = databases.firewall()
+    added_first_before_the_write(monkeypatch, firewall, other, first)
+    with databases.batch():
+        firewall.add(first, FIRST, 'office')
+        listed = firewall.list(first)
+    assert [(r['rule_id'], r['ip_address'], r['description']) for r in listed] == [
+        (r['rule_id'], r['ip_address'], r['description']) for r in databases.catalog.rules(db_name=first)]
 
 
 def test_a_database_whose_layer_fails_is_named_and_the_others_are_stored(two, monkeypatch):

@@ -61,7 +61,7 @@ class Session:
 
 def allowed(firewall):
     """The (CIDR, port) pairs the packet filter lets through (None without one)."""
-    state = firewall.network.read(firewall.catalog.identity(), set())
+    state = firewall.network.read(firewall.catalog.identity(), set)
     return None if state is None else state.admitted
 
 
@@ -213,3 +213,19 @@ def test_a_second_catalog_shares_ufw_and_is_refused_the_nftables_table(pair, dri
         assert firewall.drift(a) == []
     finally:
         second.close()
+
+
+def test_a_database_whose_access_fails_in_a_list_opens_nothing_in_the_packet_filter(pair, monkeypatch):
+    """A list whose write leaves one database's access as it was (as a statement that failed would): the packet
+    filter lets in the other database's new address, not the failing one's, which the catalog does not hold either."""
+    db_type, port, firewall, ((a, dummy), (b, dummy)) = pair
+    driver = firewall.driver
+    set_accesses = driver.set_accesses
+    monkeypatch.setattr(driver, 'set_accesses', lambda accesses, owner: set_accesses(
+        dict((db_name, access) for db_name, access in accesses.items() if db_name != b), owner))
+    with pytest.raises(Exception, match='rules of %s database %s are not changed' % (db_type, b)):
+        with firewall.batch():
+            firewall.add(a, '198.18.0.2/32')
+            firewall.add(b, '198.18.0.3/32')
+    assert allowed(firewall) == {('198.18.0.2/32', port)}
+    assert [rule['ip_address'] for rule in firewall.catalog.rules()] == ['198.18.0.2/32']

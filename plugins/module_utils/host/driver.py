@@ -38,6 +38,27 @@ def remembered(store, key, read):
     return store[key]
 
 
+# A batch reads the rows of this many users (or databases) one query each; asked about more, it reads them all at once.
+_ONE_BY_ONE = 8
+
+
+def remembered_item(store, key, item, read_one, read_all, default=None):
+    """``read_one(item)``, kept in ``store`` under ``key`` like ``remembered``. A batch reads its first _ONE_BY_ONE
+    items a query each and then all of them in one (``read_all()``: {item: value}; an item it lacks is ``default``):
+    a task about one database costs the same on a host of thousands, a list of thousands reads each table once."""
+    if store is None:
+        return read_one(item)
+    whole = store.get((key, 'all'))
+    items = store.setdefault(key, {})
+    if whole is None and item not in items and len(items) >= _ONE_BY_ONE:
+        whole = store[(key, 'all')] = read_all()
+    if whole is not None:
+        return whole.get(item, default)
+    if item not in items:
+        items[item] = read_one(item)
+    return items[item]
+
+
 def loader_of(scratch):
     """The short-lived login that fills scratch database ``scratch``."""
     return LOADER_PREFIX + scratch[len(SCRATCH_PREFIX):]

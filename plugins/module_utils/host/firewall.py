@@ -31,7 +31,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound, WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import gone
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import remembered
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import remembered, remembered_item
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
@@ -57,6 +57,7 @@ class HostFirewall(Firewall):
         self.db_type = backend.db_type
         self._queued = None  # while a batch runs: {db_name: Change} to write at its end
         self._reads = None  # while a batch runs: what was read of the catalog's rules and the packet filter
+        self._handed = None  # while a batch runs: the rules it answered with, made right at its end
 
     @staticmethod
     def _result(row):
@@ -65,7 +66,20 @@ class HostFirewall(Firewall):
     def list(self, db_name):
         self.backend.existing(db_name)
         # In the catalog's order, also while a batch holds rules it has not stored yet.
-        return [self._result(row) for row in sorted(self._rules(db_name), key=lambda rule: (rule['created_at'], rule['rule_id']))]
+        return [self._handing(self._result(row)) for row in sorted(self._rules(db_name), key=lambda rule: (rule['created_at'], rule['rule_id']))]
+
+    def _handing(self, rule):
+        """A rule a batch answers with: where another process stored a rule for its address before the batch's write,
+        the batch's end makes it say that one (the one kept)."""
+        if self._handed is not None:
+            self._handed.append(rule)
+        return rule
+
+    def _hand_over_stored(self, queued):
+        """After a batch's write: each rule it answered with says the rule stored for its database and address."""
+        stored = dict(((db_name, rule['ip_address']), rule) for db_name, change in queued.items() for rule in change.rules)
+        for rule in self._handed:
+            rule.update(self._result(stored.get((rule['db_name'], rule['ip_address']), rule)))
 
     @contextlib.contextmanager
     def batch(self):
@@ -74,7 +88,7 @@ class HostFirewall(Firewall):
         if self._queued is not None:
             yield
             return
-        self._queued, self._reads, self.driver.reads = collections.OrderedDict(), {}, {}
+        self._queued, self._reads, self.driver.reads, self._handed = collections.OrderedDict(), {}, {}, []
         try:
             try:
                 yield
@@ -83,6 +97,7 @@ class HostFirewall(Firewall):
                 try:
                     if queued:
                         self._write(queued)
+                        self._hand_over_stored(queued)
                 except WaysCloudError as late:
                     if not isinstance(exc, WaysCloudError):
                         raise
@@ -91,8 +106,9 @@ class HostFirewall(Firewall):
             queued, self._queued = self._queued, None
             if queued:
                 self._write(queued)
+                self._hand_over_stored(queued)
         finally:
-            self._queued = self._reads = self.driver.reads = None
+            self._queued = self._reads = self.driver.reads = self._handed = None
 
     def drift(self, db_name, changing=()):
         """What the server's layers have wrong for the database against its rules here, one message each, leaving
@@ -115,10 +131,10 @@ class HostFirewall(Firewall):
         return [message for dummy, message in problems]
 
     def add(self, db_name, ip_address, description=None):
-        """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed). A rule that exists already
-        is no change unless its layers needed a repair."""
+        """Allow ``ip_address`` (a normalised CIDR) to ``db_name``; returns (rule, changed), the rule as stored once the
+        batch is written (another process may store one for the address first). A rule that exists already is no
+        change unless its layers needed a repair."""
         naming.check_description(description)  # checked here too: the API server hands it over unchecked
-        alone = self._queued is None  # written at this call's end, not a list's
         with self.batch():
             username = self.backend.existing(db_name)['username']
             if not self._own_layer(db_name, username):
@@ -139,9 +155,8 @@ class HostFirewall(Firewall):
             # hash), so that a list fails at this item and not at its end.
             self._problems(db_name, username, rules + [rule])
             self._queue(db_name, username, rules + [rule], saved=[rule])
-        if alone:  # written: another process may have stored a rule for the address first, and it is the one kept
-            rule = next((r for r in self.catalog.rules(self.db_type, db_name) if r['ip_address'] == ip_address), rule)
-        return self._result(rule), True
+            result = self._handing(self._result(rule))
+        return result, True
 
     def describe(self, db_name, rule, description):
         """Change a rule's description (nothing to enforce); returns the rule."""
@@ -159,8 +174,8 @@ class HostFirewall(Firewall):
             if not self.catalog.describe_rule(rule['rule_id'], description):
                 raise NotFound('firewall rule %s is not a rule of %s database %s' % (rule['rule_id'], self.db_type, db_name))
         if self._reads is not None:  # a batch's copies of the rules say the old description
-            self._reads.pop('rules', None)
-            self._reads.pop('by_database', None)
+            for key in ('rules', 'by_database', ('by_database', 'all')):
+                self._reads.pop(key, None)
         return self._result(rule)
 
     def remove(self, db_name, rule_id):
@@ -226,20 +241,18 @@ class HostFirewall(Firewall):
         """The database's rules: the catalog's, as a batch has changed them so far."""
         if self._queued and db_name in self._queued:
             return self._queued[db_name].rules
-        return self._by_database().get(db_name, [])
 
-    def _all_rules(self):
-        return remembered(self._reads, 'rules', self.catalog.rules)
-
-    def _by_database(self):
-        """{db_name: its rules} of this engine, from one read of the catalog."""
         def group():
             grouped = {}
             for rule in self._all_rules():
                 if rule['db_type'] == self.db_type:
                     grouped.setdefault(rule['db_name'], []).append(rule)
             return grouped
-        return remembered(self._reads, 'by_database', group)
+        return remembered_item(self._reads, 'by_database', db_name, lambda name: self.catalog.rules(self.db_type, name),
+                               group, [])
+
+    def _all_rules(self):
+        return remembered(self._reads, 'rules', self.catalog.rules)
 
     def _queue(self, db_name, username, rules, saved=(), gone=()):
         """Have the batch make ``rules`` (all of the database's) hold at its end, storing ``saved`` and forgetting
@@ -251,29 +264,34 @@ class HostFirewall(Firewall):
     def _problems(self, db_name, username, rules):
         """[(network or None, message)]: how each layer differs from ``rules`` (this database's), after refusing a
         database or table another catalog owns."""
+        return self._access_problems(db_name, username, rules) + self._network_problems(rules)
+
+    def _access_problems(self, db_name, username, rules):
+        """The database's own layer (pg_hba lines or MariaDB accounts) of _problems."""
+        if not self._own_layer(db_name, username):
+            return []
         identity = self.catalog.identity()
-        networks = [rule['ip_address'] for rule in rules]
-        problems = []
-        if self._own_layer(db_name, username):
-            access = self.driver.check_access(db_name, username, networks)
-            what = '%s of %s database %s' % (self.driver.access_label, self.db_type, db_name)
-            self._refuse_foreign(what, access.owner, identity)
-            problems += self._marks(what, access.owner, identity, bool(networks))
-            problems += access.problems
+        access = self.driver.check_access(db_name, username, [rule['ip_address'] for rule in rules])
+        what = '%s of %s database %s' % (self.driver.access_label, self.db_type, db_name)
+        self._refuse_foreign(what, access.owner, identity)
+        return self._marks(what, access.owner, identity, bool(rules)) + access.problems
+
+    def _network_problems(self, rules):
+        """The packet filter's part of _problems."""
+        identity = self.catalog.identity()
         # A database without rules has nothing in a shared packet filter to compare; a table of one owner is checked.
         state = self._network_state(identity) if rules or not self.network.shared else None
-        if state is not None:
-            what = 'nftables table inet wayscloud of this host'
-            self._refuse_foreign(what, state.owner, identity, MOVE_TABLE)
-            if rules and state.owner is not None:
-                problems += self._marks(what, state.owner, identity, True)
-            problems += [(None, damage) for damage in state.damage]
-            problems += [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'], rule['port']))
-                         for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
-        return problems
+        if state is None:
+            return []
+        what = 'nftables table inet wayscloud of this host'
+        self._refuse_foreign(what, state.owner, identity, MOVE_TABLE)
+        problems = self._marks(what, state.owner, identity, True) if rules and state.owner is not None else []
+        problems += [(None, damage) for damage in state.damage]
+        return problems + [(rule['ip_address'], '%s: %s to port %s not allowed' % (self.network.name, rule['ip_address'], rule['port']))
+                           for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
 
     def _network_state(self, identity):
-        return remembered(self._reads, 'network', lambda: self.network.read(identity, self._rule_ids()))
+        return remembered(self._reads, 'network', lambda: self.network.read(identity, self._rule_ids))
 
     def _own_layer(self, db_name, username):
         """Whether the database has access of its own: on MariaDB a copy's is its user's, which the rules of the user's
@@ -309,8 +327,9 @@ class HostFirewall(Firewall):
 
     def _write(self, queued):
         """Carry out a batch's changes ({db_name: Change}): under the locks, refuse what another catalog holds, rewrite
-        each layer once, read each back once, and then store and forget the rules of each database whose layers show
-        them; the others are named in the error, their rules left as they were."""
+        the databases' layer once and read it back, then the packet filter once from the rules of the databases whose
+        layer shows them, read it back, and store and forget the rules of each database both layers show; the others
+        are named in the error, their rules (and their pairs in the packet filter) left as they were."""
         with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
             self._forget_reads()
             recorded = self.catalog.setting('firewall_driver')
@@ -318,7 +337,10 @@ class HostFirewall(Firewall):
                 raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
                                    ' %s); this task says %s: use %s, or remove every rule before switching'
                                    % (recorded, self.catalog.state_dir, self.network.name, recorded))
-            present = set(database['db_name'] for database in self.driver.list_databases('cust_'))
+            found = {}  # a database a query each, or all of them in one for a long list
+            present = set(db_name for db_name in queued if remembered_item(
+                found, 'present', db_name, self.driver.read_database,
+                lambda: dict((database['db_name'], database) for database in self.driver.list_databases('cust_'))))
             accesses, failed, failing = {}, [], []
             for db_name, change in list(queued.items()):
                 change = queued[db_name] = self._now(db_name, change, db_name in present)
@@ -342,6 +364,14 @@ class HostFirewall(Firewall):
                 self.driver.set_accesses(accesses, identity)
             except BackendError as exc:  # what it did write is read back below, database by database
                 failed.append(exc)
+            self._forget_reads()
+            # The databases' own layer read back first: the packet filter takes the rules only of those that hold them.
+            for db_name, change in list(queued.items()):
+                left = self._access_problems(db_name, change.username, change.rules) if change.username else []
+                if left:
+                    del queued[db_name]
+                    failing.append(db_name)
+                    failed.append(BackendError('%s after the change' % left[0][1]))
             gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
             kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
                     and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
@@ -353,7 +383,7 @@ class HostFirewall(Firewall):
             for db_name, change in queued.items():
                 if change.username is not None:
                     try:
-                        self._verify(db_name, change.username, change.rules, change.gone, needed)
+                        self._verify_network(change.rules, change.gone, needed)
                     except BackendError as exc:
                         failed.append(exc)
                         failing.append(db_name)
@@ -392,12 +422,12 @@ class HostFirewall(Firewall):
         for rule in rules:
             pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
         self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity,
-                          self._rule_ids() | set(rule['rule_id'] for rule in rules))
+                          lambda: self._rule_ids() | set(rule['rule_id'] for rule in rules))
 
-    def _verify(self, db_name, username, rules, gone, needed):
-        """Read both layers back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may leave
-        its pair in the packet filter only while a rule of this catalog still needs it (``needed``: their pairs)."""
-        left = self._problems(db_name, username, rules)
+    def _verify_network(self, rules, gone, needed):
+        """Read the packet filter back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may
+        leave its pair in it only while a rule of this catalog still needs it (``needed``: their pairs)."""
+        left = self._network_problems(rules)
         if left:
             raise BackendError('%s after the change' % left[0][1])
         state = self._network_state(self.catalog.identity()) if gone else None

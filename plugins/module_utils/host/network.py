@@ -99,11 +99,11 @@ class UfwNetwork(Network):
     @staticmethod
     def _mine(comment, owner, rule_ids):
         """Whether a collection rule's comment names this catalog (or, written before catalogs had ids, one of its
-        rules)."""
+        rules: ``rule_ids()`` gives their ids, read only for such a comment)."""
         words = comment.split()
         if len(words) == 3:
             return owner is not None and words[1] == owner.catalog_id
-        return len(words) == 2 and words[1] in rule_ids
+        return len(words) == 2 and words[1] in rule_ids()
 
     def read(self, owner, rule_ids):
         admitted, mine = set(), set()

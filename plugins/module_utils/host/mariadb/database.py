@@ -16,7 +16,8 @@ import time
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, MissingLibrary
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import Access, Driver, first_line, remembered
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
+    Access, Driver, first_line, remembered, remembered_item)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import mysql_native_password_hash
 
 DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'
@@ -99,8 +100,8 @@ class MariaDBDriver(Driver):
                       autocommit=True, charset='utf8mb4', database=db_name)
         if self.login.host and not self.login.unix_socket:
             params.update(host=self.login.host, port=self.port)
-        else:
-            params['unix_socket'] = self.login.unix_socket or DEFAULT_SOCKET
+        else:  # TLS over a local socket protects nothing, and PyMySQL would build a context for it on each connection
+            params.update(unix_socket=self.login.unix_socket or DEFAULT_SOCKET, ssl_disabled=True)
         if self.login.password:
             params['password'] = self.login.password
         try:
@@ -206,17 +207,17 @@ class MariaDBDriver(Driver):
         """The user's accounts against the ones ``networks`` call for (one per allowed network, with the password hash
         and max_user_connections of its primary account and its grant on the database), and the catalog the
         collection's table of owners names: an Access."""
-        return Access(self._owners().get(user),
+        return Access(self._owner_of(user),
                       [(network, message) for network, message, dummy in self._account_changes(db_name, user, networks)])
 
     def set_accesses(self, accesses, owner):
         """Make the accounts of each database's user in ``accesses`` ({db_name: (user, networks)}, or None for a
         database that is gone: no network accounts for the user named like it) what its networks call for, recorded
         as ``owner``'s while there are any."""
-        recorded, marks, actions = self._owners(), {}, []  # all read first: each statement makes what was read stale
+        recorded, marks, actions = {}, {}, []  # all read first: each statement makes what was read stale
         for db_name, access in sorted(accesses.items()):
             user, networks = access or (db_name, ())
-            marks[user] = owner if networks else None
+            marks[user], recorded[user] = owner if networks else None, self._owner_of(user)
             actions += [action for dummy, dummy, action in self._account_changes(db_name, user, networks)]
         self._record_owners(dict((user, mark) for user, mark in marks.items() if recorded.get(user) != mark))
         for action in actions:
@@ -268,57 +269,50 @@ class MariaDBDriver(Driver):
                                % (user, PRIMARY_HOST))
         self.execute('ALTER USER %%s@%%s IDENTIFIED VIA %s USING %%s' % plugin, (user, host, password_hash))
 
-    def _accounts(self):
-        """{user: {host: (password hash, plugin, max_user_connections)}} of every account, in one read."""
-        def read():
-            accounts = {}
-            for user, host, password_hash, plugin, limit in self.execute(
-                    'SELECT User, Host, authentication_string, plugin, max_user_connections FROM mysql.user'):
-                accounts.setdefault(user, {})[host] = (password_hash, plugin, limit)
-            return accounts
-        return remembered(self.reads, 'accounts', read)
-
     def _accounts_of(self, user):
-        """{host: (password hash, plugin, max_user_connections)} of the user's accounts: in a batch from its one read of
-        every account, else in a query of its own."""
-        if self.reads is not None:
-            return self._accounts().get(user, {})
-        return dict((row[0], tuple(row[1:])) for row in self.execute(
-            'SELECT Host, authentication_string, plugin, max_user_connections FROM mysql.user WHERE User = %s', (user,)))
+        """{host: (password hash, plugin, max_user_connections)} of the user's accounts."""
+        query = 'SELECT User, Host, authentication_string, plugin, max_user_connections FROM mysql.user'
+
+        def read(where='', args=None):
+            accounts = {}
+            for row in self.execute(query + where, args):
+                accounts.setdefault(row[0], {})[row[1]] = tuple(row[2:])
+            return accounts
+        return remembered_item(self.reads, 'accounts', user, lambda user: read(' WHERE User = %s', (user,)).get(user, {}),
+                               read, {})
 
     def _privileges(self, user, db_name):
         """{host: 'Y'/'N' for each of _privilege_columns} of the user's accounts' rows in mysql.db for the database
-        (ALL PRIVILEGES is all 'Y'): in a batch from its one read of every row, else in a query of its own."""
+        (ALL PRIVILEGES is all 'Y')."""
         # One text of Y and N per row, made by the server: a host's thousands of rows then cost four values each.
         query = 'SELECT User, Db, Host, CONCAT(%s) FROM mysql.db' % ', '.join(
             quote_identifier(c) for c in self._privilege_columns())
-        escaped = quote_grant_database(db_name)[1:-1]
 
-        def read_all():
+        def read(where='', args=None):
             rows = {}
-            for row_user, row_db, host, flags in self.execute(query):
+            for row_user, row_db, host, flags in self.execute(query + where, args):
                 rows.setdefault((row_user, row_db), {})[host] = flags
             return rows
-        if self.reads is None:
-            return dict((row[2], row[3]) for row in self.execute(query + ' WHERE User = %s AND Db = %s', (user, escaped)))
-        return remembered(self.reads, 'privileges', read_all).get((user, escaped), {})
+        key = (user, quote_grant_database(db_name)[1:-1])
+        return remembered_item(self.reads, 'privileges', key, lambda key: read(' WHERE User = %s AND Db = %s', key).get(key, {}),
+                               read, {})
 
     def _privilege_columns(self):
         """The columns of mysql.db that together make ALL PRIVILEGES on a database (GRANT OPTION is not one)."""
         return remembered(self.reads, 'columns', lambda: [
             row[0] for row in self.execute("SHOW COLUMNS FROM mysql.db LIKE '%\\_priv'") if row[0] != 'Grant_priv'])
 
-    def _owners(self):
-        """{user: Owner} the collection's table of owners names for each user's accounts (none while it has no table)."""
-        def read():
+    def _owner_of(self, user):
+        """The Owner the collection's table of owners names for the user's accounts (None while it has no table)."""
+        def read(where='', args=None):
             try:
-                rows = self.execute('SELECT user_name, catalog_id, state_dir FROM %s' % OWNERS_TABLE)
+                rows = self.execute('SELECT user_name, catalog_id, state_dir FROM %s%s' % (OWNERS_TABLE, where), args)
             except BackendError as exc:
                 if exc.code in _NO_TABLE:
                     return {}
                 raise
-            return dict((user, Owner(catalog_id, state_dir)) for user, catalog_id, state_dir in rows)
-        return remembered(self.reads, 'owners', read)
+            return dict((name, Owner(catalog_id, state_dir)) for name, catalog_id, state_dir in rows)
+        return remembered_item(self.reads, 'owners', user, lambda user: read(' WHERE user_name = %s', (user,)).get(user), read)
 
     def _record_owners(self, owners):
         """Write the rows of the users in ``owners`` ({user: Owner, or None to delete its row}) in the table of owners,

@@ -121,7 +121,12 @@ def block_groups(lines):
 def read_block(path):
     """The lines between the markers (none when there is no block)."""
     with open(path) as handle:
-        current = handle.read().splitlines()
+        return block_lines(handle.read())
+
+
+def block_lines(text):
+    """The lines of a pg_hba.conf text between the markers (none when there is no block)."""
+    current = text.splitlines()
     if BLOCK_BEGIN in current and BLOCK_END in current:
         return current[current.index(BLOCK_BEGIN) + 1:current.index(BLOCK_END)]
     return []
@@ -150,7 +155,11 @@ def write_block(path, lines):
 def signature(path):
     """A digest of the file's content: an edit that keeps its size and time (or a clock's coarse steps) changes it."""
     with open(path, 'rb') as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+        return digest_of(handle.read())
+
+
+def digest_of(content):
+    return hashlib.sha256(content).hexdigest()
 
 
 def replace_file(path, lines):
@@ -179,7 +188,7 @@ class PostgreSQLDriver(Driver):
     new_database_needs_access_lines = True  # its pg_hba lines (local addresses, reject the rest) come at creation
     access_label = 'pg_hba lines'
     access_follows_user = False
-    _written = None  # (the file's signature, its block's groups) as this driver's last write left them
+    _parsed = None  # (a digest of the file, its block as block_groups parses it) as this driver last read or wrote it
 
     def _connect(self, db_name=None):
         psycopg2 = import_psycopg2()
@@ -381,7 +390,7 @@ class PostgreSQLDriver(Driver):
         """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
         local lines, administrator lines and rejects), the block's closing lines, and lines in it that are no customer
         or scratch database's (the next write takes them out): an Access, from one read of the file."""
-        groups, closing = remembered(self.reads, 'block', lambda: block_groups(read_block(self._hba_file())))
+        groups, closing = remembered(self.reads, 'block', self._block)
         mark, found = groups.get(db_name, (None, []))
         wanted = self._database_lines(db_name, user, networks)
         problems = [(line_network(line), 'pg_hba: %s missing' % line) for line in wanted if line not in found]
@@ -448,15 +457,26 @@ class PostgreSQLDriver(Driver):
     def _kept(self, groups):
         """The names of the block's ``groups`` it keeps: the customer and scratch databases that exist on the server.
         Any other line in it (for ``sameuser``, ``replication``, a database dropped outside the collection) is drift."""
-        names = [name for name in groups if name.startswith(('cust_', SCRATCH_PREFIX))]
-        return set(row[0] for row in self.execute(
-            'SELECT datname FROM pg_database WHERE datname = ANY(%s) AND datconnlimit <> -2', (names,))) if names else set()
+        # One read of the kind's names, not a comparison with each of a list of thousands.
+        return set(groups) & set(row[0] for row in self.execute(
+            'SELECT datname FROM pg_database WHERE datconnlimit <> -2 AND (starts_with(datname, %s) OR starts_with(datname, %s))',
+            ('cust_', SCRATCH_PREFIX)))
 
     def _strays(self, groups):
         """The block's lines (with their marks) that are no database's it keeps."""
         kept = self._kept(groups)
         return [line for name, (mark, lines) in groups.items() if name not in kept
                 for line in ([mark] if mark else []) + lines]
+
+    def _block(self):
+        """The block as block_groups parses it, parsed again only when the file's content changed: a task's checks,
+        its write and its read back parse a host's thousands of lines once."""
+        with open(self._hba_file(), 'rb') as handle:
+            content = handle.read()
+        digest = digest_of(content)
+        if self._parsed is None or self._parsed[0] != digest:
+            self._parsed = (digest, block_groups(block_lines(content.decode())))
+        return self._parsed[1]
 
     def _hba_file(self):
         return remembered(self.reads, 'hba_file', lambda: self.execute('SHOW hba_file')[0][0])
@@ -467,14 +487,9 @@ class PostgreSQLDriver(Driver):
         Reloads always: an earlier run may have written the file and died before the reload."""
         with self.access_lock():
             path = self._hba_file()
-            # Each of a list's new databases writes its lines: the block is parsed again only when someone else wrote.
-            written, self._written = self._written, None
-            if written is not None and written[0] == signature(path):
-                groups = collections.OrderedDict(written[1])
-            else:  # what is not a database's goes; the groups this driver wrote last kept only databases' already
-                groups = block_groups(read_block(path))[0]
-                kept = self._kept(groups)
-                groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
+            groups = self._block()[0]
+            kept = self._kept(groups)  # what is not a database's goes
+            groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
             previous = write_block(path, lines + self._closing_lines())
@@ -483,7 +498,7 @@ class PostgreSQLDriver(Driver):
                 if errors:
                     replace_file(path, previous)
                     raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
-            self._written = (signature(path), groups)
+            self._parsed = (signature(path), (groups, self._closing_lines()))
             self.execute('SELECT pg_reload_conf()')
             self.forget_reads()
 

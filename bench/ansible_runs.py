@@ -415,37 +415,44 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                     raise RuntimeError('%s at N=%d: changed=%d on the warm run' % (side, count, changed))
                 samples[side]['warm run (all)'].append(seconds)
                 if side == 'ours':
-                    samples[side]['one API request'].extend(request_work(books, names[:5]))
+                    rules, databases = request_work(books, names[:5])
+                    samples[side]['one API request'].extend(rules)
+                    samples[side]['one API database request'].extend(databases)
         for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
             row('N=%d: %s (%d + %d databases, lists, host, firewall_driver none)' % (count, label, count, count),
                 samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
         row('N=%d: one API request\'s firewall work, a rule added or removed (host engine, no HTTP)' % count,
             samples['ours']['one API request'], [])
+        row('N=%d: one API request\'s database work, a database created or deleted (host engine, no HTTP)' % count,
+            samples['ours']['one API database request'], [])
     servers.reset(books.state_dir)
 
 
 def request_work(books, names):
-    """Seconds of what the API server does on the host for one firewall request (a fresh engine, a batch of one) on
-    this host as the scale run left it: a rule added to each of ``names``, then removed, on each engine."""
-    seconds = []
+    """Seconds of what the API server does on the host for one request (a fresh engine, a batch of one) on this host
+    as the scale run left it, on each engine: ([a rule added to each of ``names``, then removed], [a database created
+    beside each, then deleted])."""
+    rules, databases = [], []
     for db_type, tag, socket, port in (('postgresql', 'pg', 'WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT'),
                                        ('mariadb', 'mdb', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT')):
         login = ServerLogin(unix_socket=books.env[socket], port=int(books.env[port]), public_host='127.0.0.1')
+
+        def timed_request(samples, step):
+            start = time.monotonic()
+            engine = HostDatabases(db_type, login, books.state_dir, network=NETWORKS['none'](run), run=run)
+            try:
+                answer = step(engine)
+            finally:
+                engine.close()
+            samples.append(time.monotonic() - start)
+            return answer
         for name in names:
             db_name = 'cust_bench_%s_%s' % (tag, name)
-            rule = None
-            for step in ('add', 'remove'):
-                start = time.monotonic()
-                databases = HostDatabases(db_type, login, books.state_dir, network=NETWORKS['none'](run), run=run)
-                try:
-                    if step == 'add':
-                        rule = databases.firewall().add(db_name, '198.51.100.9/32')[0]
-                    else:
-                        databases.firewall().remove(db_name, rule['rule_id'])
-                finally:
-                    databases.close()
-                seconds.append(time.monotonic() - start)
-    return seconds
+            rule = timed_request(rules, lambda engine: engine.firewall().add(db_name, '198.51.100.9/32')[0])
+            timed_request(rules, lambda engine: engine.firewall().remove(db_name, rule['rule_id']))
+            made = timed_request(databases, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
+            timed_request(databases, lambda engine: engine.delete(made))
+    return rules, databases
 
 
 # ---------------------------------------------------------------------------------------------- memory

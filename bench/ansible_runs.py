@@ -415,24 +415,27 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                     raise RuntimeError('%s at N=%d: changed=%d on the warm run' % (side, count, changed))
                 samples[side]['warm run (all)'].append(seconds)
                 if side == 'ours':
-                    rules, databases = request_work(books, names[:5])
+                    rules, created, deleted = request_work(books, names[:5])
                     samples[side]['one API request'].extend(rules)
-                    samples[side]['one API database request'].extend(databases)
+                    samples[side]['one API creation'].extend(created)
+                    samples[side]['one API deletion'].extend(deleted)
         for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
             row('N=%d: %s (%d + %d databases, lists, host, firewall_driver none)' % (count, label, count, count),
                 samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
         row('N=%d: one API request\'s firewall work, a rule added or removed (host engine, no HTTP)' % count,
             samples['ours']['one API request'], [])
-        row('N=%d: one API request\'s database work, a database created or deleted (host engine, no HTTP)' % count,
-            samples['ours']['one API database request'], [])
+        row('N=%d: one API request\'s database work, a database created (host engine, no HTTP)' % count,
+            samples['ours']['one API creation'], [])
+        row('N=%d: one API request\'s database work, a database deleted (host engine, no HTTP)' % count,
+            samples['ours']['one API deletion'], [])
     servers.reset(books.state_dir)
 
 
 def request_work(books, names):
     """Seconds of what the API server does on the host for one request (a fresh engine, a batch of one) on this host
     as the scale run left it, on each engine: ([a rule added to each of ``names``, then removed], [a database created
-    beside each, then deleted])."""
-    rules, databases = [], []
+    beside each], [then deleted])."""
+    rules, created, deleted = [], [], []
     for db_type, tag, socket, port in (('postgresql', 'pg', 'WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT'),
                                        ('mariadb', 'mdb', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT')):
         login = ServerLogin(unix_socket=books.env[socket], port=int(books.env[port]), public_host='127.0.0.1')
@@ -450,9 +453,9 @@ def request_work(books, names):
             db_name = 'cust_bench_%s_%s' % (tag, name)
             rule = timed_request(rules, lambda engine: engine.firewall().add(db_name, '198.51.100.9/32')[0])
             timed_request(rules, lambda engine: engine.firewall().remove(db_name, rule['rule_id']))
-            made = timed_request(databases, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
-            timed_request(databases, lambda engine: engine.delete(made))
-    return rules, databases
+            made = timed_request(created, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
+            timed_request(deleted, lambda engine: engine.delete(made))
+    return rules, created, deleted
 
 
 # ---------------------------------------------------------------------------------------------- memory

@@ -52,6 +52,8 @@ options:
       - With O(backend=host), the local socket to connect through.
       - For PostgreSQL the folder that holds the socket (a path to the C(.s.PGSQL.<port>) file works too);
         for MariaDB the socket file.
+      - MariaDB connections through a socket do not use TLS, so an administrative account created
+        C(REQUIRE SSL) logs in over TCP instead (O(login_host)).
     type: str
   state_dir:
     description:

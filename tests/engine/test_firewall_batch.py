@@ -15,7 +15,7 @@ import pytest
 
 from commands import run
 
-from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict, NotFound
+from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import PRIMARY_HOST
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
@@ -160,6 +160,31 @@ def test_a_database_whose_layer_fails_is_named_and_the_others_are_stored(two, mo
             firewall.add(second, SECOND)
             raise NotFound('no such item')
     assert sorted(stored(databases, first)) == [(FIRST, None), (SECOND, None)]
+
+
+def test_a_database_whose_layer_cannot_be_read_back_is_named_and_the_others_are_stored(two, monkeypatch):
+    """Reading one database's layer back after the write fails (a connection lost, say): the other's rules are
+    stored, the error names the one whose are not."""
+    databases, dummy, (first, second) = two
+    firewall, driver, written = databases.firewall(), databases.driver, []
+    set_accesses, check_access = driver.set_accesses, driver.check_access
+
+    def write(accesses, owner):
+        set_accesses(accesses, owner)
+        written.append(owner)
+
+    def check(db_name, user, networks):
+        if written and db_name == second:
+            raise BackendError('%s: the connection was lost' % driver.label)
+        return check_access(db_name, user, networks)
+    monkeypatch.setattr(driver, 'set_accesses', write)
+    monkeypatch.setattr(driver, 'check_access', check)
+    with pytest.raises(BackendError, match='rules of %s database %s are not changed: .*connection was lost'
+                       % (databases.db_type, second)):
+        with databases.batch():
+            firewall.add(first, FIRST)
+            firewall.add(second, SECOND)
+    assert stored(databases, first) == [(FIRST, None)] and stored(databases, second) == []
 
 
 def test_a_hand_edit_that_keeps_size_and_time_is_read(two):

@@ -45,7 +45,8 @@ _ONE_BY_ONE = 8
 def remembered_item(store, key, item, read_one, read_all, default=None):
     """``read_one(item)``, kept in ``store`` under ``key`` like ``remembered``. A batch reads its first _ONE_BY_ONE
     items a query each and then all of them in one (``read_all()``: {item: value}; an item it lacks is ``default``):
-    a task about one database costs the same on a host of thousands, a list of thousands reads each table once."""
+    a task about one database reads that database's rows however many the host has, a list of thousands reads each
+    table once."""
     if store is None:
         return read_one(item)
     whole = store.get((key, 'all'))
@@ -57,6 +58,17 @@ def remembered_item(store, key, item, read_one, read_all, default=None):
     if item not in items:
         items[item] = read_one(item)
     return items[item]
+
+
+def read_once(read):
+    """``read`` as a callable that reads on its first call only: a value a reader may need many times, or never."""
+    found = []
+
+    def value():
+        if not found:
+            found.append(read())
+        return found[0]
+    return value
 
 
 def loader_of(scratch):

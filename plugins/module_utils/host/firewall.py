@@ -11,9 +11,10 @@ Two layers must both allow a connection:
 The catalog holds the rules. A write reads each layer, rewrites the part of each that belongs to the databases it
 is about from their rules (and nothing of another database's), and reads it back: a rule is stored only once both
 layers show it, and forgotten only once both show it gone. What a layer has wrong besides (an edit by hand) is
-repaired on the way, and ``drift`` names it beforehand. A ``batch`` (a task's ``databases`` list) reads each layer
-once, and writes, reloads and reads back each once at its end, however many databases it changes: the cost of a
-list grows with its length, not with its length times the databases of the host.
+repaired on the way, and ``drift`` names it beforehand. A ``batch`` (a task's ``databases`` list) reads the rows of
+the databases it is about (each table whole once, past a few: driver.remembered_item), and writes, reloads and reads
+back each layer once at its end, however many databases it changes: the cost of a list grows with its length, not
+with its length times the databases of the host.
 
 Several catalogs (state_dirs) may share a server: a database's access that admits a network carries the mark
 of the catalog whose rules it holds, and another catalog is refused it while that one is there (docs/security.md,
@@ -31,7 +32,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.addresses impo
 from ansible_collections.wayscloud.databases.plugins.module_utils.backend import Firewall
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError, Conflict, NotFound, WaysCloudError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import gone
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import remembered, remembered_item
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import read_once, remembered, remembered_item
 from ansible_collections.wayscloud.databases.plugins.module_utils.resources import RULE_FIELDS
 from ansible_collections.wayscloud.databases.plugins.module_utils.timestamps import utc_now
 
@@ -75,9 +76,10 @@ class HostFirewall(Firewall):
             self._handed.append(rule)
         return rule
 
-    def _hand_over_stored(self, queued):
-        """After a batch's write: each rule it answered with says the rule stored for its database and address."""
-        stored = dict(((db_name, rule['ip_address']), rule) for db_name, change in queued.items() for rule in change.rules)
+    def _hand_over_stored(self, done):
+        """After a batch's write: each rule it answered with says the rule stored for its database and address by the
+        changes ``done`` (those of a database whose change failed stay as they were)."""
+        stored = dict(((rule['db_name'], rule['ip_address']), rule) for change in done for rule in change.rules)
         for rule in self._handed:
             rule.update(self._result(stored.get((rule['db_name'], rule['ip_address']), rule)))
 
@@ -97,7 +99,6 @@ class HostFirewall(Firewall):
                 try:
                     if queued:
                         self._write(queued)
-                        self._hand_over_stored(queued)
                 except WaysCloudError as late:
                     if not isinstance(exc, WaysCloudError):
                         raise
@@ -106,7 +107,6 @@ class HostFirewall(Firewall):
             queued, self._queued = self._queued, None
             if queued:
                 self._write(queued)
-                self._hand_over_stored(queued)
         finally:
             self._queued = self._reads = self.driver.reads = self._handed = None
 
@@ -291,7 +291,7 @@ class HostFirewall(Firewall):
                            for rule in rules if not self.network.admits(state.admitted, rule['ip_address'], rule['port'])]
 
     def _network_state(self, identity):
-        return remembered(self._reads, 'network', lambda: self.network.read(identity, self._rule_ids))
+        return remembered(self._reads, 'network', lambda: self.network.read(identity, read_once(self._rule_ids)))
 
     def _own_layer(self, db_name, username):
         """Whether the database has access of its own: on MariaDB a copy's is its user's, which the rules of the user's
@@ -329,7 +329,8 @@ class HostFirewall(Firewall):
         """Carry out a batch's changes ({db_name: Change}): under the locks, refuse what another catalog holds, rewrite
         the databases' layer once and read it back, then the packet filter once from the rules of the databases whose
         layer shows them, read it back, and store and forget the rules of each database both layers show; the others
-        are named in the error, their rules (and their pairs in the packet filter) left as they were."""
+        are named in the error and their rules left as they were in the catalog (in the packet filter too when their
+        own layer failed; one that failed the packet filter's read back has its pairs there until the next write)."""
         with self.catalog.lock('firewall', 'host'), self.driver.access_lock():
             self._forget_reads()
             recorded = self.catalog.setting('firewall_driver')
@@ -367,11 +368,14 @@ class HostFirewall(Firewall):
             self._forget_reads()
             # The databases' own layer read back first: the packet filter takes the rules only of those that hold them.
             for db_name, change in list(queued.items()):
-                left = self._access_problems(db_name, change.username, change.rules) if change.username else []
-                if left:
+                try:
+                    left = self._access_problems(db_name, change.username, change.rules) if change.username else []
+                    if left:
+                        raise BackendError('%s after the change' % left[0][1])
+                except BackendError as exc:
                     del queued[db_name]
                     failing.append(db_name)
-                    failed.append(BackendError('%s after the change' % left[0][1]))
+                    failed.append(exc)
             gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
             kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
                     and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
@@ -395,6 +399,7 @@ class HostFirewall(Firewall):
                 done.append(change)
             self.catalog.change_rules([rule for change in done for rule in change.saved],
                                       sorted(rule['rule_id'] for change in done for rule in change.gone))
+            self._hand_over_stored(done)
             self.catalog.set_setting('firewall_driver', self.network.name)
             self._forget_reads()
         if failed:
@@ -422,7 +427,7 @@ class HostFirewall(Firewall):
         for rule in rules:
             pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
         self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity,
-                          lambda: self._rule_ids() | set(rule['rule_id'] for rule in rules))
+                          read_once(lambda: self._rule_ids() | set(rule['rule_id'] for rule in rules)))
 
     def _verify_network(self, rules, gone, needed):
         """Read the packet filter back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may

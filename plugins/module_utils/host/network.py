@@ -99,7 +99,7 @@ class UfwNetwork(Network):
     @staticmethod
     def _mine(comment, owner, rule_ids):
         """Whether a collection rule's comment names this catalog (or, written before catalogs had ids, one of its
-        rules: ``rule_ids()`` gives their ids, read only for such a comment)."""
+        rules: ``rule_ids()`` gives their ids, read once and only for such a comment)."""
         words = comment.split()
         if len(words) == 3:
             return owner is not None and words[1] == owner.catalog_id

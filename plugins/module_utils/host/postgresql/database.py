@@ -118,12 +118,6 @@ def block_groups(lines):
     return groups, closing
 
 
-def read_block(path):
-    """The lines between the markers (none when there is no block)."""
-    with open(path) as handle:
-        return block_lines(handle.read())
-
-
 def block_lines(text):
     """The lines of a pg_hba.conf text between the markers (none when there is no block)."""
     current = text.splitlines()

@@ -84,13 +84,15 @@ def start_server(servers, db_type):
 
 
 def fill(servers, db_type, db_name, megabytes, value=1):
-    """Table t (v) with one row of ``value``, and table big with about ``megabytes`` of hardly compressible text."""
+    """Table t (v) with one row of ``value``, and table big with about ``megabytes`` of hardly compressible text. On
+    MariaDB big is an Aria table: a restore loads it as SQL through the loader's session for a while (an InnoDB
+    table's file is placed in an instant), so a fault during the load lands."""
     rows = megabytes * 1024 * 1024 // 64
     if db_type == 'postgresql':
         sql(servers, db_type, 'CREATE TABLE t (v int); INSERT INTO t VALUES (%d); CREATE TABLE big AS SELECT md5(random()::text)'
             ' || md5(random()::text) AS x FROM generate_series(1, %d)' % (value, rows), db_name)
     else:
-        sql(servers, db_type, 'CREATE TABLE t (v int); INSERT INTO t VALUES (%d); CREATE TABLE big (x char(64));'
+        sql(servers, db_type, 'CREATE TABLE t (v int); INSERT INTO t VALUES (%d); CREATE TABLE big (x char(64)) ENGINE=Aria;'
             ' INSERT INTO big SELECT concat(md5(rand()), md5(rand())) FROM seq_1_to_%d' % (value, rows), db_name)
 
 

@@ -281,7 +281,12 @@ def test_session_killed_during_a_restore(servers, scene):
         return bool(ids)
 
     def kill_sessions(process, finish):
-        wait_for(lambda: kill() or process.poll() is not None)
+        """Until the restore ends, kill every session working in its scratch database: the first one seen may be a
+        short one (making the tables), ending as it is killed."""
+        def killing():
+            kill()
+            return process.poll() is not None
+        wait_for(killing)
         return finish()
     problems = interrupted_restore(servers, scene, 'loadkill', kill_sessions, 'its session was killed too late')
     record('KILL of the restore session', settled(servers, scene, 'mariadb', problems))

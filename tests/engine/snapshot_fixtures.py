@@ -13,7 +13,7 @@ import hashlib
 import os
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import import_pymysql
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import import_psycopg2
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import block_lines, import_psycopg2
 
 POSTGRESQL_SCHEMA = """
 CREATE TABLE public.accounts (id bigserial PRIMARY KEY, owner text NOT NULL, balance numeric(12,2) NOT NULL DEFAULT 0);
@@ -148,3 +148,9 @@ def flip_one_byte(path):
         byte = handle.read(1)
         handle.seek(-1, 1)
         handle.write(bytes([byte[0] ^ 0x01]))
+
+
+def hba_block(databases):
+    """The lines of the collection's block in the PostgreSQL server's pg_hba.conf."""
+    with open(databases.driver.execute('SHOW hba_file')[0][0]) as handle:
+        return block_lines(handle.read())

@@ -17,13 +17,14 @@ import shutil
 import pytest
 
 from commands import run
+from snapshot_fixtures import hba_block
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import Conflict
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.mariadb.database import OWNERS_TABLE
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import (
-    MARK, block_groups, block_lines)
+    MARK, block_groups)
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 NETWORK = '198.51.100.0/24'
@@ -53,7 +54,7 @@ def layer(databases, db_name):
     password hash and limit), grants and owner's row."""
     driver = databases.driver
     if databases.db_type == 'postgresql':
-        return block_groups(read_block(databases))[0].get(db_name)
+        return block_groups(hba_block(databases))[0].get(db_name)
     accounts = driver.execute('SELECT Host, authentication_string, max_user_connections FROM mysql.user'
                               ' WHERE User = %s ORDER BY Host', (db_name,))
     grants = driver.execute('SELECT Host, Db FROM mysql.db WHERE User = %s ORDER BY Host', (db_name,))
@@ -63,12 +64,6 @@ def layer(databases, db_name):
 
 def hba_file(databases):
     return databases.driver.execute('SHOW hba_file')[0][0]
-
-
-def read_block(databases):
-    """The lines of the collection's block in the server's pg_hba.conf."""
-    with open(hba_file(databases)) as handle:
-        return block_lines(handle.read())
 
 
 def edit_hba(databases, edit):
@@ -222,10 +217,10 @@ def test_a_line_of_no_database_in_the_block_is_drift(logins, tmp_path):
         named = ['pg_hba: %s not declared' % line for line in hand]
         assert firewall.drift(db_name) == named and open(hba_file(databases)).read() == edited
         assert firewall.repair(db_name) == named
-        assert not set(hand) & set(read_block(databases)) and firewall.drift(db_name) == []
+        assert not set(hand) & set(hba_block(databases)) and firewall.drift(db_name) == []
         edit_hba(databases, lambda lines: lines[:1] + hand + lines[1:])
         firewall.add(db_name, '192.0.2.1/32')  # any write of the block
-        assert not set(hand) & set(read_block(databases)) and admits(databases, db_name, NETWORK)
+        assert not set(hand) & set(hba_block(databases)) and admits(databases, db_name, NETWORK)
     finally:
         edit_hba(databases, lambda lines: [line for line in lines if line not in hand])
         databases.delete(db_name)

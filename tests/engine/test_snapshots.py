@@ -21,7 +21,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import ServerLogin
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
-from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import block_groups, block_lines
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import block_groups
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import scram_sha_256_verifier
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.vault import VaultStore
@@ -30,7 +30,7 @@ from ansible_collections.wayscloud.databases.tests.environment import setting
 
 from commands import run
 
-from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, populate, query, run_script
+from snapshot_fixtures import admin, execute, fingerprint, flip_one_byte, hba_block, populate, query, run_script
 from test_databases import connect_as, create
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -179,8 +179,7 @@ def test_a_failed_creation_that_adopted_a_kept_user_gives_it_back_as_it_was(fill
     assert 'Vault refused to write' in str(refused.value) and 'undoing' not in str(refused.value), str(refused.value)
     assert databases.get(db_name) is None and databases.driver.user_state(db_name) == before
     if databases.db_type == 'postgresql':
-        with open(databases.driver.execute('SHOW hba_file')[0][0]) as handle:
-            assert db_name not in block_groups(block_lines(handle.read()))[0]
+        assert db_name not in block_groups(hba_block(databases))[0]
         with databases.driver.session_in('template1'):  # CREATE DATABASE fails, after the role took the new password
             with pytest.raises(BackendError, match='template1'):
                 databases.create('engtest', 'snap', connection_limit=17)

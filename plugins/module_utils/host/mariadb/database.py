@@ -278,8 +278,7 @@ class MariaDBDriver(Driver):
             for row in self.execute(query + where, args):
                 accounts.setdefault(row[0], {})[row[1]] = tuple(row[2:])
             return accounts
-        return remembered_item(self.reads, 'accounts', user, lambda user: read(' WHERE User = %s', (user,)).get(user, {}),
-                               read, {})
+        return self._rows_of('accounts', user, read, ' WHERE User = %s') or {}
 
     def _privileges(self, user, db_name):
         """{host: 'Y'/'N' for each of _privilege_columns} of the user's accounts' rows in mysql.db for the database
@@ -293,9 +292,8 @@ class MariaDBDriver(Driver):
             for row_user, row_db, host, flags in self.execute(query + where, args):
                 rows.setdefault((row_user, row_db), {})[host] = flags
             return rows
-        key = (user, quote_grant_database(db_name)[1:-1])
-        return remembered_item(self.reads, 'privileges', key, lambda key: read(' WHERE User = %s AND Db = %s', key).get(key, {}),
-                               read, {})
+        return self._rows_of('privileges', (user, quote_grant_database(db_name)[1:-1]), read,
+                             ' WHERE User = %s AND Db = %s') or {}
 
     def _privilege_columns(self):
         """The columns of mysql.db that together make ALL PRIVILEGES on a database (GRANT OPTION is not one)."""
@@ -312,7 +310,13 @@ class MariaDBDriver(Driver):
                     return {}
                 raise
             return dict((name, Owner(catalog_id, state_dir)) for name, catalog_id, state_dir in rows)
-        return remembered_item(self.reads, 'owners', user, lambda user: read(' WHERE user_name = %s', (user,)).get(user), read)
+        return self._rows_of('owners', user, read, ' WHERE user_name = %s')
+
+    def _rows_of(self, key, item, read, where):
+        """What ``read(where, args)`` ({item: value} of the rows it reads) says of ``item``, or None: the item's rows
+        alone through ``where`` (its placeholders take the item's parts), or, past a batch's first few, all rows."""
+        args = item if isinstance(item, tuple) else (item,)
+        return remembered_item(self.reads, key, item, lambda item: read(where, args).get(item), read)
 
     def _record_owners(self, owners):
         """Write the rows of the users in ``owners`` ({user: Owner, or None to delete its row}) in the table of owners,

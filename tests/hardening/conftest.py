@@ -58,6 +58,13 @@ def api_options(servers, db_type, url=None, key='WAYSCLOUD_TEST_KEY_INTERNAL'):
 
 
 MODULES = 'ansible_collections.wayscloud.databases.plugins.modules.'
+# The API server's keys (api.env): no log or output may hold one.
+KEYS = ('WAYSCLOUD_TEST_KEY_INTERNAL', 'WAYSCLOUD_TEST_KEY_CUSTOMER', 'WAYSCLOUD_TEST_KEY_READONLY', 'WAYSCLOUD_TEST_KEY_QUOTA')
+
+
+def files_under(*folders):
+    return sorted(path for folder in folders for path in glob.glob(os.path.join(folder, '**'), recursive=True)
+                  if os.path.isfile(path))
 
 
 def start_module(name, args, check=False, diff=False, python=sys.executable, argv=None):

@@ -196,10 +196,12 @@ class _Core:
     """The file, its schema, transactions and locks, and the helpers the records' queries go through; every read
     goes through ``_rows``, which finds nothing (and creates nothing) while the file does not exist."""
 
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, on_lock=None):
+        """``on_lock()``: called each time a lock is taken (what was read of the server before it may be stale)."""
         self.state_dir = state_dir
         self.path = os.path.join(state_dir, CATALOG_FILE)
         self._conn = None
+        self.on_lock = on_lock
 
     def _exists(self):
         return self._conn is not None or os.path.exists(self.path)
@@ -273,6 +275,8 @@ class _Core:
                     raise
                 yield False
                 return
+            if self.on_lock is not None:
+                self.on_lock()
             yield True
         finally:
             os.close(fd)

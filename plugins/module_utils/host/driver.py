@@ -170,6 +170,18 @@ class Driver:
             except BackendError:
                 pass  # the session is lost, and its lock with it
 
+    def read_database(self, db_name):
+        """The database as the server has it ({db_name, owner, connection_limit, comment}), or None. A batch reads
+        its first few databases a query each, then every database of the server in one (remembered_item)."""
+        return remembered_item(self.reads, 'databases', db_name, self._read_database,
+                               lambda: dict((database['db_name'], database) for database in self.list_databases('')))
+
+    def rows_of(self, key, item, read, where):
+        """What ``read(where, args)`` ({item: value} of the rows it reads) says of ``item``, or None: the item's rows
+        alone through ``where`` (its placeholders take the item's parts), or, past a batch's first few, all rows."""
+        args = item if isinstance(item, tuple) else (item,)
+        return remembered_item(self.reads, key, item, lambda item: read(where, args).get(item), read)
+
     def forget_reads(self):
         """After a write of the access layer: what a batch remembered of it is stale."""
         if self.reads is not None:

@@ -125,7 +125,7 @@ class MariaDBDriver(Driver):
         name, owner, limit = row
         return dict(db_name=name, owner=owner, connection_limit=connection_limit(limit), comment=None)
 
-    def read_database(self, db_name):
+    def _read_database(self, db_name):
         rows = self.execute(self._DATABASES + ' WHERE s.SCHEMA_NAME = %s AND BINARY s.SCHEMA_NAME = %s',
                             (PRIMARY_HOST, db_name, db_name))
         return self._database_row(rows[0]) if rows else None
@@ -278,7 +278,7 @@ class MariaDBDriver(Driver):
             for row in self.execute(query + where, args):
                 accounts.setdefault(row[0], {})[row[1]] = tuple(row[2:])
             return accounts
-        return self._rows_of('accounts', user, read, ' WHERE User = %s') or {}
+        return self.rows_of('accounts', user, read, ' WHERE User = %s') or {}
 
     def _privileges(self, user, db_name):
         """{host: 'Y'/'N' for each of _privilege_columns} of the user's accounts' rows in mysql.db for the database
@@ -292,8 +292,8 @@ class MariaDBDriver(Driver):
             for row_user, row_db, host, flags in self.execute(query + where, args):
                 rows.setdefault((row_user, row_db), {})[host] = flags
             return rows
-        return self._rows_of('privileges', (user, quote_grant_database(db_name)[1:-1]), read,
-                             ' WHERE User = %s AND Db = %s') or {}
+        return self.rows_of('privileges', (user, quote_grant_database(db_name)[1:-1]), read,
+                            ' WHERE User = %s AND Db = %s') or {}
 
     def _privilege_columns(self):
         """The columns of mysql.db that together make ALL PRIVILEGES on a database (GRANT OPTION is not one)."""
@@ -310,13 +310,7 @@ class MariaDBDriver(Driver):
                     return {}
                 raise
             return dict((name, Owner(catalog_id, state_dir)) for name, catalog_id, state_dir in rows)
-        return self._rows_of('owners', user, read, ' WHERE user_name = %s')
-
-    def _rows_of(self, key, item, read, where):
-        """What ``read(where, args)`` ({item: value} of the rows it reads) says of ``item``, or None: the item's rows
-        alone through ``where`` (its placeholders take the item's parts), or, past a batch's first few, all rows."""
-        args = item if isinstance(item, tuple) else (item,)
-        return remembered_item(self.reads, key, item, lambda item: read(where, args).get(item), read)
+        return self.rows_of('owners', user, read, ' WHERE user_name = %s')
 
     def _record_owners(self, owners):
         """Write the rows of the users in ``owners`` ({user: Owner, or None to delete its row}) in the table of owners,

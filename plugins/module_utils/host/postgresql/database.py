@@ -220,7 +220,7 @@ class PostgreSQLDriver(Driver):
         name, owner, limit, comment = row
         return dict(db_name=name, owner=owner, connection_limit=connection_limit(limit), comment=comment)
 
-    def read_database(self, db_name):
+    def _read_database(self, db_name):
         rows = self.execute(self._DATABASES + ' WHERE d.datname = %s AND d.datconnlimit <> -2', (db_name,))
         return self._database_row(rows[0]) if rows else None
 
@@ -250,7 +250,8 @@ class PostgreSQLDriver(Driver):
         return self.execute('SHOW server_version')[0][0]
 
     def user_exists(self, username):
-        return bool(self.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (username,)))
+        return bool(self.rows_of('roles', username, lambda where='', args=None: dict(
+            (row[0], True) for row in self.execute('SELECT rolname FROM pg_roles' + where, args)), ' WHERE rolname = %s'))
 
     def create_database(self, db_name, username, password, connection_limit, description):
         """Owner role (in the tenant group), then the database; if the database fails, a role this call made is dropped
@@ -303,15 +304,21 @@ class PostgreSQLDriver(Driver):
         for (owner,) in outside:
             self.execute(self.sql('GRANT {} TO {}', TENANT_GROUP, owner))
 
+    def _settings(self, db_name):
+        """(database's limit, role's limit, comment, owner) of a database, the role named like it, or None."""
+        def read(where='', args=None):
+            return dict((row[0], tuple(row[1:])) for row in self.execute(
+                "SELECT d.datname, d.datconnlimit, r.rolconnlimit, shobj_description(d.oid, 'pg_database'),"
+                ' pg_get_userbyid(d.datdba) FROM pg_database d LEFT JOIN pg_roles r ON r.rolname = d.datname' + where, args))
+        return self.rows_of('settings', db_name, read, ' WHERE d.datname = %s')
+
     def kept_settings(self, db_name):
         """Where the server keeps a database's settings, {field: {place: value}}: its connection limit on the database
         and on the role named like it (as set_connection_limit sets them), its description as its comment."""
-        rows = self.execute("SELECT d.datconnlimit, r.rolconnlimit, shobj_description(d.oid, 'pg_database')"
-                            ' FROM pg_database d LEFT JOIN pg_roles r ON r.rolname = d.datname WHERE d.datname = %s',
-                            (db_name,))
-        if not rows:
+        settings = self._settings(db_name)
+        if settings is None:
             return {}
-        database, role, comment = rows[0]
+        database, role, comment, dummy = settings
         limits = {'database %s' % db_name: connection_limit(database)}
         if role is not None:
             limits['role %s' % db_name] = connection_limit(role)
@@ -319,8 +326,8 @@ class PostgreSQLDriver(Driver):
 
     def owner_drift(self, db_name, username):
         """{place: as found} where ``username`` is not the database's owner; empty when it is."""
-        rows = self.execute('SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s', (db_name,))
-        owner = rows[0][0] if rows else None
+        settings = self._settings(db_name)
+        owner = settings[3] if settings else None
         return {} if owner == username else {'owner of database %s' % db_name: owner}
 
     def set_owner(self, db_name, username):

@@ -29,9 +29,9 @@ summary() {
 
 # Two lanes at once, each with servers and an API server of its own, the gates' lines as they end and one
 # summary. Gates wait on servers, sleep through injected faults and start a Python per task: one after
-# another they keep 2 cores about two thirds busy (61 minutes here; 37 in two lanes). Lane 1 takes the
-# longest gate (hardening), sanity (its two runs share $SANITY_WORK), playbooks and docs; lane 2 the rest,
-# about as long (integration its longest).
+# another they keep 2 cores about two thirds busy (61 minutes here; 37 in two lanes). The first lane
+# ($WORK/lane-0) takes the longest gate (hardening), sanity (its two runs share $SANITY_WORK), playbooks and docs;
+# the second ($WORK/lane-1) the rest, about as long (integration its longest).
 run_lanes() {
   local first=" hardening sanity-oldest sanity-newest playbooks docs " lanes=("" "") gate k pids=() passed=0 failed=0 names=""
   for gate in $GATES; do

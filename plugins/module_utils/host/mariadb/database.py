@@ -17,7 +17,7 @@ from ansible_collections.wayscloud.databases.plugins.module_utils.errors import 
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import ValidationError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.driver import (
-    Access, Driver, first_line, remembered, remembered_item)
+    Access, Driver, first_line, remembered)
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.secrets import mysql_native_password_hash
 
 DEFAULT_SOCKET = '/run/mysqld/mysqld.sock'

@@ -197,7 +197,8 @@ class _Core:
     goes through ``_rows``, which finds nothing (and creates nothing) while the file does not exist."""
 
     def __init__(self, state_dir, on_lock=None):
-        """``on_lock()``: called each time a lock is taken (what was read of the server before it may be stale)."""
+        """``on_lock(db_type, db_name)``: called each time a lock is taken (what was read of the server before it may
+        be stale)."""
         self.state_dir = state_dir
         self.path = os.path.join(state_dir, CATALOG_FILE)
         self._conn = None
@@ -276,7 +277,7 @@ class _Core:
                 yield False
                 return
             if self.on_lock is not None:
-                self.on_lock()
+                self.on_lock(db_type, db_name)
             yield True
         finally:
             os.close(fd)

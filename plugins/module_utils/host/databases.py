@@ -45,8 +45,9 @@ class HostDatabases(backend.Databases):
         {db_type: ServerLogin} of other engines, for siblings (the task's own)."""
         self.db_type = naming.check_db_type(db_type)
         self.driver = DRIVERS[db_type](login, queries)
-        # A batch remembers what it read of the server (driver.reads); a change, made under a lock, reads afresh.
-        self.catalog = Catalog(state_dir, on_lock=self.driver.forget_reads)
+        # A batch remembers what it read of the server (driver.reads); a change, made under its database's lock,
+        # reads afresh (the firewall's write forgets by itself).
+        self.catalog = Catalog(state_dir, on_lock=lambda kind, name: kind == self.db_type and self.driver.forget_reads())
         self.vault = vault
         self.network = network
         self.run = run

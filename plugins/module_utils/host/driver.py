@@ -38,8 +38,12 @@ def remembered(store, key, read):
     return store[key]
 
 
-# A batch reads the rows of this many users (or databases) one query each; asked about more, it reads them all at once.
+# A batch reads the rows of this many users (or databases) one query each; asked about more, it reads them all at once,
+# up to this many times a batch (a list's checks, its write, its read back); after that, a query each again: a list
+# whose items write now and then (each write forgets) does not read whole tables again and again.
 _ONE_BY_ONE = 8
+_WHOLE_READS = 3
+_SPENT = ('whole reads',)  # a store's key: {key: how many times its table was read whole}; forget() keeps it
 
 
 def remembered_item(store, key, item, read_one, read_all, default=None):
@@ -51,13 +55,23 @@ def remembered_item(store, key, item, read_one, read_all, default=None):
         return read_one(item)
     whole = store.get((key, 'all'))
     items = store.setdefault(key, {})
-    if whole is None and item not in items and len(items) >= _ONE_BY_ONE:
+    spent = store.setdefault(_SPENT, {})
+    if whole is None and item not in items and len(items) >= _ONE_BY_ONE and spent.get(key, 0) < _WHOLE_READS:
+        spent[key] = spent.get(key, 0) + 1
         whole = store[(key, 'all')] = read_all()
     if whole is not None:
         return whole.get(item, default)
     if item not in items:
         items[item] = read_one(item)
     return items[item]
+
+
+def forget(store):
+    """What ``store`` remembered is stale (after a write): it goes, but not the count of its whole reads."""
+    spent = store.get(_SPENT)
+    store.clear()
+    if spent is not None:
+        store[_SPENT] = spent
 
 
 def read_once(read):
@@ -109,7 +123,7 @@ class Driver:
         self.warnings = []
         self._conn = None
         self._access_locked = False
-        self.reads = None  # while a batch of firewall changes runs: what was read of the access layer (remembered)
+        self.reads = None  # while a batch runs: what was read of the access layer, databases and roles (remembered)
 
     def _connect(self, db_name=None):
         """A new administrator connection (to ``db_name``, else the server's maintenance database)."""
@@ -143,7 +157,7 @@ class Driver:
         if log:
             self.queries.append(text)
         if not text.lstrip().upper().startswith(('SELECT', 'SHOW')):
-            self.forget_reads()  # a statement that may change accounts or grants
+            self.forget_reads()  # a statement that may change what a batch remembered
         try:
             with conn.cursor() as cursor:
                 cursor.execute(query, params)
@@ -183,9 +197,9 @@ class Driver:
         return remembered_item(self.reads, key, item, lambda item: read(where, args).get(item), read)
 
     def forget_reads(self):
-        """After a write of the access layer: what a batch remembered of it is stale."""
+        """After a write, or once a database's lock is taken: what a batch remembered may be stale."""
         if self.reads is not None:
-            self.reads.clear()
+            forget(self.reads)
 
     def _lock_access(self):
         raise NotImplementedError

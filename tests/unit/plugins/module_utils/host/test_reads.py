@@ -76,3 +76,14 @@ def test_ufw_reads_the_catalogs_rule_ids_once_for_any_number_of_old_comments():
     network = UfwNetwork(lambda argv, **kwargs: lines[-1])
     network.read(Owner('cat1', None), driver.read_once(rule_ids))
     assert len(calls) == 1
+
+
+def test_a_batch_that_writes_now_and_then_reads_a_table_whole_a_few_times_only():
+    """Each write forgets what was read; past driver._WHOLE_READS whole reads, a batch reads a row each again."""
+    store, reads = {}, Reads()
+    for number in range(90):
+        assert driver.remembered_item(store, 'table', 'user%d' % number, reads.read_one, reads.read_all) == number
+        if number % 9 == 8:
+            driver.forget(store)  # an item that wrote
+    assert reads.all == driver._WHOLE_READS
+    assert len(reads.one) == driver._WHOLE_READS * driver._ONE_BY_ONE + (90 - 9 * driver._WHOLE_READS)

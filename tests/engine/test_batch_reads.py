@@ -20,7 +20,7 @@ ROW_READS = ('FROM pg_database d', 'information_schema.SCHEMATA')
 
 
 def made(engine, requested_names):
-    databases, state_dir = engine
+    databases = engine[0]
     databases.network = NETWORKS['none'](run)
     names = []
     for requested in requested_names:

@@ -338,10 +338,8 @@ class HostFirewall(Firewall):
                 raise BackendError('the firewall rules on this host are enforced with firewall_driver %s (recorded in'
                                    ' %s); this task says %s: use %s, or remove every rule before switching'
                                    % (recorded, self.catalog.state_dir, self.network.name, recorded))
-            found = {}  # a database a query each, or all of them in one for a long list
-            present = set(db_name for db_name in queued if remembered_item(
-                found, 'present', db_name, self.driver.read_database,
-                lambda: dict((database['db_name'], database) for database in self.driver.list_databases('cust_'))))
+            # A database a query each, or all of them in one for a long list (driver.read_database).
+            present = set(db_name for db_name in queued if self.driver.read_database(db_name) is not None)
             accesses, failed, failing = {}, [], []
             for db_name, change in list(queued.items()):
                 change = queued[db_name] = self._now(db_name, change, db_name in present)

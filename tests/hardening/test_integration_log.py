@@ -19,7 +19,7 @@ def test_integration_log_has_no_keys(servers, figures):
     must hold none of the API keys and the Vault token the targets used. Their passwords are unknown here:
     test_secrets.py covers passwords."""
     log = os.environ.get('WAYSCLOUD_INTEGRATION_LOG')
-    if not log or not os.path.exists(log):
+    if not log:
         pytest.skip('no integration log: gate integration runs this test after its targets')
     outputs = [log] + [path for path in files_under(os.path.join(COLLECTION, 'tests', 'output'))
                        if not path.endswith('integration_config.yml')]

@@ -6,6 +6,8 @@ database's rows; a list of thousands reads each table once; a value some readers
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 from ansible_collections.wayscloud.databases.plugins.module_utils.host import driver
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import UfwNetwork
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.catalog import Owner
@@ -87,3 +89,11 @@ def test_a_batch_that_writes_now_and_then_reads_a_table_whole_a_few_times_only()
             driver.forget(store)  # an item that wrote
     assert reads.all == driver._WHOLE_READS
     assert len(reads.one) == driver._WHOLE_READS * driver._ONE_BY_ONE + (90 - 9 * driver._WHOLE_READS)
+
+
+def test_the_developer_guide_says_how_often_a_batch_reads_a_table_whole():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), *['..'] * 5))
+    with open(os.path.join(root, 'docs', 'dev.md')) as handle:
+        guide = ' '.join(handle.read().split())
+    words = {1: 'once', 2: 'twice', 3: 'three times', 4: 'four times'}
+    assert 'the whole table, at most %s a batch' % words[driver._WHOLE_READS] in guide

@@ -50,6 +50,10 @@ BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the colle
 BLOCK_END = '# END wayscloud.databases'
 # Before each database's lines: the catalog that wrote them, ``# wayscloud <catalog id> <db_name> <state_dir as JSON>``.
 MARK = '# wayscloud '
+# The block's first line: a digest of every other line of the file and of the server's version, as the collection
+# wrote the file after PostgreSQL accepted it, or after adding lines of its own making to a file so written. A write
+# that finds it true needs no check of the file's thousands of lines; any other edit of the file makes it untrue.
+ACCEPTED = '# accepted by PostgreSQL '
 
 
 EVERYWHERE = ('0.0.0.0/0', '::/0')
@@ -103,19 +107,27 @@ def block_groups(lines):
     """The block as ({db_name: (its mark line or None, its lines)} in the block's order, the lines for ``all``: the
     closing ones). Any other comment goes: the block is the collection's."""
     groups, closing = collections.OrderedDict(), []
+    prefix, found = None, None  # the start of the last database's host lines, and its lines: a host has thousands
     for line in lines:
+        if prefix is not None and line.startswith(prefix):
+            found.append(line)
+            continue
         if line.startswith(MARK):
-            db_name = line[len(MARK):].split(' ')[1:2]
+            db_name = line[len(MARK):].split(' ', 2)[1:2]
             if db_name:
-                groups[db_name[0]] = (line, groups.get(db_name[0], (None, []))[1])
-        elif line.strip() and not line.lstrip().startswith('#'):
-            db_name = line_database(line)
-            if db_name == 'all':
-                closing.append(line)
-            else:
-                mark, found = groups.get(db_name, (None, []))
-                groups[db_name] = (mark, found + [line])
-    return groups, closing
+                groups.setdefault(db_name[0], [None, []])[0] = line
+            continue
+        fields = line.split(None, 2)
+        if not fields or fields[0].startswith('#'):
+            continue
+        db_name = fields[1].strip('"') if len(fields) > 1 else None
+        if db_name == 'all':
+            closing.append(line)
+        else:
+            found = groups.setdefault(db_name, [None, []])[1]
+            found.append(line)
+            prefix = None if db_name is None else 'host %s ' % quote_hba(db_name)
+    return collections.OrderedDict((name, tuple(group)) for name, group in groups.items()), closing
 
 
 def block_lines(text):
@@ -126,24 +138,51 @@ def block_lines(text):
     return []
 
 
-def write_block(path, lines):
-    """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode).
+def accepted_line(lines, version):
+    """The line that says PostgreSQL ``version`` accepts a file of ``lines`` (every line but this one)."""
+    return '%s%d, sha256 %s' % (ACCEPTED, version, digest_of('\n'.join(lines).encode()))
 
-    Returns the file's previous lines, or None when it already says exactly that.
+
+def is_accepted(lines, version):
+    """Whether a file's ``lines`` have a true accepted line for PostgreSQL ``version`` after the block's first."""
+    at = lines.index(BLOCK_BEGIN) + 1 if BLOCK_BEGIN in lines else len(lines)
+    return at < len(lines) and lines[at] == accepted_line(lines[:at] + lines[at + 1:], version)
+
+
+def stamped(lines, version):
+    """A file's ``lines`` with the accepted line for PostgreSQL ``version`` after the block's first."""
+    at = lines.index(BLOCK_BEGIN) + 1
+    return lines[:at] + [accepted_line(lines, version)] + lines[at:]
+
+
+def write_block(path, lines, version):
+    """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode); a file that was
+    accepted by PostgreSQL ``version`` stays so (the collection's lines are all that changed), and says so.
+
+    Returns (the file's previous lines, or None when it already says exactly that; whether it was accepted). A file
+    that was not is written without the accepted line, for stamp_accepted once PostgreSQL accepts it: one killed
+    before that stays unaccepted.
     """
     with open(path) as handle:
         current = handle.read().splitlines()
     if BLOCK_BEGIN in current and BLOCK_END in current:
-        start, end = current.index(BLOCK_BEGIN), current.index(BLOCK_END)
-        rest = current[:start] + current[end + 1:]
+        rest = current[:current.index(BLOCK_BEGIN)] + current[current.index(BLOCK_END) + 1:]
     else:
         rest = current
-    block = [BLOCK_BEGIN] + lines + [BLOCK_END] if lines else []
-    wanted = block + rest
+    wanted = ([BLOCK_BEGIN] + lines + [BLOCK_END] if lines else []) + rest
+    accepted = bool(lines) and is_accepted(current, version)
+    if accepted:
+        wanted = stamped(wanted, version)
     if wanted == current:
-        return None
+        return None, accepted
     replace_file(path, wanted)
-    return current
+    return current, accepted
+
+
+def stamp_accepted(path, version):
+    """Say in the file at ``path`` that PostgreSQL ``version`` accepts it (it has just checked it whole)."""
+    with open(path) as handle:
+        replace_file(path, stamped(handle.read().splitlines(), version))
 
 
 def signature(path):
@@ -484,8 +523,9 @@ class PostgreSQLDriver(Driver):
 
     def _write(self, change):
         """Let ``change`` edit the block's groups ({db_name: (mark, lines)}, in order), then write them with the closing
-        lines after them, under the server's access lock; a file PostgreSQL would not accept is put back as it was.
-        Reloads always: an earlier run may have written the file and died before the reload."""
+        lines after them, under the server's access lock. PostgreSQL checks the whole file unless it was as the
+        collection left it (ACCEPTED); a file it would not accept is put back as it was. Reloads always: an earlier run
+        may have written the file and died before the reload."""
         with self.access_lock():
             path = self._hba_file()
             groups = self._block()[0]
@@ -493,12 +533,13 @@ class PostgreSQLDriver(Driver):
             groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
-            previous = write_block(path, lines + self._closing_lines())
-            if previous is not None:
+            previous, accepted = write_block(path, lines + self._closing_lines(), self.conn.server_version)
+            if previous is not None and not accepted:
                 errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
                 if errors:
                     replace_file(path, previous)
                     raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
+                stamp_accepted(path, self.conn.server_version)
             self._parsed = (signature(path), (groups, self._closing_lines()))
             self.execute('SELECT pg_reload_conf()')
             self.forget_reads()

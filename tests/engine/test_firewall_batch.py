@@ -200,7 +200,7 @@ def test_a_hand_edit_that_keeps_size_and_time_is_read(two):
     databases.made.append(third)
     with open(path) as handle:
         text = handle.read()
-    line = 'host "%s" "%s" 127.0.0.1/32 scram-sha-256' % (first, first)
+    line = 'host "%s" "%s","postgres" 127.0.0.1/32 scram-sha-256' % (first, first)
     assert line in text
     info = os.stat(path)
     with open(path, 'w') as handle:

@@ -85,13 +85,13 @@ def test_a_hand_edit_is_named_then_repaired(shared):
     if databases.db_type == 'postgresql':
         allow = 'host "%s" "%s" %s scram-sha-256' % (db_name, db_name, NETWORK)
         stray = 'host "%s" "%s" 203.0.113.9/32 scram-sha-256' % (db_name, db_name)
-        closing = 'host all +wayscloud_tenants ::/0 reject'
+        closing = 'host all +wayscloud_tenants all reject'
         edits = [
             (lambda lines: [line for line in lines if line != allow], ['pg_hba: %s missing' % allow]),
             (lambda lines: lines[:lines.index(allow) + 1] + [stray] + lines[lines.index(allow) + 1:],
              ['pg_hba: %s not declared' % stray]),
             (lambda lines: [line for line in lines if line != closing],
-             ['pg_hba: the closing lines that reject the members of wayscloud_tenants over TCP are not as written']),
+             ['pg_hba: the closing line that rejects the members of wayscloud_tenants over TCP is not as written']),
         ]
     else:
         account = "'%s'@'%s'" % (db_name, ACCOUNT_HOST)

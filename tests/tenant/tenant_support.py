@@ -202,10 +202,10 @@ def hba_admissions(path, owners, mine, others):
                 if not inside:
                     found.append(line)
                     continue
-                database, user = fields[1].strip('"'), fields[2].strip('"')
-                if database in mine or database not in owners or fields[-1] == 'reject' and user == 'all':
+                database, users = fields[1].strip('"'), [user.strip('"') for user in fields[2].split(',')]
+                if database in mine or database not in owners or fields[-1] == 'reject' and users == ['all']:
                     continue
-                if user != owners[database] and user in others:
+                if any(user != owners[database] and user in others for user in users):
                     found.append('(block) %s' % line)
     return found
 

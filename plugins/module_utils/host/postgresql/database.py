@@ -27,7 +27,7 @@ DEFAULT_SOCKET_DIR = '/var/run/postgresql'
 # Given at connection time they outrank what a database's owner set with ALTER DATABASE ... SET, which
 # would otherwise reach a session into that database (a read-only default would stop a restore's clean-up).
 SESSION_OPTIONS = '-c search_path=pg_catalog,pg_temp -c default_transaction_read_only=off'
-# Every customer database's owner is a member; the block's last lines reject its members over TCP, so a
+# Every customer database's owner is a member; the block's last line rejects its members over TCP, so a
 # database is closed from the moment it exists, before its own lines are written.
 TENANT_GROUP = 'wayscloud_tenants'
 _DUPLICATE_OBJECT = '42710'
@@ -54,9 +54,6 @@ MARK = '# wayscloud '
 # wrote the file after PostgreSQL accepted it, or after adding lines of its own making to a file so written. A write
 # that finds it true needs no check of the file's thousands of lines; any other edit of the file makes it untrue.
 ACCEPTED = '# accepted by PostgreSQL '
-
-
-EVERYWHERE = ('0.0.0.0/0', '::/0')
 
 
 def connection_limit(value):
@@ -428,7 +425,7 @@ class PostgreSQLDriver(Driver):
 
     def check_access(self, db_name, user, networks):
         """The database's lines in the block against the lines ``user`` and ``networks`` call for (its allow lines,
-        local lines, administrator lines and rejects), the block's closing lines, and lines in it that are no customer
+        local lines, administrator lines and reject), the block's closing line, and lines in it that are no customer
         or scratch database's (the next write takes them out): an Access, from one read of the file."""
         groups, closing = remembered(self.reads, 'block', self._block)
         mark, found = groups.get(db_name, (None, []))
@@ -440,7 +437,7 @@ class PostgreSQLDriver(Driver):
         problems += [(None, 'pg_hba: %s not declared' % line) for line in remembered(
             self.reads, 'strays', lambda: self._strays(groups))]
         if closing != self._closing_lines():
-            problems.append((None, 'pg_hba: the closing lines that reject the members of %s over TCP are not as'
+            problems.append((None, 'pg_hba: the closing line that rejects the members of %s over TCP is not as'
                                    ' written' % TENANT_GROUP))
         return Access(parse_mark(mark), problems)
 
@@ -475,9 +472,11 @@ class PostgreSQLDriver(Driver):
         self._write(change)
 
     def _database_lines(self, db_name, user, networks):
-        """A database's lines: ``user`` from the local addresses and ``networks``, the administrator from the
+        """A database's lines: ``user`` from the local addresses and ``networks``, the administrator with it from the
         local addresses, everyone else rejected over TCP. A scratch database's user is its loader, admitted
-        from where this task connects, over the socket too."""
+        from where this task connects, over the socket too. As few lines as that takes: every connection to the
+        server reads the file's lines in order until one matches (13 ms more a connection at 7 lines for each of
+        1000 databases, 7 ms at 4), and PostgreSQL 15 takes one address a line."""
         name, admin, user = quote_hba(db_name), quote_hba(self.login.user or self.default_user), quote_hba(user)
         lines = []
         if db_name.startswith(SCRATCH_PREFIX):
@@ -485,14 +484,14 @@ class PostgreSQLDriver(Driver):
             lines.append('local %s %s scram-sha-256' % (name, user))
         else:
             networks = sorted(set(LOOPBACK_NETWORKS) | set(networks), key=network_order)
-        return (lines + ['host %s %s %s scram-sha-256' % (name, user, network) for network in networks]
-                + ['host %s %s %s scram-sha-256' % (name, admin, network) for network in LOOPBACK_NETWORKS]
-                + ['host %s all %s reject' % (name, everything) for everything in EVERYWHERE])
+        return (lines + ['host %s %s %s scram-sha-256' % (name, '%s,%s' % (user, admin) if network in LOOPBACK_NETWORKS
+                                                          else user, network) for network in networks]
+                + ['host %s all all reject' % name])
 
     @staticmethod
     def _closing_lines():
-        """The block's last lines: a database made since its own lines were written is closed to its tenant."""
-        return ['host all +%s %s reject' % (TENANT_GROUP, everything) for everything in EVERYWHERE]
+        """The block's last line: a database made since its own lines were written is closed to its tenant."""
+        return ['host all +%s all reject' % TENANT_GROUP]
 
     def _kept(self, groups):
         """The names of the block's ``groups`` it keeps: the customer and scratch databases that exist on the server.

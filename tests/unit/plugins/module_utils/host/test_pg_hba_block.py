@@ -14,7 +14,7 @@ MARK_A = '# wayscloud c1 cust_a "/srv/state"'
 LINES = [
     MARK_A,
     'host "cust_a" "cust_a" 127.0.0.1/32 scram-sha-256',
-    'host "cust_a" all 0.0.0.0/0 reject',
+    'host "cust_a" all all reject',
     '  # a comment of someone\'s',
     '',
     'local "wcs_x" "wcl_x" scram-sha-256',
@@ -24,22 +24,22 @@ LINES = [
     '# wayscloud c2 cust_b "/other"',
     'host',
     'host "None" x 10.0.0.2/32 scram-sha-256',
-    'host all +wayscloud_tenants 0.0.0.0/0 reject',
+    'host all +wayscloud_tenants all reject',
 ]
 OUTSIDE = ['local all all peer', 'host all all 127.0.0.1/32 scram-sha-256']
-BLOCK = ['host "cust_a" "cust_a" 127.0.0.1/32 scram-sha-256', 'host all +wayscloud_tenants 0.0.0.0/0 reject']
+BLOCK = ['host "cust_a" "cust_a" 127.0.0.1/32 scram-sha-256', 'host all +wayscloud_tenants all reject']
 
 
 def test_block_groups_keeps_each_database_s_lines_and_mark_in_order():
     groups, closing = block_groups(LINES)
     assert list(groups) == ['cust_a', 'wcs_x', 'cust_b', None, 'None']
     assert groups['cust_a'] == (MARK_A, ['host "cust_a" "cust_a" 127.0.0.1/32 scram-sha-256',
-                                         'host "cust_a" all 0.0.0.0/0 reject',
+                                         'host "cust_a" all all reject',
                                          'host\t"cust_a"  "cust_a" 10.0.0.0/8 scram-sha-256'])
     assert groups['wcs_x'] == (None, LINES[5:7])
     assert groups['cust_b'] == ('# wayscloud c2 cust_b "/other"', ['host ""cust_b"" x 10.0.0.1/32 scram-sha-256'])
     assert groups[None] == (None, ['host']) and groups['None'] == (None, ['host "None" x 10.0.0.2/32 scram-sha-256'])
-    assert closing == ['host all +wayscloud_tenants 0.0.0.0/0 reject']
+    assert closing == ['host all +wayscloud_tenants all reject']
 
 
 def read(path):

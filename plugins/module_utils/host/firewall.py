@@ -375,12 +375,12 @@ class HostFirewall(Firewall):
                     failing.append(db_name)
                     failed.append(exc)
             gone = set(rule['rule_id'] for change in queued.values() for rule in change.gone)
-            kept = [rule for rule in self._all_rules() if rule['rule_id'] not in gone
-                    and not (rule['db_type'] == self.db_type and rule['db_name'] in queued)]
-            wanted = kept + [rule for change in queued.values() for rule in change.rules]
+            wanted = read_once(lambda: [rule for rule in self._all_rules() if rule['rule_id'] not in gone and not (
+                rule['db_type'] == self.db_type and rule['db_name'] in queued)] + [
+                rule for change in queued.values() for rule in change.rules])
             self._sync_network(wanted, identity)
             self._forget_reads()
-            needed = [(rule['ip_address'], rule['port']) for rule in wanted]
+            needed = read_once(lambda: [(rule['ip_address'], rule['port']) for rule in wanted()])
             done = []
             for db_name, change in queued.items():
                 if change.username is not None:
@@ -420,23 +420,25 @@ class HostFirewall(Firewall):
         self.driver.forget_reads()
 
     def _sync_network(self, rules, identity):
-        """The packet filter from ``rules`` (all of this catalog's as they are to be)."""
-        pairs = {}
-        for rule in rules:
-            pairs.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
-        self.network.sync(pairs, self.catalog.guarded_ports() + [self.driver.port], identity,
-                          read_once(lambda: self._rule_ids() | set(rule['rule_id'] for rule in rules)))
+        """The packet filter from ``rules()`` (all of this catalog's as they are to be: read only by a packet filter)."""
+        def pairs():
+            found = {}
+            for rule in rules():
+                found.setdefault((rule['ip_address'], rule['port']), rule['rule_id'])
+            return found
+        self.network.sync(read_once(pairs), self.catalog.guarded_ports() + [self.driver.port], identity,
+                          read_once(lambda: self._rule_ids() | set(rule['rule_id'] for rule in rules())))
 
     def _verify_network(self, rules, gone, needed):
         """Read the packet filter back: nothing may differ from ``rules`` any more, and a rule that went (``gone``) may
-        leave its pair in it only while a rule of this catalog still needs it (``needed``: their pairs)."""
+        leave its pair in it only while a rule of this catalog still needs it (``needed()``: their pairs)."""
         left = self._network_problems(rules)
         if left:
             raise BackendError('%s after the change' % left[0][1])
         state = self._network_state(self.catalog.identity()) if gone else None
         for rule in gone if state is not None else ():
             pair = (rule['ip_address'], rule['port'])
-            if self.network.admits(state.mine, *pair) and not self.network.admits(needed, *pair):
+            if self.network.admits(state.mine, *pair) and not self.network.admits(needed(), *pair):
                 raise BackendError('%s still lets %s to port %s after the change' % (self.network.name, pair[0], pair[1]))
 
 

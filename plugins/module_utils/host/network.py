@@ -4,7 +4,8 @@
 
 """The network layer of firewall rules: which addresses may open a TCP connection to a database port.
 
-Each driver is told the whole wanted state of one catalog (``sync``) and says what the host enforces
+Each driver is told the whole wanted state of one catalog (``sync``; ``pairs`` and ``rule_ids`` are callables,
+as reading every rule of a host is needed only by a packet filter) and says what the host enforces
 (``read``), so a removal is verified, not assumed. The pairs are (CIDR block, port): databases of one
 engine share its port, so a pair stays while any rule needs it.
 
@@ -116,6 +117,7 @@ class UfwNetwork(Network):
 
     def sync(self, pairs, guarded_ports, owner, rule_ids):
         """Add the pairs no collection rule holds, delete this catalog's rules that no pair needs."""
+        pairs = pairs()
         foreign = [rule for rule in self._rules() if rule[3].split()[:1] != [COMMENT] and rule[1:3] in pairs]
         if foreign:
             raise BackendError('ufw has a rule of its own for %s to port %s (%s); the collection will not take it'
@@ -181,7 +183,7 @@ class NftablesNetwork(Network):
 
     def sync(self, pairs, guarded_ports, owner, rule_ids):
         # An interval set refuses overlapping elements: merge the blocks of each port first.
-        by_port = {}
+        pairs, by_port = pairs(), {}
         for network, port in pairs:
             by_port.setdefault((ipaddress.ip_network(network).version, port), []).append(ipaddress.ip_network(network))
         by_family = {4: [], 6: []}

@@ -37,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from table import row, timed
 
@@ -417,6 +419,7 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                 if side == 'ours':
                     rules, created, deleted = request_work(books, names[:5])
                     samples[side]['one API request'].extend(rules)
+                    samples[side]['one HTTP request'].extend(http_requests(books))
                     samples[side]['one API creation'].extend(created)
                     samples[side]['one API deletion'].extend(deleted)
         for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
@@ -424,6 +427,8 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                 samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
         row('N=%d: one API request\'s firewall work, a rule added or removed (host engine, no HTTP)' % count,
             samples['ours']['one API request'], [])
+        row('N=%d: one firewall request to the API server over HTTP, a rule added or removed' % count,
+            samples['ours']['one HTTP request'], [])
         row('N=%d: one API request\'s database work, a database created (host engine, no HTTP)' % count,
             samples['ours']['one API creation'], [])
         row('N=%d: one API request\'s database work, a database deleted (host engine, no HTTP)' % count,
@@ -456,6 +461,37 @@ def request_work(books, names):
             made = timed_request(created, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
             timed_request(deleted, lambda engine: engine.delete(made))
     return rules, created, deleted
+
+
+def http_requests(books, count=5):
+    """Seconds of each firewall request (a rule added, then removed, ``count`` times) to the API server over HTTP,
+    on a database of each engine the API server makes for it on this host as the scale run left it."""
+    api = books.api_defaults()
+
+    def call(method, path, body=None):
+        request = urllib.request.Request(api['api_url'] + path, method=method, data=json.dumps(body).encode()
+                                         if body is not None else None,
+                                         headers={'X-API-Key': api['api_key'], 'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return json.loads(response.read() or b'null')
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError('%s %s: %s %s' % (method, path, exc.code, exc.read()[:500]))
+    seconds = []
+    for db_type in ('postgresql', 'mariadb'):
+        made = call('POST', '/v1/databases', dict(db_type=db_type, requested_name='scale', customer_id='benchhttp'))
+        path = '/v1/databases/%s/%s' % (db_type, made['db_name'])
+        try:
+            for dummy in range(count):
+                start = time.monotonic()
+                rule = call('POST', path + '/firewall', dict(ip_address='198.51.100.9'))
+                seconds.append(time.monotonic() - start)
+                start = time.monotonic()
+                call('DELETE', '%s/firewall/%s' % (path, rule['rule_id']))
+                seconds.append(time.monotonic() - start)
+        finally:
+            call('DELETE', path)
+    return seconds
 
 
 # ---------------------------------------------------------------------------------------------- memory

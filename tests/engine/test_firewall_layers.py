@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The servers are the truth for firewall rules (issue 18, items 1 and 2), on the database layer of both engines.
 
-Drift: a layer edited by hand (a pg_hba line of the block deleted or added, its closing lines gone, a MariaDB network
+Drift: a layer edited by hand (a pg_hba line of the block deleted or added, its closing line gone, a MariaDB network
 account dropped, its grant revoked, its password or limit changed) is named by ``drift`` without anything being
 touched, and ``repair`` puts it right. Shared servers: two catalogs (state_dirs) on one server each keep to the
 databases whose rules they hold, byte for byte; one asked to touch the other's is refused with a message naming

@@ -16,6 +16,7 @@ from commands import run
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.databases import HostDatabases
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.network import NETWORKS
+from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import ACCEPTED, BLOCK_BEGIN
 from ansible_collections.wayscloud.databases.plugins.module_utils.naming import technical_name
 
 CHECK = 'pg_hba_file_rules WHERE error IS NOT NULL'
@@ -80,6 +81,22 @@ def test_a_file_edited_by_hand_is_checked_whole(postgresql):
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
     assert checks(databases, lambda: databases.firewall().add(second, '203.0.113.7/32')) == 1
     assert checks(databases, lambda: databases.firewall().add(second, '203.0.113.8/32')) == 0
+
+
+def test_a_file_left_unaccepted_is_checked_by_a_write_that_changes_nothing(postgresql):
+    """A run killed between its write and PostgreSQL's check leaves the file without its accepted line; run again, the
+    same write changes nothing, and still has the file checked (then accepted) before its reload."""
+    databases, path, (first, dummy) = postgresql
+    databases.firewall().add(first, '198.51.100.0/24')
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+    at = lines.index(BLOCK_BEGIN) + 1
+    assert lines[at].startswith(ACCEPTED)
+    with open(path, 'w') as handle:
+        handle.write('\n'.join(lines[:at] + lines[at + 1:]) + '\n')
+    assert checks(databases, lambda: databases.driver._write(lambda groups: None)) == 1
+    with open(path) as handle:
+        assert handle.read().splitlines() == lines
 
 
 @pytest.mark.parametrize('where', ['outside the block', 'in the block'])

@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import tempfile
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.addresses import LOOPBACK_NETWORKS
@@ -50,10 +51,13 @@ BLOCK_BEGIN = '# BEGIN wayscloud.databases: firewall rules, written by the colle
 BLOCK_END = '# END wayscloud.databases'
 # Before each database's lines: the catalog that wrote them, ``# wayscloud <catalog id> <db_name> <state_dir as JSON>``.
 MARK = '# wayscloud '
-# The block's first line: a digest of every other line of the file and of the server's version, as the collection
-# wrote the file after PostgreSQL accepted it, or after adding lines of its own making to a file so written. A write
-# that finds it true needs no check of the file's thousands of lines; any other edit of the file makes it untrue.
+# The block's first line: a digest of every other byte of the file and of the server's version and ssl setting, written
+# after PostgreSQL checked the file, or by a write that added only lines of the collection's own making to a file so
+# stamped. A write that finds it true needs no check of the file's thousands of lines; any other edit makes it untrue.
 ACCEPTED = '# accepted by PostgreSQL '
+# A file whose meaning can change without its bytes changing (it includes other files or names @files), or that
+# continues a line (one line's edit then changes the next), is checked whole on every write.
+_OPEN_ENDED = re.compile(r'^[ \t]*include|^[^#\n]*@|\\[ \t\r]*$', re.M)
 
 
 def connection_limit(value):
@@ -67,7 +71,12 @@ def network_order(network):
 
 
 def quote_hba(name):
-    """A database or role name as a pg_hba.conf field (quoted, so no keyword or list syntax applies)."""
+    """A database or role name as a pg_hba.conf field (quoted, so no keyword or list syntax applies). A double quote
+    or a line break cannot be written in one (every name the collection makes is letters, digits and underscores;
+    the administrator's is the task's login_user)."""
+    if '"' in name or any(ord(character) < 32 or ord(character) == 127 for character in name):
+        raise BackendError('pg_hba.conf cannot name the role or database %s: it holds a double quote or a control'
+                           ' character' % json.dumps(name))
     return '"%s"' % name
 
 
@@ -123,7 +132,7 @@ def block_groups(lines):
         else:
             found = groups.setdefault(db_name, [None, []])[1]
             found.append(line)
-            prefix = None if db_name is None else 'host %s ' % quote_hba(db_name)
+            prefix = None if db_name is None else 'host "%s" ' % db_name
     return collections.OrderedDict((name, tuple(group)) for name, group in groups.items()), closing
 
 
@@ -135,71 +144,85 @@ def block_lines(text):
     return []
 
 
-def accepted_line(lines, version):
-    """The line that says PostgreSQL ``version`` accepts a file of ``lines`` (every line but this one)."""
-    return '%s%d, sha256 %s' % (ACCEPTED, version, digest_of('\n'.join(lines).encode()))
+def accepted_line(text, server):
+    """The line that says PostgreSQL ``server`` (its version and settings) accepts a file of ``text`` (without this
+    line)."""
+    return '%s%s, sha256 %s' % (ACCEPTED, server, digest_of((text + server).encode()))
 
 
-def is_accepted(lines, version):
-    """Whether a file's ``lines`` have a true accepted line for PostgreSQL ``version`` after the block's first."""
-    at = lines.index(BLOCK_BEGIN) + 1 if BLOCK_BEGIN in lines else len(lines)
-    return at < len(lines) and lines[at] == accepted_line(lines[:at] + lines[at + 1:], version)
+def _stamp_at(text):
+    """Where the accepted line after the block's first begins and ends in a file's ``text``, or None."""
+    begin = '%s\n%s' % (BLOCK_BEGIN, ACCEPTED)
+    start = text.find(begin)
+    if start < 0 or (start and text[start - 1] != '\n'):
+        return None
+    start += len(BLOCK_BEGIN) + 1
+    end = text.find('\n', start)
+    return (start, end + 1) if end >= 0 else None
 
 
-def stamped(lines, version):
-    """A file's ``lines`` with the accepted line for PostgreSQL ``version`` after the block's first."""
-    at = lines.index(BLOCK_BEGIN) + 1
-    return lines[:at] + [accepted_line(lines, version)] + lines[at:]
+def is_accepted(text, server):
+    """Whether a file's ``text`` has a true accepted line for ``server`` and means nothing beyond its own bytes."""
+    at = _stamp_at(text)
+    if at is None:
+        return False
+    rest = text[:at[0]] + text[at[1]:]
+    return text[at[0]:at[1] - 1] == accepted_line(rest, server) and not _OPEN_ENDED.search(rest)
 
 
-def write_block(path, lines, version):
-    """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode); a file that was
-    accepted by PostgreSQL ``version`` stays so (the collection's lines are all that changed), and says so.
+def stamped(text, server):
+    """A file's ``text`` (with a block) with the accepted line for ``server`` after the block's first."""
+    at = text.index('%s\n' % BLOCK_BEGIN) + len(BLOCK_BEGIN) + 1
+    return '%s%s\n%s' % (text[:at], accepted_line(text, server), text[at:])
 
-    Returns (the file's previous lines, or None when it already says exactly that; whether it was accepted). A file
-    that was not is written without the accepted line, for stamp_accepted once PostgreSQL accepts it: one killed
-    before that stays unaccepted.
+
+def write_block(path, lines, server, parsed):
+    """Put ``lines`` between the markers at the top of ``path`` (atomically, same owner and mode). A file that was
+    accepted (is_accepted for PostgreSQL ``server``) and is still the one whose digest is ``parsed`` (the block was
+    parsed from it) stays accepted: the collection's own lines are all that changed, and it says so.
+
+    Returns (the file's previous text, or None when it already says exactly that; whether it was accepted; the text
+    now in the file). A file that was not is written without the accepted line, for stamp_accepted once PostgreSQL
+    accepts it: one killed before that stays unaccepted.
     """
-    with open(path) as handle:
-        current = handle.read().splitlines()
-    if BLOCK_BEGIN in current and BLOCK_END in current:
-        rest = current[:current.index(BLOCK_BEGIN)] + current[current.index(BLOCK_END) + 1:]
-    else:
-        rest = current
-    wanted = ([BLOCK_BEGIN] + lines + [BLOCK_END] if lines else []) + rest
-    accepted = bool(lines) and is_accepted(current, version)
+    with open(path, newline='') as handle:
+        current = handle.read()
+    found = current.splitlines()
+    if BLOCK_BEGIN in found and BLOCK_END in found:
+        found = found[:found.index(BLOCK_BEGIN)] + found[found.index(BLOCK_END) + 1:]
+    text = '\n'.join(([BLOCK_BEGIN] + lines + [BLOCK_END] if lines else []) + found) + '\n'
+    accepted = bool(lines) and digest_of(current.encode()) == parsed and is_accepted(current, server)
     if accepted:
-        wanted = stamped(wanted, version)
-    if wanted == current:
-        return None, accepted
-    replace_file(path, wanted)
-    return current, accepted
+        text = stamped(text, server)
+    if text == current:
+        return None, accepted, current
+    replace_file(path, text)
+    return current, accepted, text
 
 
-def stamp_accepted(path, version):
-    """Say in the file at ``path`` that PostgreSQL ``version`` accepts it (it has just checked it whole)."""
-    with open(path) as handle:
-        replace_file(path, stamped(handle.read().splitlines(), version))
-
-
-def signature(path):
-    """A digest of the file's content: an edit that keeps its size and time (or a clock's coarse steps) changes it."""
-    with open(path, 'rb') as handle:
-        return digest_of(handle.read())
+def stamp_accepted(path, text, server):
+    """Say in the file at ``path`` that PostgreSQL ``server`` accepts it, if it still holds ``text`` (which PostgreSQL
+    has just checked whole), and return its new text; a file changed since stays unaccepted (None)."""
+    with open(path, newline='') as handle:
+        if handle.read() != text:
+            return None
+    text = stamped(text, server)
+    replace_file(path, text)
+    return text
 
 
 def digest_of(content):
     return hashlib.sha256(content).hexdigest()
 
 
-def replace_file(path, lines):
-    """Atomically replace a file's lines, keeping its owner and mode (a fresh temporary file, never a
+def replace_file(path, text):
+    """Atomically replace a file's text, keeping its owner and mode (a fresh temporary file, never a
     predictable name the folder's owner could have prepared)."""
     info = os.stat(path)
     fd, temporary = tempfile.mkstemp(prefix='.wayscloud-', dir=os.path.dirname(path))
     try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write('\n'.join(lines) + '\n')
+        with os.fdopen(fd, 'w', newline='') as handle:
+            handle.write(text)
             os.fchmod(handle.fileno(), info.st_mode & 0o7777)
             os.fchown(handle.fileno(), info.st_uid, info.st_gid)
         os.rename(temporary, path)
@@ -444,7 +467,7 @@ class PostgreSQLDriver(Driver):
     def set_accesses(self, accesses, owner):
         """Rewrite the lines of the databases in ``accesses`` ({db_name: (user, networks)}, or None for a database that
         is gone, whose lines would outlive it), each marked as ``owner``'s while it admits networks, and the closing
-        lines, in one write and one reload; every other database's lines stay as they are."""
+        line, in one write and one reload; every other database's lines stay as they are."""
         def change(groups):
             for db_name, access in accesses.items():
                 if access is None:
@@ -522,9 +545,9 @@ class PostgreSQLDriver(Driver):
 
     def _write(self, change):
         """Let ``change`` edit the block's groups ({db_name: (mark, lines)}, in order), then write them with the closing
-        lines after them, under the server's access lock. PostgreSQL checks the whole file unless it was as the
-        collection left it (ACCEPTED); a file it would not accept is put back as it was. Reloads always: an earlier run
-        may have written the file and died before the reload."""
+        line after them, under the server's access lock. PostgreSQL checks the whole file unless it was accepted
+        (ACCEPTED) and is as the block was read; a file it would not accept is put back as it was. Reloads always: an
+        earlier run may have written the file and died before the reload."""
         with self.access_lock():
             path = self._hba_file()
             groups = self._block()[0]
@@ -532,14 +555,17 @@ class PostgreSQLDriver(Driver):
             groups = collections.OrderedDict((name, group) for name, group in groups.items() if name in kept)
             change(groups)
             lines = [line for mark, group in groups.values() for line in ([mark] if mark else []) + group]
-            previous, accepted = write_block(path, lines + self._closing_lines(), self.conn.server_version)
-            if previous is not None and not accepted:
+            server = '%d ssl=%s' % (self.conn.server_version, self.execute('SHOW ssl')[0][0])
+            previous, accepted, written = write_block(path, lines + self._closing_lines(), server, self._parsed[0])
+            if not accepted:
                 errors = self.execute('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL')
                 if errors:
-                    replace_file(path, previous)
+                    if previous is not None:
+                        replace_file(path, previous)
                     raise BackendError('PostgreSQL rejects %s line %s: %s' % (path, errors[0][0], errors[0][1]))
-                stamp_accepted(path, self.conn.server_version)
-            self._parsed = (signature(path), (groups, self._closing_lines()))
+                written = stamp_accepted(path, written, server)
+            # What this write put in the file, parsed; a file someone changed meanwhile is read again.
+            self._parsed = (written and digest_of(written.encode()), (groups, self._closing_lines()))
             self.execute('SELECT pg_reload_conf()')
             self.forget_reads()
 

@@ -21,8 +21,10 @@ comparison alternates the sides, ``--repeat`` times, and the table shows medians
 - scale: for each N of ``--sizes``, N PostgreSQL and N MariaDB databases with one allowed address each
   through the lists (four module runs, each timed by bench_timer), then the warm run of all; the per-database
   cold cost shows how the cost grows with the databases of a host. With ``--baseline`` (a collections path
-  holding another version of the collection) each N runs both, alternating, beside each other. Then what one
-  API firewall request costs the host at that N (the API server has no list form: each request is a batch of one).
+  holding another version of the collection) each N runs both, alternating, beside each other. Then, per engine,
+  what one API request costs at that N (the API server has no list form: each request is a batch of one): the
+  host engine's work for a rule added or removed, a database created or deleted, the same rule requests to the
+  API server over HTTP, and a new PostgreSQL connection.
 """
 
 import argparse
@@ -417,55 +419,70 @@ def bench_scale(books, servers, sizes, repeat, baseline=None):
                     raise RuntimeError('%s at N=%d: changed=%d on the warm run' % (side, count, changed))
                 samples[side]['warm run (all)'].append(seconds)
                 if side == 'ours':
-                    rules, created, deleted = request_work(books, names[:5])
-                    samples[side]['one API request'].extend(rules)
-                    samples[side]['one HTTP request'].extend(http_requests(books))
-                    samples[side]['one API creation'].extend(created)
-                    samples[side]['one API deletion'].extend(deleted)
+                    for label, seconds in list(request_work(books, names[:5]).items()) + list(http_requests(books).items()):
+                        samples[side][label].extend(seconds)
+                    samples[side][CONNECTION].extend(connection_seconds(books))
         for label in [label for label, dummy in SCALE_TASKS] + ['warm run (all)', 'cold per database']:
             row('N=%d: %s (%d + %d databases, lists, host, firewall_driver none)' % (count, label, count, count),
                 samples['ours'][label], samples['baseline'][label] if baseline else [], theirs_name='baseline' if baseline else '')
-        row('N=%d: one API request\'s firewall work, a rule added or removed (host engine, no HTTP)' % count,
-            samples['ours']['one API request'], [])
-        row('N=%d: one firewall request to the API server over HTTP, a rule added or removed' % count,
-            samples['ours']['one HTTP request'], [])
-        row('N=%d: one API request\'s database work, a database created (host engine, no HTTP)' % count,
-            samples['ours']['one API creation'], [])
-        row('N=%d: one API request\'s database work, a database deleted (host engine, no HTTP)' % count,
-            samples['ours']['one API deletion'], [])
+        for label in REQUEST_ROWS:
+            row('N=%d: %s' % (count, label), [seconds * 1000 for seconds in samples['ours'][label]], [], unit='ms')
     servers.reset(books.state_dir)
+
+
+ENGINES = (('postgresql', 'PostgreSQL', 'pg', 'WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT'),
+           ('mariadb', 'MariaDB', 'mdb', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT'))
+# The rows of one request's cost at each N (the API server has no list form: each request is a batch of one).
+FIREWALL_WORK = 'one API firewall request, host engine (a rule added or removed; a fresh engine, no HTTP):'
+FIREWALL_HTTP = 'one firewall request to the API server over HTTP (a rule added or removed):'
+CREATION, DELETION = 'one API database creation, host engine:', 'one API database deletion, host engine:'
+CONNECTION = 'a new PostgreSQL connection (each reads the pg_hba lines until one matches)'
+REQUEST_ROWS = ['%s %s' % (what, label) for dummy, label, dummy, dummy, dummy in ENGINES
+                for what in (FIREWALL_WORK, FIREWALL_HTTP, CREATION, DELETION)] + [CONNECTION]
 
 
 def request_work(books, names):
     """Seconds of what the API server does on the host for one request (a fresh engine, a batch of one) on this host
-    as the scale run left it, on each engine: ([a rule added to each of ``names``, then removed], [a database created
-    beside each], [then deleted])."""
-    rules, created, deleted = [], [], []
-    for db_type, tag, socket, port in (('postgresql', 'pg', 'WAYSCLOUD_PG_SOCKET_DIR', 'WAYSCLOUD_PG_PORT'),
-                                       ('mariadb', 'mdb', 'WAYSCLOUD_MDB_SOCKET', 'WAYSCLOUD_MDB_PORT')):
+    as the scale run left it, by row of REQUEST_ROWS: a rule added to each of ``names`` then removed, a database
+    created beside each, then deleted."""
+    samples = collections.defaultdict(list)
+    for db_type, label, tag, socket, port in ENGINES:
         login = ServerLogin(unix_socket=books.env[socket], port=int(books.env[port]), public_host='127.0.0.1')
 
-        def timed_request(samples, step):
+        def timed_request(what, step):
             start = time.monotonic()
             engine = HostDatabases(db_type, login, books.state_dir, network=NETWORKS['none'](run), run=run)
             try:
                 answer = step(engine)
             finally:
                 engine.close()
-            samples.append(time.monotonic() - start)
+            samples['%s %s' % (what, label)].append(time.monotonic() - start)
             return answer
         for name in names:
             db_name = 'cust_bench_%s_%s' % (tag, name)
-            rule = timed_request(rules, lambda engine: engine.firewall().add(db_name, '198.51.100.9/32')[0])
-            timed_request(rules, lambda engine: engine.firewall().remove(db_name, rule['rule_id']))
-            made = timed_request(created, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
-            timed_request(deleted, lambda engine: engine.delete(made))
-    return rules, created, deleted
+            rule = timed_request(FIREWALL_WORK, lambda engine: engine.firewall().add(db_name, '198.51.100.9/32')[0])
+            timed_request(FIREWALL_WORK, lambda engine: engine.firewall().remove(db_name, rule['rule_id']))
+            made = timed_request(CREATION, lambda engine: engine.create('bench', 'x' + name)[0]['db_name'])
+            timed_request(DELETION, lambda engine: engine.delete(made))
+    return samples
+
+
+def connection_seconds(books, count=20):
+    """Seconds of each of ``count`` new connections to PostgreSQL over its socket, as the administrator."""
+    import psycopg2
+    seconds = []
+    for dummy in range(count):
+        start = time.monotonic()
+        psycopg2.connect(host=books.env['WAYSCLOUD_PG_SOCKET_DIR'], port=books.env['WAYSCLOUD_PG_PORT'], user='postgres',
+                         dbname='postgres').close()
+        seconds.append(time.monotonic() - start)
+    return seconds
 
 
 def http_requests(books, count=5):
-    """Seconds of each firewall request (a rule added, then removed, ``count`` times) to the API server over HTTP,
-    on a database of each engine the API server makes for it on this host as the scale run left it."""
+    """Seconds of each firewall request (a rule added, then removed, ``count`` times) to the API server over HTTP, by
+    row of REQUEST_ROWS, on a database of each engine the API server makes for it on this host as the scale run
+    left it."""
     api = books.api_defaults()
 
     def call(method, path, body=None):
@@ -477,8 +494,9 @@ def http_requests(books, count=5):
                 return json.loads(response.read() or b'null')
         except urllib.error.HTTPError as exc:
             raise RuntimeError('%s %s: %s %s' % (method, path, exc.code, exc.read()[:500]))
-    seconds = []
-    for db_type in ('postgresql', 'mariadb'):
+    samples = {}
+    for db_type, label, dummy, dummy, dummy in ENGINES:
+        seconds = samples['%s %s' % (FIREWALL_HTTP, label)] = []
         made = call('POST', '/v1/databases', dict(db_type=db_type, requested_name='scale', customer_id='benchhttp'))
         path = '/v1/databases/%s/%s' % (db_type, made['db_name'])
         try:
@@ -491,7 +509,7 @@ def http_requests(books, count=5):
                 seconds.append(time.monotonic() - start)
         finally:
             call('DELETE', path)
-    return seconds
+    return samples
 
 
 # ---------------------------------------------------------------------------------------------- memory

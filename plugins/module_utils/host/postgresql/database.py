@@ -55,9 +55,8 @@ MARK = '# wayscloud '
 # after PostgreSQL checked the file, or by a write that added only lines of the collection's own making to a file so
 # stamped. A write that finds it true needs no check of the file's thousands of lines; any other edit makes it untrue.
 ACCEPTED = '# accepted by PostgreSQL '
-# A file whose meaning can change without its bytes changing (it includes other files or names @files), or that
-# continues a line (one line's edit then changes the next), is checked whole on every write.
-_OPEN_ENDED = re.compile(r'^[ \t]*include|^[^#\n]*@|\\[ \t\r]*$', re.M)
+# A line continued on the next (a backslash at its end): one line's edit then changes the next.
+_CONTINUED = re.compile(r'\\[ \t\r]*$', re.M)
 
 
 def connection_limit(value):
@@ -161,13 +160,29 @@ def _stamp_at(text):
     return (start, end + 1) if end >= 0 else None
 
 
+def open_ended(text):
+    """Whether a file's ``text`` means more than its bytes: it includes other files (``include...`` as a line's first
+    word) or names an @file outside a comment, which can change without it, or it continues a line. Found with
+    substring searches: a regular expression anchored at each line took 20 ms over a host's 5000 lines."""
+    if _CONTINUED.search(text):
+        return True
+    for word in ('include', '@'):
+        at = text.find(word)
+        while at >= 0:
+            before = text[text.rfind('\n', 0, at) + 1:at]
+            if '#' not in before and (word == '@' or not before.strip()):
+                return True
+            at = text.find(word, at + 1)
+    return False
+
+
 def is_accepted(text, server):
     """Whether a file's ``text`` has a true accepted line for ``server`` and means nothing beyond its own bytes."""
     at = _stamp_at(text)
     if at is None:
         return False
     rest = text[:at[0]] + text[at[1]:]
-    return text[at[0]:at[1] - 1] == accepted_line(rest, server) and not _OPEN_ENDED.search(rest)
+    return text[at[0]:at[1] - 1] == accepted_line(rest, server) and not open_ended(rest)
 
 
 def stamped(text, server):

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.wayscloud.databases.plugins.module_utils.errors import BackendError
 from ansible_collections.wayscloud.databases.plugins.module_utils.host.postgresql.database import (
-    ACCEPTED, BLOCK_BEGIN, BLOCK_END, block_groups, digest_of, quote_hba, stamp_accepted, write_block)
+    ACCEPTED, BLOCK_BEGIN, BLOCK_END, block_groups, digest_of, open_ended, quote_hba, stamp_accepted, write_block)
 
 MARK_A = '# wayscloud c1 cust_a "/srv/state"'
 LINES = [
@@ -137,3 +137,12 @@ def test_a_name_pg_hba_cannot_hold_is_refused(name):
     with pytest.raises(BackendError, match='pg_hba.conf cannot name'):
         quote_hba(name)
     assert quote_hba('wayscloud-admin.1') == '"wayscloud-admin.1"'
+
+
+@pytest.mark.parametrize('line, means_more', [
+    ('include extra.conf', True), ('\tinclude_if_exists x.conf', True), ('host all @admins 10.0.0.0/8 md5', True),
+    ('host all all 10.0.0.0/8 md5 \\', True), ('host all all 10.0.0.0/8 md5 \\ \r', True),
+    ('# names in a file: precede it with @, or include it', False), ('host "include_x" "u" 10.0.0.0/8 md5', False),
+    ('#include x.conf', False), ('host all all 10.0.0.0/8 md5 # see admin@example.com', False)])
+def test_open_ended_finds_what_can_change_without_the_file(line, means_more):
+    assert open_ended(plain(*(OUTSIDE + [line] + OUTSIDE))) is means_more

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""README's development table says what the Makefile and scripts/test.sh do: each `make` target it names exists
-and runs the gates it says, `make test` runs every gate the table names, in two lanes with servers of their own,
-with the logs where it says."""
+"""README's development table names what the Makefile and scripts/test.sh have: each `make` target it names exists
+and runs only gates `make test` runs, every gate it names is one of those, and `make test` runs them in two lanes
+with folders (servers) of their own, with the logs where it says."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,7 +10,7 @@ __metaclass__ = type
 import os
 import re
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ansible_collections.wayscloud.databases.tests.docs.test_examples import ROOT
 
 
 def read(*path):
@@ -33,7 +33,7 @@ def all_gates():
     return re.search(r'^GATES=\$\{GATES:-([^}]*)\}', read('scripts', 'test.sh'), re.M).group(1).split()
 
 
-def test_each_make_target_the_table_names_exists_and_runs_gates_make_test_runs():
+def test_each_make_target_the_table_names_exists_and_runs_only_gates_make_test_runs():
     targets, gates = make_targets(), all_gates()
     named = [re.match(r'`make ([a-z-]+)`', cell).group(1) for cell in table() if cell.startswith('`make ')]
     assert named and set(named) <= set(targets), (named, sorted(targets))

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_a_line_postgresql_rejects_puts_the_file_back(postgresql, where):
     assert broken != text
     with open(path, 'w') as handle:
         handle.write(broken)
-    with pytest.raises(BackendError, match='PostgreSQL rejects %s line [0-9]+: ' % path):
+    with pytest.raises(BackendError, match='PostgreSQL rejects %s line [0-9]+: ' % re.escape(path)):
         databases.firewall().add(second, '203.0.113.7/32')
     with open(path) as handle:
         assert handle.read() == broken

@@ -143,6 +143,8 @@ def test_a_name_pg_hba_cannot_hold_is_refused(name):
     ('include extra.conf', True), ('\tinclude_if_exists x.conf', True), ('host all @admins 10.0.0.0/8 md5', True),
     ('host all all 10.0.0.0/8 md5 \\', True), ('host all all 10.0.0.0/8 md5 \\ \r', True),
     ('# names in a file: precede it with @, or include it', False), ('host "include_x" "u" 10.0.0.0/8 md5', False),
-    ('#include x.conf', False), ('host all all 10.0.0.0/8 md5 # see admin@example.com', False)])
+    ('#include x.conf', False), ('host all all 10.0.0.0/8 md5 # see admin@example.com', False),
+    ('host "a#b" @admins 10.0.0.0/8 md5', True), ('host all app,@admins 10.0.0.0/8 md5', True),
+    ('host all "ops@corp" 127.0.0.1/32 md5', False), ('host all ops@corp 127.0.0.1/32 md5', False)])
 def test_open_ended_finds_what_can_change_without_the_file(line, means_more):
     assert open_ended(plain(*(OUTSIDE + [line] + OUTSIDE))) is means_more

@@ -62,8 +62,9 @@ def plain(*lines):
     return '\n'.join(lines) + '\n'
 
 
-def start(tmp_path, outside=OUTSIDE):
-    """A pg_hba.conf of ``outside`` with the block written, checked and stamped."""
+def start(tmp_path, outside=None):
+    """A pg_hba.conf of ``outside`` (else OUTSIDE) with the block written, checked and stamped."""
+    outside = OUTSIDE if outside is None else outside
     path = str(tmp_path / 'pg_hba.conf')
     with open(path, 'w') as handle:
         handle.write(plain(*outside))

@@ -65,3 +65,20 @@ def test_a_creation_in_a_list_sees_a_database_made_since_the_list_read_them_all(
         assert (database['db_name'], password, created) == (late, None, False)
     finally:
         other.close()
+
+
+def test_a_request_without_a_packet_filter_reads_only_its_own_database_s_rules(engine, monkeypatch):
+    """The API server's batch of one, on a host whose other databases have rules: with firewall_driver none nothing
+    reads the catalog's every rule (a packet filter needs them all; the database layer its own database's)."""
+    databases, dummy = engine
+    first, second = made(engine, ['brdra', 'brdrb'])
+    databases.firewall().add(second, '198.51.100.7/32')
+    whole = []
+    rules = databases.catalog.rules
+    monkeypatch.setattr(databases.catalog, 'rules', lambda db_type=None, db_name=None: (
+        whole.append(1) if db_name is None else None) or rules(db_type, db_name))
+    rule = databases.firewall().add(first, '198.51.100.8/32')[0]
+    databases.firewall().remove(first, rule['rule_id'])
+    assert whole == []
+    monkeypatch.undo()
+    assert [r['ip_address'] for r in databases.catalog.rules(db_name=second)] == ['198.51.100.7/32']
